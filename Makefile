@@ -1,0 +1,35 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Each installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Real datasets for tests and benchmarks: $FUSEREC_DATA_DIR, else ../shared/datasets when present.
+SHARED_DATA := $(abspath ../shared/datasets)
+export FUSEREC_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)
+export HF_HUB_OFFLINE := 1
+
+.PHONY: install demo test bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/fuserec demo
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) benchmarks/data_and_metrics.py
+
+lint: install
+	$(VENV)/bin/ruff check fuserec tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

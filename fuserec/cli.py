@@ -1,0 +1,237 @@
+"""The ``fuserec`` command: data info/validate/download, evaluate, demo."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fuserec.data import DATASETS, Dataset, load_dataset, load_files, locate
+from fuserec.data.split import METHODS, split
+from fuserec.errors import DataError, DownloadError
+from fuserec.evaluation import Experiment
+from fuserec.models import MODELS, Recommender
+
+app = typer.Typer(help="Language-model semantics fused with recommender systems.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+data_app = typer.Typer(help="Inspect, validate and download datasets.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+out = Console()
+err = Console(stderr=True)
+
+# ---- shared options -----------------------------------------------------------------------------
+DatasetOpt = Annotated[str | None, typer.Option("--dataset", "-d", help=f"A known dataset: {', '.join(DATASETS)}.")]
+InteractionsOpt = Annotated[Path | None, typer.Option(help="Your own interactions file (CSV, TSV or Parquet).")]
+ItemsOpt = Annotated[Path | None, typer.Option(help="Item table for --interactions (id column + text fields).")]
+UsersOpt = Annotated[Path | None, typer.Option(help="User table for --interactions.")]
+DataDirOpt = Annotated[Path | None, typer.Option(help="Folder holding the datasets (else $FUSEREC_DATA_DIR).")]
+UserColOpt = Annotated[str, typer.Option(help="User column in --interactions.")]
+ItemColOpt = Annotated[str, typer.Option(help="Item column in --interactions.")]
+RatingColOpt = Annotated[str, typer.Option(help="Rating column ('' for none).")]
+TimeColOpt = Annotated[str, typer.Option(help="Timestamp column ('' for none).")]
+SepOpt = Annotated[str | None, typer.Option(help="Field separator (default: by file suffix).")]
+NoHeaderOpt = Annotated[bool, typer.Option("--no-header", help="The file has no header line.")]
+ScaleOpt = Annotated[str | None, typer.Option(help="Rating scale 'min,max' (out-of-range ratings are errors).")]
+DupOpt = Annotated[str, typer.Option(help="Repeated (user, item) pairs: keep-last, mean or error.")]
+InvalidOpt = Annotated[str, typer.Option(help="Invalid rows (missing or out-of-range rating, unknown item): error or drop.")]
+
+
+def _load(dataset: str | None, interactions: Path | None, items: Path | None, users: Path | None,
+          data_dir: Path | None, user_col: str, item_col: str, rating_col: str, time_col: str,
+          sep: str | None, no_header: bool, scale: str | None, duplicates: str, invalid: str) -> Dataset:
+    options = {"duplicates": duplicates, "invalid": invalid}
+    if (dataset is None) == (interactions is None):
+        raise typer.BadParameter("give either --dataset NAME or --interactions FILE")
+    if dataset is not None:
+        return load_dataset(dataset, data_dir, **options)
+    columns = {"user": user_col, "item": item_col}
+    if rating_col:
+        columns["rating"] = rating_col
+    if time_col:
+        columns["timestamp"] = time_col
+    rating_scale = None
+    if scale:
+        try:
+            lo, hi = (float(x) for x in scale.split(","))
+        except ValueError:
+            raise typer.BadParameter(f"--scale takes 'min,max', not {scale!r}") from None
+        rating_scale = (lo, hi)
+    # default column names: let the loader use rating/timestamp only when present
+    explicit = not (user_col, item_col, rating_col, time_col) == ("user", "item", "rating", "timestamp")
+    return load_files(interactions, items, users, columns=columns if explicit or no_header else None,
+                      sep=sep, header=not no_header, rating_scale=rating_scale, **options)
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    raise typer.Exit(2)
+
+
+# ---- data ---------------------------------------------------------------------------------------
+def describe(ds: Dataset) -> Table:
+    """A table of the dataset's size, density, rating scale, time span and cleaning report."""
+    inter = ds.interactions
+    t = Table(title=ds.name, show_header=False)
+    t.add_column("what")
+    t.add_column("value", justify="right")
+    t.add_row("interactions", f"{len(ds):,}")
+    t.add_row("users (with interactions)", f"{ds.n_users:,} ({inter['user'].nunique():,})")
+    t.add_row("items (with interactions)", f"{ds.n_items:,} ({inter['item'].nunique():,})")
+    t.add_row("density", f"{len(ds) / max(ds.n_users * ds.n_items, 1):.5f}")
+    if ds.has_ratings:
+        r = inter["rating"]
+        scale = f"{ds.rating_scale[0]:g}–{ds.rating_scale[1]:g}" if ds.rating_scale else "implicit (counts)"
+        t.add_row("ratings", f"{scale}; mean {r.mean():.3f}")
+    if ds.has_timestamps:
+        ts = inter["timestamp"]
+        lo, hi = (np.datetime64(int(x), "s").astype("datetime64[D]") for x in (ts.min(), ts.max()))
+        t.add_row("time span", f"{lo} → {hi}")
+    t.add_row("item fields", ", ".join(c for c in ds.item_table.columns if c != "id") or "-")
+    if ds.social is not None:
+        t.add_row("social edges", f"{len(ds.social):,}")
+    for key, value in ds.report.items():
+        t.add_row(f"report: {key.replace('_', ' ')}", f"{value:,}")
+    return t
+
+
+@data_app.command("info")
+def data_info(dataset: DatasetOpt = None, interactions: InteractionsOpt = None, items: ItemsOpt = None,
+              users: UsersOpt = None, data_dir: DataDirOpt = None, user_col: UserColOpt = "user",
+              item_col: ItemColOpt = "item", rating_col: RatingColOpt = "rating", time_col: TimeColOpt = "timestamp",
+              sep: SepOpt = None, no_header: NoHeaderOpt = False, scale: ScaleOpt = None,
+              duplicates: DupOpt = "keep-last", invalid: InvalidOpt = "error") -> None:
+    """Load a dataset and print its size, scale, time span and what cleaning found."""
+    try:
+        ds = _load(dataset, interactions, items, users, data_dir, user_col, item_col, rating_col, time_col, sep,
+                   no_header, scale, duplicates, invalid)
+    except (DataError, DownloadError, KeyError) as exc:
+        _fail(exc)
+    out.print(describe(ds))
+
+
+@data_app.command("validate")
+def data_validate(dataset: DatasetOpt = None, interactions: InteractionsOpt = None, items: ItemsOpt = None,
+                  users: UsersOpt = None, data_dir: DataDirOpt = None, user_col: UserColOpt = "user",
+                  item_col: ItemColOpt = "item", rating_col: RatingColOpt = "rating",
+                  time_col: TimeColOpt = "timestamp", sep: SepOpt = None, no_header: NoHeaderOpt = False,
+                  scale: ScaleOpt = None, duplicates: DupOpt = "keep-last", invalid: InvalidOpt = "error") -> None:
+    """Check a dataset strictly; exit 2 naming the first bad file, line and field."""
+    try:
+        ds = _load(dataset, interactions, items, users, data_dir, user_col, item_col, rating_col, time_col, sep,
+                   no_header, scale, duplicates, invalid)
+    except (DataError, DownloadError, KeyError) as exc:
+        _fail(exc)
+    found = [f"{k.replace('_', ' ')}: {v:,}" for k, v in ds.report.items() if k not in ("rows_read", "rows_kept") and v]
+    kept, read = ds.report.get("rows_kept", len(ds)), ds.report.get("rows_read", len(ds))
+    out.print(f"[green]ok[/]: {ds.name}: {kept:,} of {read:,} rows kept" + (f"; found {', '.join(found)}" if found else ""))
+
+
+@data_app.command("download")
+def data_download(name: Annotated[str, typer.Argument(help="Dataset name.")],
+                  data_dir: DataDirOpt = None) -> None:
+    """Fetch a dataset from its official address (sha256-checked) unless it is already here."""
+    try:
+        folder = locate(name, data_dir)
+    except (DownloadError, KeyError) as exc:
+        _fail(exc)
+    out.print(f"{name}: {folder}")
+
+
+@data_app.command("list")
+def data_list() -> None:
+    """The datasets fuserec knows by name."""
+    t = Table("name", "description")
+    for info in DATASETS.values():
+        t.add_row(info.name, info.description)
+    out.print(t)
+
+
+# ---- evaluate -----------------------------------------------------------------------------------
+def _literal(text: str) -> Any:
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return {"true": True, "false": False, "none": None}.get(text.lower(), text)
+
+
+def parse_model(spec: str) -> Recommender:
+    """``name`` or ``name:key=value,key=value`` → an unfitted model."""
+    name, _, args = spec.partition(":")
+    cls = MODELS.get(name.strip().lower())
+    if cls is None:
+        raise typer.BadParameter(f"unknown model {name!r}; known: {', '.join(MODELS)}")
+    params: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in args.split(","))):
+        key, eq, value = part.partition("=")
+        if not eq:
+            raise typer.BadParameter(f"model option {part!r} is not key=value")
+        params[key.strip()] = _literal(value.strip())
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise typer.BadParameter(f"{name}: {exc}") from None
+
+
+@app.command("evaluate")
+def evaluate(
+    dataset: DatasetOpt = None, interactions: InteractionsOpt = None, items: ItemsOpt = None,
+    users: UsersOpt = None, data_dir: DataDirOpt = None, user_col: UserColOpt = "user", item_col: ItemColOpt = "item",
+    rating_col: RatingColOpt = "rating", time_col: TimeColOpt = "timestamp", sep: SepOpt = None,
+    no_header: NoHeaderOpt = False, scale: ScaleOpt = None, duplicates: DupOpt = "keep-last",
+    invalid: InvalidOpt = "error",
+    split_method: Annotated[str, typer.Option("--split", help=f"One of: {', '.join(METHODS)}.")] = "random",
+    test_size: Annotated[float, typer.Option(help="Test fraction (random, temporal, cold-*).")] = 0.2,
+    folds: Annotated[int, typer.Option(help="Folds for kfold; for predefined, u1..uN of ml-100k.")] = 5,
+    leave: Annotated[int, typer.Option(help="Interactions per user held out by leave-last.")] = 1,
+    seed: Annotated[int, typer.Option(help="Random seed of the split.")] = 0,
+    val_size: Annotated[float | None, typer.Option(help="Validation fraction carved from train.")] = None,
+    task: Annotated[str, typer.Option(help="rating (RMSE/MAE) or ranking (top-K, full ranking).")] = "ranking",
+    model: Annotated[list[str] | None, typer.Option("--model", "-m",
+                                                    help="NAME[:key=value,...]; repeatable.")] = None,
+    k: Annotated[list[int] | None, typer.Option("--k", help="Cut-offs for ranking metrics; repeatable.")] = None,
+    min_rating: Annotated[float | None, typer.Option(help="Ranking: only test ratings ≥ this are relevant.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the rows as JSON here.")] = None,
+) -> None:
+    """Split a dataset, fit models, and print a table of metrics with fit and predict seconds."""
+    specs = model or ["popularity", "random"]
+    models = {spec: parse_model(spec) for spec in specs}
+    try:
+        ds = _load(dataset, interactions, items, users, data_dir, user_col, item_col, rating_col, time_col, sep,
+                   no_header, scale, duplicates, invalid)
+        folder = locate(dataset, data_dir, download=False) if split_method == "predefined" and dataset else None
+        splits = split(ds, split_method, test_size=test_size, seed=seed, folds=folds, n=leave,
+                       val_size=val_size, folder=folder)
+        results = Experiment(splits, models, task=task, ks=k or [10], min_rating=min_rating).run()
+    except (DataError, DownloadError, KeyError, ValueError) as exc:
+        _fail(exc)
+    out.print(results.table())
+    if json_path is not None:
+        results.to_json(json_path)
+        err.print(f"rows written to {json_path}")
+
+
+# ---- demo ---------------------------------------------------------------------------------------
+@app.command("demo")
+def demo(dataset: Annotated[str, typer.Option(help="Dataset to run on.")] = "movietweetings-100k",
+         data_dir: DataDirOpt = None, k: Annotated[int, typer.Option(help="List length.")] = 10) -> None:
+    """The whole loop on real data, offline: load, split in time, fit, evaluate, recommend."""
+    from fuserec.demo import run_demo
+
+    try:
+        run_demo(dataset, data_dir, k, out)
+    except (DataError, DownloadError) as exc:
+        _fail(exc)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""The in-memory dataset every stage shares: interactions, item and user tables, id maps, CSR matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from fuserec.errors import DataError
+
+
+class IdMap:
+    """Two-way map between external ids (any hashable: str, int) and contiguous indices 0..n-1."""
+
+    def __init__(self, ids: Iterable[Any]) -> None:
+        index = pd.Index(list(ids) if not isinstance(ids, (pd.Index, np.ndarray, pd.Series)) else ids)
+        if index.has_duplicates:
+            dup = index[index.duplicated()][0]
+            raise DataError(f"id {dup!r} appears twice in the id map", expected="unique ids")
+        self._index = index
+
+    @property
+    def ids(self) -> np.ndarray:
+        """External ids in index order."""
+        return self._index.to_numpy()
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, external_id: Any) -> bool:
+        return external_id in self._index
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, IdMap) and self._index.equals(other._index)
+
+    def __repr__(self) -> str:
+        return f"IdMap({len(self)} ids)"
+
+    def to_index(self, external_ids: Any, *, missing: str = "raise", what: str = "id") -> np.ndarray:
+        """Indices of ``external_ids`` (scalar or array). ``missing='raise'`` or ``'ignore'`` (-1)."""
+        scalar = np.ndim(external_ids) == 0
+        values = [external_ids] if scalar else external_ids
+        idx = self._index.get_indexer(pd.Index(values))
+        if missing == "raise" and (idx < 0).any():
+            bad = pd.Index(values)[idx < 0][0]
+            raise KeyError(f"unknown {what} {bad!r}")
+        return idx[0] if scalar else idx
+
+    def to_external(self, indices: Any) -> np.ndarray:
+        """External ids of ``indices`` (array of ints)."""
+        return self._index.to_numpy()[np.asarray(indices)]
+
+
+@dataclass
+class Dataset:
+    """Interactions plus item and user tables over shared id maps.
+
+    ``interactions`` has integer columns ``user`` and ``item`` (indices into ``users`` and
+    ``items``), and optionally ``rating`` (float) and ``timestamp`` (int seconds). ``items`` and
+    ``users`` are the whole catalogue and user base: after a split, train and test share them, so
+    an index means the same thing on both sides, and a cold item is one with no train rows.
+    ``item_table``/``user_table`` hold one row per index (column ``id`` is the external id).
+    ``rating_scale`` is (min, max) for explicit data, None for implicit.
+    """
+
+    name: str
+    interactions: pd.DataFrame
+    users: IdMap
+    items: IdMap
+    item_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    user_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rating_scale: tuple[float, float] | None = None
+    social: pd.DataFrame | None = None  # user-user edges (columns user, friend), indices
+    report: dict[str, Any] = field(default_factory=dict)  # what cleaning did
+
+    # ---- shape -------------------------------------------------------------------------------
+    @property
+    def n_users(self) -> int:
+        return len(self.users)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    @property
+    def n_interactions(self) -> int:
+        return len(self.interactions)
+
+    @property
+    def has_ratings(self) -> bool:
+        return "rating" in self.interactions.columns
+
+    @property
+    def has_timestamps(self) -> bool:
+        return "timestamp" in self.interactions.columns
+
+    def __len__(self) -> int:
+        return self.n_interactions
+
+    def __repr__(self) -> str:
+        active_u = self.interactions["user"].nunique()
+        active_i = self.interactions["item"].nunique()
+        return (
+            f"Dataset({self.name!r}: {self.n_interactions:,} interactions, "
+            f"{active_u:,}/{self.n_users:,} users, {active_i:,}/{self.n_items:,} items active)"
+        )
+
+    # ---- views -------------------------------------------------------------------------------
+    def matrix(self, values: str = "rating") -> sp.csr_matrix:
+        """The user×item CSR matrix over the whole id space.
+
+        ``values='rating'`` uses ratings (1 where there are none), ``'binary'`` uses 1.
+        """
+        key = ("matrix", values)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        inter = self.interactions
+        if values == "rating" and self.has_ratings:
+            data = inter["rating"].to_numpy(dtype=np.float32)
+        elif values in ("rating", "binary"):
+            data = np.ones(len(inter), dtype=np.float32)
+        else:
+            raise ValueError(f"values must be 'rating' or 'binary', not {values!r}")
+        m = sp.csr_matrix(
+            (data, (inter["user"].to_numpy(), inter["item"].to_numpy())),
+            shape=(self.n_users, self.n_items),
+            dtype=np.float32,
+        )
+        m.sum_duplicates()
+        self._cache[key] = m
+        return m
+
+    def item_counts(self) -> np.ndarray:
+        """Interactions per item index (length ``n_items``)."""
+        return np.bincount(self.interactions["item"].to_numpy(), minlength=self.n_items)
+
+    def user_counts(self) -> np.ndarray:
+        """Interactions per user index (length ``n_users``)."""
+        return np.bincount(self.interactions["user"].to_numpy(), minlength=self.n_users)
+
+    def item_titles(self, indices: Sequence[int] | np.ndarray) -> list[str]:
+        """Titles of item indices (external ids where the table has no title)."""
+        indices = np.asarray(indices)
+        if "title" in self.item_table.columns:
+            return self.item_table["title"].to_numpy()[indices].astype(str).tolist()
+        return [str(x) for x in self.items.to_external(indices)]
+
+    def subset(self, mask: np.ndarray | pd.Series, name: str | None = None) -> Dataset:
+        """The same dataset (same id maps and tables) with only the interactions under ``mask``."""
+        inter = self.interactions.loc[np.asarray(mask)].reset_index(drop=True)
+        return self.with_interactions(inter, name=name)
+
+    def with_interactions(self, interactions: pd.DataFrame, name: str | None = None) -> Dataset:
+        """A copy sharing id maps and tables but holding ``interactions``."""
+        out = replace(self, interactions=interactions, name=name or self.name, report=dict(self.report))
+        out._cache = {}
+        return out
+
+    def __post_init__(self) -> None:
+        self._cache: dict[Any, Any] = {}
+        inter = self.interactions
+        for col in ("user", "item"):
+            if col not in inter.columns:
+                raise DataError(f"interactions lack column '{col}'", field=col)
+        inter["user"] = inter["user"].astype(np.int32)
+        inter["item"] = inter["item"].astype(np.int32)
+        if len(inter) and (inter["user"].max() >= len(self.users) or inter["item"].max() >= len(self.items)):
+            raise DataError("interaction index outside the id map", expected="indices from the id maps")
+
+    # ---- construction ------------------------------------------------------------------------
+    @classmethod
+    def from_frame(
+        cls,
+        name: str,
+        frame: pd.DataFrame,
+        *,
+        item_table: pd.DataFrame | None = None,
+        user_table: pd.DataFrame | None = None,
+        rating_scale: tuple[float, float] | None = None,
+        report: dict[str, Any] | None = None,
+    ) -> Dataset:
+        """Build from a frame with external ``user``/``item`` ids (plus ``rating``/``timestamp``).
+
+        Item and user id maps cover the tables' ``id`` columns first (the whole catalogue, also
+        items nobody interacted with) and then any id only seen in the interactions.
+        """
+        item_table = _id_table(item_table, frame["item"])
+        user_table = _id_table(user_table, frame["user"])
+        items, users = IdMap(item_table["id"]), IdMap(user_table["id"])
+        inter = pd.DataFrame(
+            {
+                "user": users.to_index(frame["user"].to_numpy()).astype(np.int32),
+                "item": items.to_index(frame["item"].to_numpy()).astype(np.int32),
+            }
+        )
+        if "rating" in frame.columns:
+            inter["rating"] = frame["rating"].to_numpy(dtype=np.float32)
+        if "timestamp" in frame.columns:
+            inter["timestamp"] = frame["timestamp"].to_numpy(dtype=np.int64)
+        return cls(
+            name=name,
+            interactions=inter,
+            users=users,
+            items=items,
+            item_table=item_table,
+            user_table=user_table,
+            rating_scale=rating_scale,
+            report=report or {},
+        )
+
+
+def _id_table(table: pd.DataFrame | None, seen: pd.Series) -> pd.DataFrame:
+    """The table with one row per id: its own rows, then ids seen only in interactions."""
+    seen_ids = pd.unique(seen.to_numpy())
+    if table is None or len(table) == 0:
+        return pd.DataFrame({"id": seen_ids})
+    table = table.reset_index(drop=True)
+    extra = pd.Index(seen_ids).difference(pd.Index(table["id"]), sort=False)
+    if len(extra):
+        table = pd.concat([table, pd.DataFrame({"id": extra.to_numpy()})], ignore_index=True)
+    return table

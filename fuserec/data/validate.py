@@ -1,0 +1,138 @@
+"""Validation and cleaning of interactions and item text: duplicates, bad ratings, unknown items, HTML.
+
+Every check reports what it found in a dict (``Dataset.report``) and either fixes it under a
+named policy or raises ``DataError`` naming the file, line and field.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from fuserec.errors import DataError
+
+log = logging.getLogger("fuserec.data")
+
+DuplicatePolicy = Literal["keep-last", "mean", "error"]
+InvalidPolicy = Literal["error", "drop"]
+
+_TAG = r"<[^>]{0,200}>"
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Strip HTML tags and entities and collapse whitespace (vectorised over a Series of str)."""
+    s = values.fillna("").astype(str)
+    has_markup = s.str.contains(r"[<&]", regex=True)
+    if has_markup.any():
+        fixed = s[has_markup].str.replace(_TAG, " ", regex=True).map(html.unescape)
+        s = s.copy()
+        s[has_markup] = fixed
+    return s.str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def clean_interactions(
+    frame: pd.DataFrame,
+    path: str | Path,
+    *,
+    rating_scale: tuple[float, float] | None = None,
+    known_items: Iterable[Any] | None = None,
+    items_path: str | Path | None = None,
+    duplicates: DuplicatePolicy = "keep-last",
+    invalid: InvalidPolicy = "error",
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Check and clean interactions with external ids.
+
+    ``frame`` has ``user``, ``item``, optional ``rating`` (float, NaN = missing) and
+    ``timestamp``, and ``_line`` (the file line of each row). Returns the cleaned frame (sorted
+    as read, ``_line`` dropped) and a report of what was found and done.
+    """
+    if duplicates not in ("keep-last", "mean", "error"):
+        raise ValueError(f"duplicates must be 'keep-last', 'mean' or 'error', not {duplicates!r}")
+    if invalid not in ("error", "drop"):
+        raise ValueError(f"invalid must be 'error' or 'drop', not {invalid!r}")
+    report: dict[str, Any] = {"rows_read": int(len(frame))}
+    bad_masks: list[tuple[str, np.ndarray, str, str]] = []
+    if "rating" in frame.columns:
+        rating = frame["rating"].to_numpy(dtype=np.float64)
+        bad_masks.append(("missing_ratings", np.isnan(rating), "rating", "a rating, not an empty or NaN value"))
+        if rating_scale is not None:
+            lo, hi = rating_scale
+            with np.errstate(invalid="ignore"):
+                out = ~np.isnan(rating) & ((rating < lo) | (rating > hi))
+            bad_masks.append(("out_of_range_ratings", out, "rating", f"a rating between {lo:g} and {hi:g}"))
+    if known_items is not None:
+        known = pd.Index(known_items)
+        unknown = ~frame["item"].isin(known).to_numpy()
+        where = f" of {items_path}" if items_path else ""
+        bad_masks.append(("unknown_items", unknown, "item", f"an item id listed in the item table{where}"))
+    for col in ("user", "item"):
+        empty = (frame[col].astype(str).str.strip() == "").to_numpy()
+        bad_masks.append((f"empty_{col}_ids", empty, col, f"a {col} id"))
+
+    drop = np.zeros(len(frame), dtype=bool)
+    for key, mask, fieldname, expected in bad_masks:
+        n = int(mask.sum())
+        report[key] = n
+        if n == 0:
+            continue
+        if invalid == "error":
+            i = int(np.flatnonzero(mask)[0])
+            value = frame[fieldname].iloc[i]
+            raise DataError(
+                f"{key.replace('_', ' ')[:-1]} {value!r} ({n:,} such rows in the file)",
+                file=path,
+                line=int(frame["_line"].iloc[i]),
+                field=fieldname,
+                expected=expected,
+            )
+        drop |= mask
+    if drop.any():
+        log.warning("%s: dropped %d invalid rows (%s)", path, int(drop.sum()),
+                    ", ".join(f"{k}={report[k]}" for k, *_ in bad_masks if report[k]))
+        frame = frame.loc[~drop]
+    report["dropped_invalid"] = int(drop.sum())
+
+    frame = _resolve_duplicates(frame, path, duplicates, report)
+    report["rows_kept"] = int(len(frame))
+    return frame.drop(columns="_line").reset_index(drop=True), report
+
+
+def _resolve_duplicates(frame: pd.DataFrame, path: str | Path, policy: str, report: dict[str, Any]) -> pd.DataFrame:
+    exact = frame.drop(columns="_line").duplicated(keep="first")
+    pair_dup = frame.duplicated(subset=["user", "item"], keep=False)
+    n_exact = int(exact.sum())
+    n_pair = int(frame.duplicated(subset=["user", "item"], keep="first").sum())
+    report["duplicate_rows"] = n_exact
+    report["repeated_pairs"] = n_pair  # rows whose (user, item) appeared before, identical or not
+    if n_pair == 0:
+        return frame
+    if policy == "error":
+        i = int(np.flatnonzero(frame.duplicated(subset=["user", "item"], keep="first").to_numpy())[0])
+        row = frame.iloc[i]
+        raise DataError(
+            f"user {row['user']!r} and item {row['item']!r} appear again ({n_pair:,} repeated pairs)",
+            file=path,
+            line=int(row["_line"]),
+            expected="each (user, item) pair once, or duplicates='keep-last'/'mean'",
+        )
+    log.warning("%s: %d duplicate rows (%d exact copies); policy %s", path, n_pair, n_exact, policy)
+    if policy == "keep-last":
+        order = frame.sort_values("timestamp", kind="stable") if "timestamp" in frame.columns else frame
+        kept = order.drop_duplicates(subset=["user", "item"], keep="last")
+        return kept.sort_values("_line", kind="stable")
+    # mean: average the ratings of a pair; keep the latest timestamp and the first line
+    agg: dict[str, str] = {"_line": "min"}
+    if "rating" in frame.columns:
+        agg["rating"] = "mean"
+    if "timestamp" in frame.columns:
+        agg["timestamp"] = "max"
+    dup = frame.loc[pair_dup.to_numpy()]
+    merged = dup.groupby(["user", "item"], sort=False, as_index=False).agg(agg)
+    out = pd.concat([frame.loc[~pair_dup.to_numpy()], merged], ignore_index=True)
+    return out.sort_values("_line", kind="stable")

@@ -1,0 +1,50 @@
+"""Errors that name what went wrong and where: file, line, field, and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class FuserecError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class DataError(FuserecError, ValueError):
+    """Bad input data: the message names the file, the line and the field, and what was expected.
+
+    ``line`` is 1-based and counts the header line, so it matches what an editor shows.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        expected: str | None = None,
+    ) -> None:
+        self.file = str(file) if file is not None else None
+        self.line = line
+        self.field = field
+        self.expected = expected
+        self.reason = message
+        where = []
+        if self.file is not None:
+            where.append(self.file if line is None else f"{self.file}, line {line}")
+        elif line is not None:
+            where.append(f"line {line}")
+        if field is not None:
+            where.append(f"field '{field}'")
+        text = (": ".join(where) + ": " if where else "") + message
+        if expected:
+            text += f" (expected {expected})"
+        super().__init__(text)
+
+
+class DownloadError(FuserecError):
+    """A dataset could not be fetched or did not match its published checksum."""
+
+
+class NotFittedError(FuserecError, AttributeError):
+    """A model was asked to predict before ``fit``."""

@@ -1,0 +1,169 @@
+"""An experiment is data + protocol + models + metrics: it fits each model on each split and
+reports one table (rich) and JSON rows in the schema every benchmark shares."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from sklearn.base import clone
+
+from fuserec.data.split import Split
+from fuserec.evaluation.protocol import Measurement, evaluate_ranking, evaluate_rating
+from fuserec.models.base import Recommender
+
+HEADLINE = {"rating": ("rmse", "mae"), "ranking": ("precision", "recall", "ndcg", "map", "hitrate")}
+
+
+@dataclass
+class Results:
+    """The rows of an experiment (one per model and fold) and the per-user values behind them."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)
+    task: str = "ranking"
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        text = json.dumps({"rows": self.rows}, indent=2)
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(text + "\n", encoding="utf-8")
+        return text
+
+    def summary(self) -> list[dict[str, Any]]:
+        """One entry per (dataset, split, model): metric means (and std) over folds, total seconds."""
+        groups: dict[tuple, list[dict[str, Any]]] = {}
+        for row in self.rows:
+            groups.setdefault((row["dataset"], row["split"], row["model"]), []).append(row)
+        out = []
+        for (dataset, split, model), rows in groups.items():
+            names = list(rows[0]["metrics"])
+            vals = {n: np.array([r["metrics"][n] for r in rows]) for n in names}
+            out.append({
+                "dataset": dataset, "split": split, "model": model, "folds": len(rows),
+                "mean": {n: float(v.mean()) for n, v in vals.items()},
+                "std": {n: float(v.std(ddof=1)) if len(v) > 1 else None for n, v in vals.items()},
+                "ci95": rows[0].get("ci95", {}) if len(rows) == 1 else {},
+                "fit_seconds": float(np.mean([r["fit_seconds"] for r in rows])),
+                "predict_seconds": float(np.mean([r["predict_seconds"] for r in rows])),
+            })
+        return out
+
+    def table(self, title: str | None = None, metrics: Sequence[str] | None = None) -> Table:
+        """A rich table: means over folds with ± std (several folds) or ± 95% CI half-width (one)."""
+        summary = self.summary()
+        if not summary:
+            return Table(title=title)
+        names = list(metrics) if metrics else _headline(list(summary[0]["mean"]), self.task)
+        # dataset and split go in the title when the whole table shares them
+        shared = [c for c in ("dataset", "split") if len({s[c] for s in summary}) == 1]
+        if title is None:
+            title = " · ".join(str(summary[0][c]) for c in shared)
+        cols = [c for c in ("dataset", "split") if c not in shared] + ["model"]
+        table = Table(title=title, show_lines=False)
+        for col in cols:
+            table.add_column(col)
+        for n in names:
+            table.add_column(n, justify="right")
+        table.add_column("fit s", justify="right")
+        table.add_column("predict s", justify="right")
+        best = {n: _best(summary, n) for n in names}
+        for s in summary:
+            cells = []
+            for n in names:
+                m = s["mean"].get(n)
+                if m is None:
+                    cells.append("")
+                    continue
+                text = f"{m:.4f}"
+                if s["std"].get(n) is not None:
+                    text += f" ±{s['std'][n]:.4f}"
+                elif n in s["ci95"]:
+                    lo, hi = s["ci95"][n]
+                    text += f" ±{(hi - lo) / 2:.4f}"
+                if best[n] == s["model"]:
+                    text = f"[bold green]{text}[/]"
+                cells.append(text)
+            table.add_row(*(str(s[c]) for c in cols), *cells,
+                          f"{s['fit_seconds']:.2f}", f"{s['predict_seconds']:.2f}")
+        return table
+
+
+def _headline(names: list[str], task: str) -> list[str]:
+    keys = HEADLINE.get(task, ())
+    picked = [n for n in names if n.split("@")[0] in keys]
+    extra = [n for n in names if n.split("@")[0] in ("coverage", "novelty")]
+    return picked + extra if picked else names
+
+
+def _best(summary: list[dict[str, Any]], name: str) -> str | None:
+    vals = [(s["mean"][name], s["model"]) for s in summary if name in s["mean"]]
+    if not vals or name.split("@")[0] in ("coverage", "novelty", "arp", "gini"):
+        return None
+    lower_better = name in ("rmse", "mae", "mse")
+    return (min(vals) if lower_better else max(vals))[1]
+
+
+class Experiment:
+    """Fit every model on every split and measure it.
+
+    ``models``: a mapping label → unfitted estimator (cloned per fold, so each fold starts fresh).
+    ``task``: ``"rating"`` (RMSE/MAE/MSE on test ratings) or ``"ranking"`` (full ranking, train
+    items excluded, metrics at each k in ``ks``). ``min_rating``: for ranking, only test
+    ratings ≥ this count as relevant (default: every test interaction).
+    """
+
+    def __init__(self, splits: Sequence[Split], models: Mapping[str, Recommender], *, task: str = "ranking",
+                 ks: Iterable[int] = (10,), min_rating: float | None = None, dataset: str | None = None,
+                 split_name: str | None = None, console: Console | None = None) -> None:
+        if task not in ("rating", "ranking"):
+            raise ValueError(f"task must be 'rating' or 'ranking', not {task!r}")
+        if not splits:
+            raise ValueError("no splits to run on")
+        if not models:
+            raise ValueError("no models to run")
+        self.splits = list(splits)
+        self.models = dict(models)
+        self.task = task
+        self.ks = tuple(ks)
+        self.min_rating = min_rating
+        self.dataset = dataset or self.splits[0].train.name.split("/")[0]
+        self.split_name = split_name or self.splits[0].method
+        self.console = console or Console(stderr=True)
+
+    def run(self) -> Results:
+        results = Results(task=self.task)
+        with self.console.status("") as status:
+            for split in self.splits:
+                for label, estimator in self.models.items():
+                    fold = "" if split.fold is None else f" fold {split.fold}"
+                    status.update(f"[bold]{label}[/]: fitting on {self.dataset}{fold} ({len(split.train):,} rows)")
+                    model = clone(estimator)
+                    start = time.perf_counter()
+                    model.fit(split.train)
+                    fit_seconds = time.perf_counter() - start
+                    status.update(f"[bold]{label}[/]: evaluating on {self.dataset}{fold}")
+                    if self.task == "rating":
+                        m = evaluate_rating(model, split)
+                    else:
+                        m = evaluate_ranking(model, split, self.ks, min_rating=self.min_rating)
+                    results.measurements.append(m)
+                    results.rows.append({
+                        "system": "fuserec",
+                        "model": label,
+                        "dataset": self.dataset,
+                        "split": self.split_name,
+                        "fold": split.fold,
+                        "metrics": {k: float(v) for k, v in m.metrics.items()},
+                        "ci95": {k: [float(a), float(b)] for k, (a, b) in m.ci95.items()},
+                        "fit_seconds": fit_seconds,
+                        "predict_seconds": m.predict_seconds,
+                    })
+        return results

@@ -1,0 +1,191 @@
+"""Rating, ranking and beyond-accuracy metrics, vectorised over users (pure numpy).
+
+Ranking metrics take a top-K matrix of item indices per user (``-1`` pads short lists) and the
+users' relevant test items as a CSR matrix; they return one value per user, so means, confidence
+intervals and paired tests come from the same numbers. Users with no relevant test items are
+left out by the caller (``evaluate_ranking`` does this).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy import stats
+
+# ---- rating ------------------------------------------------------------------------------------
+
+
+def _pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    t, p = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    if t.shape != p.shape:
+        raise ValueError(f"y_true has shape {t.shape} but y_pred {p.shape}")
+    if t.size == 0:
+        raise ValueError("no ratings to score")
+    return t, p
+
+
+def mse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    t, p = _pair(y_true, y_pred)
+    return float(np.mean((t - p) ** 2))
+
+
+def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.sqrt(mse(y_true, y_pred)))
+
+
+def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    t, p = _pair(y_true, y_pred)
+    return float(np.mean(np.abs(t - p)))
+
+
+# ---- ranking -----------------------------------------------------------------------------------
+
+
+def hit_matrix(topk: np.ndarray, relevant: sp.csr_matrix) -> np.ndarray:
+    """``hits[u, j]`` is True when ``topk[u, j]`` is in row ``u`` of ``relevant``.
+
+    Rows of ``topk`` and ``relevant`` correspond. Done as one sorted search over (row, item) keys,
+    so the cost is O((nnz + U·K) log nnz) with no Python loop.
+    """
+    topk = np.asarray(topk)
+    relevant = sp.csr_matrix(relevant)
+    relevant.sort_indices()
+    n_rows, n_items = relevant.shape
+    if topk.shape[0] != n_rows:
+        raise ValueError(f"topk has {topk.shape[0]} rows but relevant has {n_rows}")
+    rows = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(relevant.indptr))
+    keys = rows * n_items + relevant.indices.astype(np.int64)  # sorted: CSR rows, sorted indices
+    probe = np.arange(n_rows, dtype=np.int64)[:, None] * n_items + topk.astype(np.int64)
+    pos = np.searchsorted(keys, probe)
+    pos = np.minimum(pos, max(len(keys) - 1, 0))
+    hits = (keys[pos] == probe) if len(keys) else np.zeros(topk.shape, dtype=bool)
+    return hits & (topk >= 0)
+
+
+def _discounts(k: int) -> np.ndarray:
+    return 1.0 / np.log2(np.arange(2, k + 2))
+
+
+def precision_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    return hits[:, :k].sum(axis=1) / k
+
+
+def recall_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    return hits[:, :k].sum(axis=1) / np.maximum(n_relevant, 1)
+
+
+def f1_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    p, r = precision_at_k(hits, n_relevant, k), recall_at_k(hits, n_relevant, k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(p + r > 0, 2 * p * r / (p + r), 0.0)
+
+
+def ndcg_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    """Binary-relevance NDCG@k; the ideal list holds min(n_relevant, k) hits."""
+    disc = _discounts(k)
+    dcg = (hits[:, :k] * disc[: hits[:, :k].shape[1]]).sum(axis=1)
+    ideal = np.cumsum(disc)[np.clip(np.minimum(n_relevant, k) - 1, 0, k - 1)]
+    return np.where(n_relevant > 0, dcg / ideal, 0.0)
+
+
+def map_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    """Average precision over the top k, normalised by min(n_relevant, k)."""
+    h = hits[:, :k].astype(np.float64)
+    prec = np.cumsum(h, axis=1) / np.arange(1, h.shape[1] + 1)
+    return (prec * h).sum(axis=1) / np.maximum(np.minimum(n_relevant, k), 1)
+
+
+def mrr_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    h = hits[:, :k]
+    first = h.argmax(axis=1)
+    return np.where(h.any(axis=1), 1.0 / (first + 1), 0.0)
+
+
+def hitrate_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
+    return hits[:, :k].any(axis=1).astype(np.float64)
+
+
+RANKING_METRICS = {
+    "precision": precision_at_k,
+    "recall": recall_at_k,
+    "f1": f1_at_k,
+    "ndcg": ndcg_at_k,
+    "map": map_at_k,
+    "mrr": mrr_at_k,
+    "hitrate": hitrate_at_k,
+}
+
+# ---- beyond accuracy ---------------------------------------------------------------------------
+
+
+def catalog_coverage(topk: np.ndarray, n_items: int) -> float:
+    """Share of the catalogue that appears in at least one user's list."""
+    shown = np.unique(topk[topk >= 0])
+    return len(shown) / n_items
+
+
+def novelty(topk: np.ndarray, item_popularity: np.ndarray, n_users: int) -> float:
+    """Mean self-information −log2(p(i)) of recommended items, p(i) = share of train users with i."""
+    items = topk[topk >= 0]
+    p = np.maximum(item_popularity[items], 1) / max(n_users, 1)
+    return float(np.mean(-np.log2(p))) if items.size else 0.0
+
+
+def average_popularity(topk: np.ndarray, item_popularity: np.ndarray) -> float:
+    """ARP: mean train interaction count of the recommended items."""
+    items = topk[topk >= 0]
+    return float(np.mean(item_popularity[items])) if items.size else 0.0
+
+
+def gini(topk: np.ndarray, n_items: int) -> float:
+    """Gini index of how often each catalogue item is recommended (0 = even, 1 = one item)."""
+    counts = np.sort(np.bincount(topk[topk >= 0], minlength=n_items).astype(np.float64))
+    total = counts.sum()
+    if total == 0:
+        return 0.0
+    idx = np.arange(1, n_items + 1)
+    return float(((2 * idx - n_items - 1) * counts).sum() / (n_items * total))
+
+
+# ---- aggregation -------------------------------------------------------------------------------
+
+
+@dataclass
+class MetricValue:
+    """A per-user metric: its mean with a 95% confidence interval (Student t)."""
+
+    name: str
+    per_user: np.ndarray
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.per_user)) if self.per_user.size else float("nan")
+
+    @property
+    def ci95(self) -> tuple[float, float]:
+        n = self.per_user.size
+        if n < 2:
+            return (self.mean, self.mean)
+        half = stats.t.ppf(0.975, n - 1) * np.std(self.per_user, ddof=1) / np.sqrt(n)
+        return (self.mean - half, self.mean + half)
+
+
+def ranking_metrics(
+    topk: np.ndarray,
+    relevant: sp.csr_matrix,
+    ks: Iterable[int] = (10,),
+    names: Iterable[str] = tuple(RANKING_METRICS),
+) -> dict[str, MetricValue]:
+    """Per-user ranking metrics ``name@k`` for the rows of ``topk``/``relevant`` (all rows count)."""
+    hits = hit_matrix(topk, relevant)
+    n_rel = np.diff(sp.csr_matrix(relevant).indptr)
+    out: dict[str, MetricValue] = {}
+    for k in ks:
+        if k > topk.shape[1]:
+            raise ValueError(f"k={k} but only {topk.shape[1]} items were ranked per user")
+        for name in names:
+            out[f"{name}@{k}"] = MetricValue(f"{name}@{k}", RANKING_METRICS[name](hits, n_rel, k))
+    return out

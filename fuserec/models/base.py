@@ -1,0 +1,155 @@
+"""The one model interface: scikit-learn-style estimators over a Dataset, external ids at the edge.
+
+A model implements ``_fit(train)`` and ``_score_users(user_indices) -> [n, n_items]`` (and
+``_score_pairs`` where a cheaper pairwise score exists). Everything else (``fit``, ``score``,
+``recommend``, batched top-K, ``save``/``load`` with id maps) lives here once.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+
+from fuserec.data.dataset import Dataset, IdMap
+from fuserec.errors import NotFittedError
+from fuserec.evaluation.topk import mask_seen, topk_indices
+
+FORMAT_VERSION = 1
+BATCH_USERS = 1024  # users scored at once in recommend(): bounds memory at BATCH_USERS × n_items
+
+
+class Recommender(BaseEstimator):
+    """Base class. Hyper-parameters go in ``__init__`` as-is; learned state ends in ``_``."""
+
+    #: "rating" models predict ratings on the dataset's scale; "ranking" ones only order items.
+    task: str = "both"
+
+    # ---- training --------------------------------------------------------------------------
+    def fit(self, train: Dataset) -> Recommender:
+        """Learn from ``train``; returns ``self``."""
+        if len(train) == 0:
+            raise ValueError(f"cannot fit {type(self).__name__} on an empty dataset ({train.name})")
+        self.users_: IdMap = train.users
+        self.items_: IdMap = train.items
+        self.seen_: sp.csr_matrix = train.matrix("binary")
+        self.rating_scale_ = train.rating_scale
+        self._fit(train)
+        return self
+
+    def _fit(self, train: Dataset) -> None:
+        raise NotImplementedError  # each model implements this
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "seen_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(train) first")
+
+    # ---- scoring on indices ----------------------------------------------------------------
+    def _score_users(self, users: np.ndarray) -> np.ndarray:
+        """Scores of every item for each user index: float array [len(users), n_items]."""
+        raise NotImplementedError  # each model implements this
+
+    def _score_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Score of each (user, item) index pair; default: rows of ``_score_users``."""
+        out = np.empty(len(users), dtype=np.float64)
+        uniq, inv = np.unique(users, return_inverse=True)
+        for start in range(0, len(uniq), BATCH_USERS):
+            block = uniq[start:start + BATCH_USERS]
+            scores = self._score_users(block)
+            sel = (inv >= start) & (inv < start + len(block))
+            out[sel] = scores[inv[sel] - start, items[sel]]
+        return out
+
+    def predict_indices(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Predicted rating/score for index pairs, clipped to the rating scale when there is one."""
+        self._check_fitted()
+        pred = self._score_pairs(np.asarray(users), np.asarray(items))
+        if self.rating_scale_ is not None and self.task != "ranking":
+            pred = np.clip(pred, *self.rating_scale_)
+        return pred
+
+    def recommend_indices(self, users: np.ndarray, k: int = 10, exclude_seen: bool = True,
+                          exclude: sp.csr_matrix | None = None,
+                          candidates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` item indices and scores per user index, best first (``-1`` pads).
+
+        ``exclude_seen`` removes the user's training items; ``exclude`` (rows aligned with
+        ``users``) removes more; ``candidates`` (boolean over items) keeps only those items.
+        """
+        banned = None if candidates is None else ~np.asarray(candidates, dtype=bool)
+        self._check_fitted()
+        users = np.asarray(users, dtype=np.int64)
+        idx = np.empty((len(users), k), dtype=np.int64)
+        val = np.empty((len(users), k), dtype=np.float32)
+        for start in range(0, len(users), BATCH_USERS):
+            block = users[start:start + BATCH_USERS]
+            scores = np.array(self._score_users(block), dtype=np.float32, copy=True)
+            if exclude_seen:
+                mask_seen(scores, self.seen_[block])
+            if exclude is not None:
+                mask_seen(scores, exclude[start:start + len(block)])
+            if banned is not None:
+                scores[:, banned] = -np.inf
+            idx[start:start + len(block)], val[start:start + len(block)] = topk_indices(scores, k)
+        return idx, val
+
+    # ---- external ids ----------------------------------------------------------------------
+    def score(self, user_ids: Any, item_ids: Any) -> np.ndarray:
+        """Predicted rating (or relevance) of each (user id, item id) pair, external ids."""
+        self._check_fitted()
+        u = self.users_.to_index(np.atleast_1d(user_ids), what="user")
+        i = self.items_.to_index(np.atleast_1d(item_ids), what="item")
+        if len(u) != len(i):
+            raise ValueError(f"{len(u)} user ids but {len(i)} item ids: pass one of each per pair")
+        return self.predict_indices(u, i)
+
+    def recommend(self, user_ids: Any, k: int = 10, exclude_seen: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` external item ids and scores for each external user id, best first.
+
+        A scalar user id gives 1-d arrays; a list gives [n_users, k] arrays (``None`` pads rows
+        where fewer than ``k`` items are left).
+        """
+        self._check_fitted()
+        scalar = np.ndim(user_ids) == 0
+        u = self.users_.to_index(np.atleast_1d(user_ids), what="user")
+        idx, val = self.recommend_indices(u, k, exclude_seen)
+        ids = self.items_.to_external(np.maximum(idx, 0))
+        if (idx < 0).any():
+            ids = np.where(idx >= 0, ids.astype(object), None)
+        if scalar:
+            return ids[0], val[0]
+        return ids, val
+
+    # ---- persistence -----------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model, with its id maps, atomically to ``path``."""
+        self._check_fitted()
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump({"format": FORMAT_VERSION, "class": type(self).__qualname__, "model": self}, fh,
+                            protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Recommender:
+        """Read a model written by ``save`` (only load files you trust: this unpickles)."""
+        with open(path, "rb") as fh:
+            blob = pickle.load(fh)  # noqa: S301 (own format; documented as trusted files only)
+        if not isinstance(blob, dict) or blob.get("format") != FORMAT_VERSION:
+            raise ValueError(f"{path} is not a fuserec model file of format {FORMAT_VERSION}")
+        model = blob["model"]
+        if not isinstance(model, cls):
+            raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
