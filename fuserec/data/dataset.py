@@ -47,6 +47,7 @@ class IdMap:
         idx = self._index.get_indexer(pd.Index(values))
         if missing == "raise" and (idx < 0).any():
             bad = pd.Index(values)[idx < 0][0]
+            bad = bad.item() if isinstance(bad, np.generic) else bad
             raise KeyError(f"unknown {what} {bad!r}")
         return idx[0] if scalar else idx
 

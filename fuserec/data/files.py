@@ -52,8 +52,8 @@ def _read_any(
 
 def _parse_time(raw: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     """Seconds since the epoch from numbers or ISO-8601 date-times."""
-    values = pd.to_numeric(raw[column], errors="coerce")
-    if values.notna().all():
+    first = pd.to_numeric(raw[column].iloc[:1], errors="coerce")
+    if first.notna().all():  # the column holds numbers: Unix seconds
         return numeric_column(raw, column, path, integer=False).astype(np.int64)
     when = pd.to_datetime(raw[column], errors="coerce", utc=True, format="ISO8601")
     if when.isna().any():

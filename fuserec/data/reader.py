@@ -155,24 +155,32 @@ def read_table(
                 expected=f"{len(columns)} fields separated by {sep!r}",
             )
         df.columns = list(columns[:n_found]) + ["_line"]
-        # A short line parses as trailing empty fields; the last required one being empty on
-        # a non-blank line is how a truncated line shows.
-        last = columns[required - 1]
-        short = (~blank) & (df[last] == "")
-        if short.any():
-            row = df.loc[short].iloc[0]
-            raise DataError(
-                "line is truncated or the field is empty",
-                file=path,
-                line=int(row["_line"]),
-                field=last,
-                expected=f"{len(columns)} fields separated by {sep!r}",
-            )
+    # with a header, every named column present must have a value; without, the non-optional ones
+    required = [c for c in columns if c in df.columns] if header else [c for c in columns if c not in optional]
+    _check_truncated(df, required, blank, path, sep, None if header else len(columns))
     if blank.any():
         df = df.loc[~blank.to_numpy()]
     if len(df) == 0:
         raise DataError("file has no data lines", file=path, line=offset, expected="at least one line of data")
     return df.reset_index(drop=True)
+
+
+def _check_truncated(df: pd.DataFrame, required: list[str], blank: pd.Series, path: Path, sep: str,
+                     n_fields: int | None) -> None:
+    """A line that ends before a required field (a short line parses as empty trailing fields)."""
+    cols = [c for c in df.columns if c != "_line"]
+    req_pos = [cols.index(c) for c in required if c in cols]
+    if not req_pos or len(df) == 0:
+        return
+    nonempty = (df[cols] != "").to_numpy()
+    last = np.where(nonempty.any(axis=1), nonempty.shape[1] - 1 - np.argmax(nonempty[:, ::-1], axis=1), -1)
+    short = ~blank.to_numpy() & (last < max(req_pos))
+    if short.any():
+        i = int(np.flatnonzero(short)[0])
+        field = next(cols[p] for p in sorted(req_pos) if p > last[i])
+        expected = f"{n_fields} fields separated by {sep!r}" if n_fields else "a value for every column of the header"
+        raise DataError(f"line ends after {last[i] + 1} field{'s' if last[i] != 0 else ''} (truncated?)", file=path,
+                        line=int(df["_line"].iloc[i]), field=field, expected=expected)
 
 
 def numeric_column(

@@ -84,6 +84,7 @@ def clean_interactions(
         if invalid == "error":
             i = int(np.flatnonzero(mask)[0])
             value = frame[fieldname].iloc[i]
+            value = value.item() if isinstance(value, np.generic) else value
             raise DataError(
                 f"{key.replace('_', ' ')[:-1]} {value!r} ({n:,} such rows in the file)",
                 file=path,
