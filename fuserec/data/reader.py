@@ -157,7 +157,7 @@ def read_table(
         df.columns = list(columns[:n_found]) + ["_line"]
     # with a header, every named column present must have a value; without, the non-optional ones
     required = [c for c in columns if c in df.columns] if header else [c for c in columns if c not in optional]
-    _check_truncated(df, required, blank, path, sep, None if header else len(columns))
+    _check_truncated(df, required, blank, path, sep, None if header else len(columns), text, psep, quoted)
     if blank.any():
         df = df.loc[~blank.to_numpy()]
     if len(df) == 0:
@@ -166,8 +166,12 @@ def read_table(
 
 
 def _check_truncated(df: pd.DataFrame, required: list[str], blank: pd.Series, path: Path, sep: str,
-                     n_fields: int | None) -> None:
-    """A line that ends before a required field (a short line parses as empty trailing fields)."""
+                     n_fields: int | None, text: str, psep: str, quoted: bool) -> None:
+    """A line that ends before a required field.
+
+    A short line parses as empty trailing fields, like a line whose last fields are present but
+    empty; the few suspect lines are re-split here to tell the two apart.
+    """
     cols = [c for c in df.columns if c != "_line"]
     req_pos = [cols.index(c) for c in required if c in cols]
     if not req_pos or len(df) == 0:
@@ -175,11 +179,18 @@ def _check_truncated(df: pd.DataFrame, required: list[str], blank: pd.Series, pa
     nonempty = (df[cols] != "").to_numpy()
     last = np.where(nonempty.any(axis=1), nonempty.shape[1] - 1 - np.argmax(nonempty[:, ::-1], axis=1), -1)
     short = ~blank.to_numpy() & (last < max(req_pos))
-    if short.any():
-        i = int(np.flatnonzero(short)[0])
-        field = next(cols[p] for p in sorted(req_pos) if p > last[i])
+    if not short.any():
+        return
+    lines = text.split("\n")
+    quoting = csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE
+    for i in np.flatnonzero(short)[:10_000]:
+        line_text = lines[int(df["_line"].iloc[i]) - 1]
+        n_found = len(next(csv.reader([line_text], delimiter=psep, quoting=quoting)))
+        if n_found > max(req_pos):
+            continue  # all fields present, some empty: the value checks report it
+        field = next(cols[p] for p in sorted(req_pos) if p >= n_found)
         expected = f"{n_fields} fields separated by {sep!r}" if n_fields else "a value for every column of the header"
-        raise DataError(f"line ends after {last[i] + 1} field{'s' if last[i] != 0 else ''} (truncated?)", file=path,
+        raise DataError(f"line ends after {n_found} field{'s' if n_found != 1 else ''} (truncated?)", file=path,
                         line=int(df["_line"].iloc[i]), field=field, expected=expected)
 
 
