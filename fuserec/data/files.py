@@ -86,7 +86,8 @@ def load_files(
     header, give the file's columns in order as ``columns`` values and set ``header=False``.
     ``items``/``users`` are tables keyed by ``item_id_column``/``user_id_column``; their other
     columns (title, genres, description, ...) become the item/user table, HTML cleaned.
-    ``rating_scale=(lo, hi)`` makes out-of-range ratings an error.
+    ``rating_scale=(lo, hi)`` makes out-of-range ratings an error; without it, the observed range
+    of ratings is taken as the scale.
     """
     path = Path(interactions)
     mapping = dict(columns or {"user": "user", "item": "item", "rating": "rating", "timestamp": "timestamp"})
@@ -110,9 +111,14 @@ def load_files(
 
     item_table = _side_table(Path(items), item_id_column, sep, encoding, "item") if items is not None else None
     user_table = _side_table(Path(users), user_id_column, sep, encoding, "user") if users is not None else None
-    return build_dataset(name or path.stem.split(".")[0], frame, path, item_table=item_table, user_table=user_table,
-                         rating_scale=rating_scale, items_path=Path(items) if items is not None else None,
-                         **loader_options(options))
+    ds = build_dataset(name or path.stem.split(".")[0], frame, path, item_table=item_table, user_table=user_table,
+                       rating_scale=rating_scale, items_path=Path(items) if items is not None else None,
+                       **loader_options(options))
+    if ds.has_ratings and rating_scale is None and len(ds):
+        # explicit ratings without a stated scale: the observed range stands for it
+        r = ds.interactions["rating"]
+        ds.rating_scale = (float(r.min()), float(r.max()))
+    return ds
 
 
 def _side_table(path: Path, id_column: str, sep: str | None, encoding: str, what: str) -> pd.DataFrame:

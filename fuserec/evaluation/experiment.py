@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.console import Console
@@ -17,9 +17,11 @@ from sklearn.base import clone
 
 from fuserec.data.split import Split
 from fuserec.evaluation.protocol import Measurement, evaluate_ranking, evaluate_rating
-from fuserec.models.base import Recommender
 
 HEADLINE = {"rating": ("rmse", "mae"), "ranking": ("precision", "recall", "ndcg", "map", "hitrate")}
+
+if TYPE_CHECKING:
+    from fuserec.models.base import Recommender
 
 
 @dataclass

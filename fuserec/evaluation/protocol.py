@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -12,9 +13,11 @@ from scipy import stats
 
 from fuserec.data.split import Split
 from fuserec.evaluation import metrics as M
-from fuserec.models.base import Recommender
 
 BEYOND_ACCURACY = ("coverage", "novelty", "arp", "gini")
+
+if TYPE_CHECKING:
+    from fuserec.models.base import Recommender
 
 
 @dataclass
