@@ -25,8 +25,16 @@ demo: install
 test: install
 	$(PY) -m pytest
 
-bench: install
-	$(PY) benchmarks/data_and_metrics.py
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP) benchmarks/requirements.txt
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	@test -n "$(FUSEREC_DATA_DIR)" || (echo "set FUSEREC_DATA_DIR to the datasets folder" && exit 2)
+	mkdir -p results
+	$(PY) benchmarks/data_and_metrics.py --json results/data_and_metrics.json
 
 lint: install
 	$(VENV)/bin/ruff check fuserec tests benchmarks

@@ -39,7 +39,8 @@ SepOpt = Annotated[str | None, typer.Option(help="Field separator (default: by f
 NoHeaderOpt = Annotated[bool, typer.Option("--no-header", help="The file has no header line.")]
 ScaleOpt = Annotated[str | None, typer.Option(help="Rating scale 'min,max' (out-of-range ratings are errors).")]
 DupOpt = Annotated[str, typer.Option(help="Repeated (user, item) pairs: keep-last, mean or error.")]
-InvalidOpt = Annotated[str, typer.Option(help="Invalid rows (missing or out-of-range rating, unknown item): error or drop.")]
+InvalidOpt = Annotated[str, typer.Option(help="Invalid rows (missing or out-of-range rating, unknown item): "
+                                                   "error or drop.")]
 
 
 def _load(dataset: str | None, interactions: Path | None, items: Path | None, users: Path | None,
@@ -129,7 +130,8 @@ def data_validate(dataset: DatasetOpt = None, interactions: InteractionsOpt = No
         _fail(exc)
     found = [f"{k.replace('_', ' ')}: {v:,}" for k, v in ds.report.items() if k not in ("rows_read", "rows_kept") and v]
     kept, read = ds.report.get("rows_kept", len(ds)), ds.report.get("rows_read", len(ds))
-    out.print(f"[green]ok[/]: {ds.name}: {kept:,} of {read:,} rows kept" + (f"; found {', '.join(found)}" if found else ""))
+    tail = f"; found {', '.join(found)}" if found else ""
+    out.print(f"[green]ok[/]: {ds.name}: {kept:,} of {read:,} rows kept{tail}")
 
 
 @data_app.command("download")

@@ -64,7 +64,7 @@ def run_demo(dataset: str = "movietweetings-100k", data_dir: str | Path | None =
     rec.add_column("title")
     rec.add_column("score", justify="right")
     titles = ds.item_titles(ds.items.to_index(ids))
-    for rank, (title, score) in enumerate(zip(titles, scores), start=1):
+    for rank, (title, score) in enumerate(zip(titles, scores, strict=False), start=1):
         rec.add_row(str(rank), title, f"{score:.3g}")
     console.print(rec)
     return {"results": results, "user": user_id, "recommendations": list(ids)}

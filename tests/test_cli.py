@@ -39,7 +39,8 @@ def test_data_validate_bad_file_exit_code_and_message(tmp_path):
 
 def test_evaluate_own_file_with_columns(tmp_path):
     path = tmp_path / "events.tsv"
-    lines = ["uid\tsku\tstars"] + [f"u{u}\ti{(u * 7 + j) % 40}\t{1 + (u + j) % 5}" for u in range(60) for j in range(12)]
+    lines = ["uid\tsku\tstars"]
+    lines += [f"u{u}\ti{(u * 7 + j) % 40}\t{1 + (u + j) % 5}" for u in range(60) for j in range(12)]
     path.write_text("\n".join(lines) + "\n")
     out = tmp_path / "rows.json"
     r = run("evaluate", "--interactions", str(path), "--user-col", "uid", "--item-col", "sku", "--rating-col",

@@ -80,8 +80,9 @@ def load_ml1m(folder: str | Path, **options: Any) -> Dataset:
         users = unique_ids(u, folder / "users.dat", "user", integer=True)
     rpath = folder / "ratings.dat"
     raw = read_table(rpath, ["user", "item", "rating", "timestamp"], sep="::", header=False)
-    return build_dataset("ml-1m", parse_interactions(raw, rpath, int_ids=True), rpath, item_table=items, user_table=users,
-                         rating_scale=(1.0, 5.0), items_path=mpath, **loader_options(options))
+    frame = parse_interactions(raw, rpath, int_ids=True)
+    return build_dataset("ml-1m", frame, rpath, item_table=items, user_table=users, rating_scale=(1.0, 5.0),
+                         items_path=mpath, **loader_options(options))
 
 
 def load_ml_csv(folder: str | Path, name: str = "ml-latest-small", **options: Any) -> Dataset:

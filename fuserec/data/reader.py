@@ -50,7 +50,8 @@ def read_text(path: str | Path, encoding: str = "utf-8") -> str:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        hint = "; the file may be Latin-1: pass encoding='latin-1'" if encoding.lower().replace("-", "") == "utf8" else ""
+        utf8 = encoding.lower().replace("-", "") == "utf8"
+        hint = "; the file may be Latin-1: pass encoding='latin-1'" if utf8 else ""
         raise DataError(
             f"bytes {raw[exc.start:exc.start + 4]!r} are not valid {encoding}{hint}",
             file=path,
@@ -133,7 +134,8 @@ def read_table(
         if missing:
             found = [c for c in df.columns if c != "_line"]
             guess = _guess_separator(first) if len(found) == 1 else None
-            hint = f"; the header looks {guess}-separated, not {sep!r}" if guess and guess not in (sep, repr(sep)) else ""
+            other = guess and guess not in (sep, repr(sep))
+            hint = f"; the header looks {guess}-separated, not {sep!r}" if other else ""
             raise DataError(
                 f"missing column; the header has {found}{hint}",
                 file=path,
@@ -202,28 +204,28 @@ def numeric_column(
     integer: bool = False,
     allow_missing: bool = False,
 ) -> np.ndarray:
-    """Convert a string column of ``read_table``'s output to numbers, naming the first bad line."""
+    """Convert a string column of ``read_table``'s output to numbers, naming the first bad line.
+
+    ``integer=True`` returns int64 (exact, also beyond 2**53) unless missing values are allowed
+    and present; otherwise float64.
+    """
     raw = df[column]
-    values = pd.to_numeric(raw, errors="coerce")
-    stripped = raw.str.strip()
-    empty = stripped == ""
-    bad = values.isna().to_numpy() & ~empty.to_numpy()
-    # "nan"/"NaN" parse as NaN in pandas; we treat them as missing values, not numbers.
-    textual_nan = stripped.str.lower().isin(["nan", "na", "null", "none"]).to_numpy()
-    missing = empty.to_numpy() | textual_nan
-    bad &= ~textual_nan
     kind = "an integer" if integer else "a number"
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"{raw.iloc[i]!r} is not a number", file=path, line=int(df["_line"].iloc[i]), field=column, expected=kind
-        )
+    if integer:
+        try:
+            return raw.astype(np.int64).to_numpy()
+        except (ValueError, TypeError, OverflowError):
+            pass  # not all plain integers: find out why below
+    try:  # fast path: every field parses (5x quicker than to_numeric on Arrow strings)
+        out = raw.astype(np.float64).to_numpy()
+        missing = np.isnan(out)  # 'nan'/'NaN' strings
+    except (ValueError, TypeError):
+        out, missing = _parse_slow(raw, df["_line"], column, path, kind)
     if missing.any() and not allow_missing:
         i = int(np.flatnonzero(missing)[0])
         raise DataError(
             f"missing value ({raw.iloc[i]!r})", file=path, line=int(df["_line"].iloc[i]), field=column, expected=kind
         )
-    out = values.to_numpy(dtype=np.float64, na_value=np.nan)
     if not np.isfinite(out[~missing]).all():
         i = int(np.flatnonzero(~np.isfinite(out) & ~missing)[0])
         raise DataError(
@@ -234,9 +236,27 @@ def numeric_column(
         if frac.any():
             i = int(np.flatnonzero(frac)[0])
             raise DataError(
-                f"{raw.iloc[i]!r} is not an integer", file=path, line=int(df["_line"].iloc[i]), field=column, expected=kind
+                f"{raw.iloc[i]!r} is not an integer", file=path, line=int(df["_line"].iloc[i]), field=column,
+                expected=kind,
             )
+        if not missing.any():
+            return out.astype(np.int64)
     return out
+
+
+def _parse_slow(raw: pd.Series, lines: pd.Series, column: str, path: str | Path,
+                kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Parse with coercion to find the first field that is not a number; empty/'nan' are missing."""
+    values = pd.to_numeric(raw, errors="coerce")
+    stripped = raw.str.strip()
+    textual_nan = stripped.str.lower().isin(["nan", "na", "null", "none"]).to_numpy()
+    missing = (stripped == "").to_numpy() | textual_nan
+    bad = values.isna().to_numpy() & ~missing
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{raw.iloc[i]!r} is not a number", file=path, line=int(lines.iloc[i]), field=column,
+                        expected=kind)
+    return values.to_numpy(dtype=np.float64, na_value=np.nan), missing
 
 
 def read_json_lines(path: str | Path, fields: Sequence[str], optional: Sequence[str] = ()) -> pd.DataFrame:

@@ -21,7 +21,8 @@ GOOD = "user,item,rating,timestamp\n1,10,4,100\n2,10,5,200\n"
 CSV_CASES = [
     ("truncated-line", "user,item,rating,timestamp\n1,10,4,100\n2,11\n3,12,5,300\n", {}, 3, "rating", "truncated"),
     ("too-many-fields", "user,item,rating,timestamp\n1,10,4,100\n2,11,3,200,extra\n", {}, 3, None, "5 fields"),
-    ("non-numeric-rating", "user,item,rating,timestamp\n1,10,4,100\n2,11,great,200\n", {}, 3, "rating", "'great' is not a number"),
+    ("non-numeric-rating", "user,item,rating,timestamp\n1,10,4,100\n2,11,great,200\n", {}, 3, "rating",
+     "'great' is not a number"),
     ("nan-rating", "user,item,rating,timestamp\n1,10,4,100\n2,11,NaN,200\n", {}, 3, "rating", "missing rating"),
     ("empty-rating", "user,item,rating,timestamp\n1,10,4,100\n2,11,,200\n", {}, 3, "rating", "missing rating"),
     ("out-of-range", "user,item,rating,timestamp\n1,10,4,100\n2,11,7,200\n", {"rating_scale": (1, 5)}, 3, "rating",

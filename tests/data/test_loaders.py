@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -91,7 +90,8 @@ def test_amazon_duplicates_reported_and_removed(datasets_dir):
 
 
 def test_amazon_metadata_html_and_duplicates(datasets_dir):
-    table = load_amazon_metadata(datasets_dir / "amazon-2018-magazine-subscriptions" / "meta_Magazine_Subscriptions.json.gz")
+    folder = datasets_dir / "amazon-2018-magazine-subscriptions"
+    table = load_amazon_metadata(folder / "meta_Magazine_Subscriptions.json.gz")
     assert len(table) == 2_320 and table.attrs["duplicate_rows"] == 3_385 - 2_320
     assert not table["title"].str.contains(r"<[a-zA-Z/][^>]*>", regex=True).any()
     assert not table["title"].str.contains("&amp;", regex=False).any()
@@ -161,7 +161,8 @@ def test_mind_fixture(tmp_path):
 
 def test_own_csv_with_column_mapping(tmp_path):
     inter = tmp_path / "events.csv"
-    inter.write_text("uid,sku,stars,when\nu1,a,5,2024-01-01T10:00:00\nu2,a,3,2024-01-02T10:00:00\nu1,b,4,2024-01-03T00:00:00\n")
+    inter.write_text("uid,sku,stars,when\nu1,a,5,2024-01-01T10:00:00\nu2,a,3,2024-01-02T10:00:00\n"
+                     "u1,b,4,2024-01-03T00:00:00\n")
     items = tmp_path / "items.csv"
     items.write_text('sku,title,description\na,Red <b>shoe</b>,"Soft, light"\nb,Blue hat,Wool\nc,Green scarf,Silk\n')
     ds = load_files(inter, items, columns={"user": "uid", "item": "sku", "rating": "stars", "timestamp": "when"},
@@ -183,10 +184,11 @@ def test_duplicate_policy_mean(tmp_path):
     path = tmp_path / "r.csv"
     path.write_text("user,item,rating,timestamp\n1,1,2,10\n1,1,4,20\n1,2,3,5\n")
     ds = load_files(path, duplicates="mean")
-    r = dict(zip(ds.interactions["item"], ds.interactions["rating"]))
+    r = dict(zip(ds.interactions["item"], ds.interactions["rating"], strict=False))
     assert r[ds.items.to_index("1")] == 3.0
     last = load_files(path, duplicates="keep-last")
-    assert dict(zip(last.interactions["item"], last.interactions["rating"]))[last.items.to_index("1")] == 4.0
+    kept = dict(zip(last.interactions["item"], last.interactions["rating"], strict=True))
+    assert kept[last.items.to_index("1")] == 4.0
 
 
 def test_invalid_drop_policy_reports(tmp_path):

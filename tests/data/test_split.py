@@ -16,7 +16,6 @@ from fuserec.data.split import (
     random_split,
     split,
     temporal_split,
-    with_validation,
 )
 
 

@@ -22,7 +22,7 @@ def test_popularity_ranks_by_count_and_excludes_seen(train):
     ids, scores = model.recommend([1, 2, 3], k=10)
     assert ids.shape == (3, 10)
     assert (np.diff(scores, axis=1) <= 0).all()
-    for row, uid in zip(ids, [1, 2, 3]):
+    for row, uid in zip(ids, [1, 2, 3], strict=False):
         idx = train.items.to_index(row)
         u = train.users.to_index(uid)
         assert not set(idx) & set(train.matrix()[u].indices)  # nothing the user already rated
