@@ -1,0 +1,152 @@
+"""Matrix factorization trained by SGD: biased MF (r̂ = μ + b_u + b_i + p_u·q_i) and SVD++.
+
+The founding document's model: a user vector and an item vector whose dot product, plus biases,
+predicts the rating, learned by stochastic gradient descent. The per-rating loop is compiled
+(numba, ``_kernels.py``); the same factors serve ratings and full ranking.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fuserec.data.dataset import Dataset
+from fuserec.models._kernels import sgd_biased_mf_epoch, sgd_bpr_epoch, sgd_svdpp_epoch
+from fuserec.models.base import Recommender
+from fuserec.progress import progress
+
+
+class BiasedMF(Recommender):
+    """Biased matrix factorization by SGD (Surprise's SVD algorithm; Koren 2009).
+
+    ``loss="mse"`` fits ratings; ``loss="bpr"`` fits implicit feedback by Bayesian personalised
+    ranking (each epoch samples as many (user, positive, negative) triples as there are
+    interactions), for top-K ranking. ``lr_decay`` multiplies the learning rates after every epoch.
+    """
+
+    def __init__(self, factors: int = 100, epochs: int = 40, lr: float = 0.007, reg: float = 0.08,
+                 lr_bias: float | None = None, reg_bias: float | None = None, init_std: float = 0.1,
+                 lr_decay: float = 1.0, loss: str = "mse", random_state: int = 0, verbose: bool = True) -> None:
+        self.factors = factors
+        self.epochs = epochs
+        self.lr = lr
+        self.reg = reg
+        self.lr_bias = lr_bias
+        self.reg_bias = reg_bias
+        self.init_std = init_std
+        self.lr_decay = lr_decay
+        self.loss = loss
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @property
+    def task(self) -> str:  # type: ignore[override]
+        return "ranking" if self.loss == "bpr" else "both"
+
+    def _fit(self, train: Dataset) -> None:
+        if self.loss not in ("mse", "bpr"):
+            raise ValueError(f"loss must be 'mse' or 'bpr', not {self.loss!r}")
+        rng = np.random.default_rng(self.random_state)
+        self.user_factors_ = rng.normal(0, self.init_std, (train.n_users, self.factors))
+        self.item_factors_ = rng.normal(0, self.init_std, (train.n_items, self.factors))
+        self.user_bias_ = np.zeros(train.n_users)
+        self.item_bias_ = np.zeros(train.n_items)
+        lr = self.lr
+        lr_b = self.lr if self.lr_bias is None else self.lr_bias
+        reg_b = self.reg if self.reg_bias is None else self.reg_bias
+        if self.loss == "bpr":
+            self.mu_ = 0.0
+            x = self.seen_
+            for epoch in progress(range(self.epochs), f"{type(self).__name__} (bpr)", enabled=self.verbose):
+                sgd_bpr_epoch(x.indptr, x.indices, train.n_items, x.nnz, self.random_state * 1000 + epoch,
+                              self.item_bias_, self.user_factors_, self.item_factors_, lr, self.reg, reg_b)
+                lr *= self.lr_decay
+            return
+        if not train.has_ratings:
+            raise ValueError(f"{train.name} has no ratings: use loss='bpr' for implicit feedback")
+        inter = train.interactions
+        users = inter["user"].to_numpy(np.int64)
+        items = inter["item"].to_numpy(np.int64)
+        ratings = inter["rating"].to_numpy(np.float64)
+        self.mu_ = float(ratings.mean())
+        for _ in progress(range(self.epochs), type(self).__name__, enabled=self.verbose):
+            order = rng.permutation(len(ratings))
+            sgd_biased_mf_epoch(users, items, ratings, order, self.mu_, self.user_bias_, self.item_bias_,
+                                self.user_factors_, self.item_factors_, lr_b, lr, reg_b, self.reg)
+            lr *= self.lr_decay
+            lr_b *= self.lr_decay
+
+    def _score_users(self, users: np.ndarray) -> np.ndarray:
+        return (self.mu_ + self.user_bias_[users, None] + self.item_bias_[None, :]
+                + self.user_factors_[users] @ self.item_factors_.T)
+
+    def _score_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        dots = np.einsum("ij,ij->i", self.user_factors_[users], self.item_factors_[items])
+        return self.mu_ + self.user_bias_[users] + self.item_bias_[items] + dots
+
+
+class SVDpp(Recommender):
+    """SVD++ (Koren 2008): biased MF whose user vector adds |N(u)|^-1/2 Σ_{j∈N(u)} y_j over the
+    items the user rated, so the fact of rating carries signal as well as the rating."""
+
+    def __init__(self, factors: int = 20, epochs: int = 20, lr: float = 0.007, reg: float = 0.02,
+                 lr_bias: float | None = None, reg_bias: float | None = None, lr_y: float | None = None,
+                 reg_y: float | None = None, init_std: float = 0.1, lr_decay: float = 1.0, random_state: int = 0,
+                 verbose: bool = True) -> None:
+        self.factors = factors
+        self.epochs = epochs
+        self.lr = lr
+        self.reg = reg
+        self.lr_bias = lr_bias
+        self.reg_bias = reg_bias
+        self.lr_y = lr_y
+        self.reg_y = reg_y
+        self.init_std = init_std
+        self.lr_decay = lr_decay
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _fit(self, train: Dataset) -> None:
+        if not train.has_ratings:
+            raise ValueError(f"{train.name} has no ratings: SVD++ fits ratings")
+        rng = np.random.default_rng(self.random_state)
+        x = train.matrix("rating")
+        x.sort_indices()
+        indptr = x.indptr.astype(np.int64)
+        items = x.indices.astype(np.int64)
+        ratings = x.data.astype(np.float64)
+        self.mu_ = float(ratings.mean())
+        k = self.factors
+        self.user_factors_ = rng.normal(0, self.init_std, (train.n_users, k))
+        self.item_factors_ = rng.normal(0, self.init_std, (train.n_items, k))
+        self.implicit_factors_ = rng.normal(0, self.init_std, (train.n_items, k))
+        self.user_bias_ = np.zeros(train.n_users)
+        self.item_bias_ = np.zeros(train.n_items)
+        lr, lr_b = self.lr, self.lr if self.lr_bias is None else self.lr_bias
+        lr_y = self.lr if self.lr_y is None else self.lr_y
+        reg_b = self.reg if self.reg_bias is None else self.reg_bias
+        reg_y = self.reg if self.reg_y is None else self.reg_y
+        counts = np.diff(indptr)
+        for _ in progress(range(self.epochs), type(self).__name__, enabled=self.verbose):
+            # a random order of users, and of each user's ratings (a permutation within each row)
+            keys = rng.random(len(items)) + np.repeat(np.arange(len(counts)), counts)
+            perm = (np.argsort(keys, kind="stable") - np.repeat(indptr[:-1], counts)).astype(np.int64)
+            sgd_svdpp_epoch(indptr, items, ratings, rng.permutation(len(counts)).astype(np.int64), perm, self.mu_,
+                            self.user_bias_, self.item_bias_, self.user_factors_, self.item_factors_,
+                            self.implicit_factors_, lr_b, lr, lr_y, reg_b, self.reg, reg_y)
+            lr *= self.lr_decay
+            lr_b *= self.lr_decay
+            lr_y *= self.lr_decay
+        # the implicit part of each user's vector, fixed after training
+        norm = 1.0 / np.sqrt(np.maximum(counts, 1))
+        self.user_implicit_ = (x.astype(bool).astype(np.float64) @ self.implicit_factors_) * norm[:, None]
+
+    def _user_vectors(self, users: np.ndarray) -> np.ndarray:
+        return self.user_factors_[users] + self.user_implicit_[users]
+
+    def _score_users(self, users: np.ndarray) -> np.ndarray:
+        return (self.mu_ + self.user_bias_[users, None] + self.item_bias_[None, :]
+                + self._user_vectors(users) @ self.item_factors_.T)
+
+    def _score_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        dots = np.einsum("ij,ij->i", self._user_vectors(users), self.item_factors_[items])
+        return self.mu_ + self.user_bias_[users] + self.item_bias_[items] + dots

@@ -1,0 +1,16 @@
+"""Progress bars for long work: shown only when the work lasts over two seconds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+from tqdm.auto import tqdm
+
+T = TypeVar("T")
+DELAY_SECONDS = 2.0
+
+
+def progress(items: Iterable[T], description: str, total: int | None = None, enabled: bool = True) -> Iterator[T]:
+    """Iterate with a bar that appears only if the loop runs longer than ``DELAY_SECONDS``."""
+    return iter(tqdm(items, desc=description, total=total, disable=not enabled, delay=DELAY_SECONDS, leave=False))
