@@ -88,7 +88,7 @@ class SVDpp(Recommender):
     """SVD++ (Koren 2008): biased MF whose user vector adds |N(u)|^-1/2 Σ_{j∈N(u)} y_j over the
     items the user rated, so the fact of rating carries signal as well as the rating."""
 
-    def __init__(self, factors: int = 20, epochs: int = 20, lr: float = 0.007, reg: float = 0.02,
+    def __init__(self, factors: int = 100, epochs: int = 40, lr: float = 0.007, reg: float = 0.08,
                  lr_bias: float | None = None, reg_bias: float | None = None, lr_y: float | None = None,
                  reg_y: float | None = None, init_std: float = 0.1, lr_decay: float = 1.0, random_state: int = 0,
                  verbose: bool = True) -> None:
