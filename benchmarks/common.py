@@ -42,7 +42,7 @@ def row(system: str, model: str, dataset: str, split: str, metrics: dict[str, fl
 def write_json(rows: list[dict[str, Any]], path: str | Path | None) -> None:
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(json.dumps({"rows": rows}, indent=2) + "\n")
+        Path(path).write_text(json.dumps({"rows": rows}, indent=2, default=repr) + "\n")
 
 
 def print_table(title: str, rows: list[dict[str, Any]], metrics: list[str], console: Console | None = None) -> None:

@@ -40,7 +40,10 @@ def our_models() -> dict:
 
 
 def surprise_models() -> dict:
-    from surprise import SVD, BaselineOnly as SBaseline, KNNBaseline as SKNN, SVDpp as SSVDpp
+    from surprise import SVD
+    from surprise import BaselineOnly as SBaseline
+    from surprise import KNNBaseline as SKNN
+    from surprise import SVDpp as SSVDpp
 
     return {
         "BaselineOnly": SBaseline(verbose=False),
@@ -55,7 +58,8 @@ def surprise_models() -> dict:
 
 
 def run_surprise(folder: Path, folds: list[str]) -> list[dict]:
-    from surprise import Dataset as SDataset, Reader, accuracy
+    from surprise import Dataset as SDataset
+    from surprise import Reader, accuracy
     from surprise.model_selection import PredefinedKFold
 
     reader = Reader("ml-100k")

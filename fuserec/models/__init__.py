@@ -3,7 +3,10 @@
 from fuserec.models.base import Recommender
 from fuserec.models.baseline import BaselineOnly
 from fuserec.models.baselines import Popularity, Random
-from fuserec.models.blend import Blend
+from fuserec.models.blend import Blend, ScoreBlend
+from fuserec.models.ease import EASE
+from fuserec.models.graph import RP3beta
+from fuserec.models.implicit_models import ALS, BPR, ItemKNN
 from fuserec.models.knn import KNNBaseline
 from fuserec.models.mf import BiasedMF, SVDpp
 
@@ -15,7 +18,13 @@ MODELS: dict[str, type[Recommender]] = {
     "mf": BiasedMF,
     "svdpp": SVDpp,
     "blend": Blend,
+    "score-blend": ScoreBlend,
+    "ease": EASE,
+    "rp3beta": RP3beta,
+    "als": ALS,
+    "bpr": BPR,
+    "itemknn": ItemKNN,
 }
 
-__all__ = ["MODELS", "BaselineOnly", "BiasedMF", "Blend", "KNNBaseline", "Popularity", "Random", "Recommender",
-           "SVDpp"]
+__all__ = ["ALS", "BPR", "EASE", "MODELS", "BaselineOnly", "BiasedMF", "Blend", "ItemKNN", "KNNBaseline", "Popularity",
+           "RP3beta", "Random", "Recommender", "SVDpp", "ScoreBlend"]

@@ -1,0 +1,114 @@
+"""ALS, BPR and item kNN (cosine, BM25) from the ``implicit`` library, on our interface.
+
+We wrap rather than rewrite: implicit's kernels are the field's reference. Its BLAS must run on
+one thread or it slows down and warns, so every call into it holds ``threadpool_limits(1)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from fuserec.data.dataset import Dataset
+from fuserec.models.base import Recommender
+
+
+def _user_items(model: Recommender, train: Dataset) -> sp.csr_matrix:
+    return sp.csr_matrix(model.seen_, dtype=np.float32)
+
+
+def _gpu(use_gpu: bool | None) -> bool:
+    import implicit.gpu
+
+    return implicit.gpu.HAS_CUDA if use_gpu is None else use_gpu
+
+
+class _FactorWrapper(Recommender):
+    task = "ranking"
+
+    def _score_users(self, users: np.ndarray) -> np.ndarray:
+        return self.user_factors_[users] @ self.item_factors_.T
+
+    def _take_factors(self, model) -> None:
+        if hasattr(model, "to_cpu"):
+            model = model.to_cpu()
+        self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
+        self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
+
+
+class ALS(_FactorWrapper):
+    """Implicit-feedback ALS (Hu, Koren, Volinsky 2008), confidence 1 + α·x (implicit's ALS)."""
+
+    def __init__(self, factors: int = 64, regularization: float = 0.05, alpha: float = 2.0, iterations: int = 15,
+                 random_state: int = 0, use_gpu: bool | None = None, verbose: bool = False) -> None:
+        self.factors = factors
+        self.regularization = regularization
+        self.alpha = alpha
+        self.iterations = iterations
+        self.random_state = random_state
+        self.use_gpu = use_gpu
+        self.verbose = verbose
+
+    def _fit(self, train: Dataset) -> None:
+        from implicit.als import AlternatingLeastSquares
+
+        with threadpool_limits(1, "blas"):
+            model = AlternatingLeastSquares(factors=self.factors, regularization=self.regularization,
+                                            alpha=self.alpha, iterations=self.iterations,
+                                            random_state=self.random_state, use_gpu=_gpu(self.use_gpu))
+            model.fit(_user_items(self, train), show_progress=self.verbose)
+        self._take_factors(model)
+
+
+class BPR(_FactorWrapper):
+    """Bayesian personalised ranking (Rendle et al. 2009), implicit's multithreaded SGD."""
+
+    def __init__(self, factors: int = 64, learning_rate: float = 0.05, regularization: float = 0.01,
+                 iterations: int = 100, random_state: int = 0, use_gpu: bool | None = None,
+                 verbose: bool = False) -> None:
+        self.factors = factors
+        self.learning_rate = learning_rate
+        self.regularization = regularization
+        self.iterations = iterations
+        self.random_state = random_state
+        self.use_gpu = use_gpu
+        self.verbose = verbose
+
+    def _fit(self, train: Dataset) -> None:
+        from implicit.bpr import BayesianPersonalizedRanking
+
+        with threadpool_limits(1, "blas"):
+            model = BayesianPersonalizedRanking(factors=self.factors, learning_rate=self.learning_rate,
+                                                regularization=self.regularization, iterations=self.iterations,
+                                                random_state=self.random_state, use_gpu=_gpu(self.use_gpu))
+            model.fit(_user_items(self, train), show_progress=self.verbose)
+        self._take_factors(model)
+
+
+class ItemKNN(Recommender):
+    """Item kNN: score = Σ over the user's items of similarity; ``similarity`` 'cosine' or 'bm25'."""
+
+    task = "ranking"
+
+    def __init__(self, k: int = 100, similarity: str = "cosine", k1: float = 1.2, b: float = 0.75) -> None:
+        self.k = k
+        self.similarity = similarity
+        self.k1 = k1
+        self.b = b
+
+    def _fit(self, train: Dataset) -> None:
+        from implicit.nearest_neighbours import BM25Recommender, CosineRecommender
+
+        if self.similarity == "cosine":
+            model = CosineRecommender(K=self.k)
+        elif self.similarity == "bm25":
+            model = BM25Recommender(K=self.k, K1=self.k1, B=self.b)
+        else:
+            raise ValueError(f"similarity must be 'cosine' or 'bm25', not {self.similarity!r}")
+        with threadpool_limits(1, "blas"):
+            model.fit(_user_items(self, train), show_progress=False)
+        self.item_weights_ = sp.csr_matrix(model.similarity, dtype=np.float32)
+
+    def _score_users(self, users: np.ndarray) -> np.ndarray:
+        return (self.seen_[users] @ self.item_weights_).toarray()
