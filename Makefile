@@ -27,14 +27,21 @@ test: install
 
 BENCH_STAMP := $(VENV)/.bench-installed
 
-$(BENCH_STAMP): $(STAMP) benchmarks/requirements.txt
+$(BENCH_STAMP): $(STAMP) benchmarks/requirements.txt benchmarks/install_lightfm.sh
 	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	bash benchmarks/install_lightfm.sh $(PY)
 	touch $(BENCH_STAMP)
+
+BENCH_DATASETS := ml-100k ml-latest-small movietweetings-100k
 
 bench: $(BENCH_STAMP)
 	@test -n "$(FUSEREC_DATA_DIR)" || (echo "set FUSEREC_DATA_DIR to the datasets folder" && exit 2)
 	mkdir -p results
 	$(PY) benchmarks/data_and_metrics.py --json results/data_and_metrics.json
+	for d in $(BENCH_DATASETS); do \
+	  $(PY) benchmarks/rating_ml100k.py --dataset $$d --json results/rating_$$d.json || exit 1; \
+	  $(PY) benchmarks/ranking_ml100k.py --dataset $$d --json results/ranking_$$d.json || exit 1; \
+	done
 
 lint: install
 	$(VENV)/bin/ruff check fuserec tests benchmarks

@@ -1,9 +1,11 @@
-"""Rating prediction on MovieLens 100K's canonical folds u1..u5, fuserec beside Surprise.
+"""Rating prediction, fuserec beside Surprise, on the same folds in the same run.
 
-Rows: RMSE and MAE mean ± std over the folds, and fit seconds per fold, for our models and
-Surprise's BaselineOnly, SVD, SVD++ and KNNBaseline, all on the same files in the same run.
+ml-100k: the canonical folds u1..u5. ml-latest-small and MovieTweetings-100K: one temporal
+80/20 split (the latest ratings are the test; users and items first seen there are predicted
+from what is known, by every system). Rows: RMSE and MAE mean ± std over folds, fit seconds per
+fold, for our models and Surprise's BaselineOnly, SVD, SVD++ and KNNBaseline.
 
-    python benchmarks/rating_ml100k.py [--folds u1 u2 ...] [--json PATH] [--no-peers]
+    python benchmarks/rating_ml100k.py [--dataset NAME] [--folds u1 u2 ...] [--json PATH] [--no-peers]
 """
 
 from __future__ import annotations
@@ -21,75 +23,85 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import data_dir, row, write_json  # noqa: E402
 
 from fuserec.data import load_dataset  # noqa: E402
-from fuserec.data.split import ml100k_folds  # noqa: E402
+from fuserec.data.split import ml100k_folds, temporal_split  # noqa: E402
 from fuserec.evaluation import evaluate_rating  # noqa: E402
 from fuserec.models import BaselineOnly, BiasedMF, Blend, KNNBaseline, SVDpp  # noqa: E402
 
-DATASET = "ml-100k"
+DATASETS = ("ml-100k", "ml-latest-small", "movietweetings-100k")
+MAX_USERS_FOR_USER_KNN = 10_000  # a dense user×user similarity beyond this costs gigabytes
 
 
-def our_models() -> dict:
+def our_models(n_users: int) -> dict:
+    user_knn = {"KNNBaseline (user, pearson_baseline)": KNNBaseline(user_based=True)}
     return {
         "BaselineOnly": BaselineOnly(),
         "KNNBaseline (item, pearson_baseline)": KNNBaseline(),
-        "KNNBaseline (user, pearson_baseline)": KNNBaseline(user_based=True),
+        **(user_knn if n_users <= MAX_USERS_FOR_USER_KNN else {}),
         "BiasedMF (SGD)": BiasedMF(verbose=False),
         "SVD++": SVDpp(verbose=False),
         "Blend (ridge, FWLS)": Blend(),
     }
 
 
-def surprise_models() -> dict:
+def surprise_models(n_users: int) -> dict:
     from surprise import SVD
     from surprise import BaselineOnly as SBaseline
     from surprise import KNNBaseline as SKNN
     from surprise import SVDpp as SSVDpp
 
+    user_knn = {"KNNBaseline (defaults)": SKNN(verbose=False)}
     return {
         "BaselineOnly": SBaseline(verbose=False),
         "SVD (defaults)": SVD(random_state=0),
         "SVD (tuned: 100 f, 40 ep, lr .007, reg .08)": SVD(n_factors=100, n_epochs=40, lr_all=0.007, reg_all=0.08,
                                                             random_state=0),
         "SVD++ (defaults)": SSVDpp(random_state=0),
-        "KNNBaseline (defaults)": SKNN(verbose=False),
+        **(user_knn if n_users <= MAX_USERS_FOR_USER_KNN else {}),
         "KNNBaseline (item, pearson_baseline)": SKNN(sim_options={"name": "pearson_baseline", "user_based": False},
                                                      verbose=False),
     }
 
 
-def run_surprise(folder: Path, folds: list[str]) -> list[dict]:
+def run_surprise(splits: list, dataset: str, split_name: str) -> list[dict]:
+    import pandas as pd
     from surprise import Dataset as SDataset
     from surprise import Reader, accuracy
-    from surprise.model_selection import PredefinedKFold
 
-    reader = Reader("ml-100k")
-    data = SDataset.load_from_folds([(str(folder / f"{f}.base"), str(folder / f"{f}.test")) for f in folds], reader)
     rows = []
-    for fold, (trainset, testset) in enumerate(PredefinedKFold().split(data)):
-        for name, algo in surprise_models().items():
+    for fold, split in enumerate(splits):
+        tr, te = split.train.interactions, split.test.interactions
+        reader = Reader(rating_scale=split.train.rating_scale)
+        trainset = SDataset.load_from_df(pd.DataFrame({"u": tr["user"], "i": tr["item"], "r": tr["rating"]}),
+                                         reader).build_full_trainset()
+        testset = list(zip(te["user"].tolist(), te["item"].tolist(), te["rating"].astype(float).tolist(),
+                           strict=True))
+        for name, algo in surprise_models(split.train.n_users).items():
             start = time.perf_counter()
             algo.fit(trainset)
             fit = time.perf_counter() - start
             start = time.perf_counter()
             pred = algo.test(testset)
             predict = time.perf_counter() - start
-            rows.append(row("surprise", name, DATASET, "u1-u5", {"rmse": accuracy.rmse(pred, verbose=False),
-                                                                 "mae": accuracy.mae(pred, verbose=False)},
-                            fit, predict, fold=fold))
+            rows.append(row("surprise", name, dataset, split_name, {"rmse": accuracy.rmse(pred, verbose=False),
+                                                                    "mae": accuracy.mae(pred, verbose=False)},
+                            fit, predict, fold=fold if len(splits) > 1 else None))
     return rows
 
 
-def run_ours(folder: Path, folds: list[str]) -> list[dict]:
-    ds = load_dataset(DATASET, folder.parent, download=False)
+def run_ours(splits: list, dataset: str, split_name: str) -> list[dict]:
+    BiasedMF(epochs=1, verbose=False).fit(splits[0].train)  # compile the numba kernels once, outside the timings
+    SVDpp(epochs=1, verbose=False).fit(splits[0].train)
     rows = []
-    for fold, split in enumerate(ml100k_folds(ds, folder, folds)):
-        for name, model in our_models().items():
+    for fold, split in enumerate(splits):
+        for name, model in our_models(split.train.n_users).items():
+            if "temporal" in model.get_params():
+                model.set_params(temporal=split_name.startswith("temporal"))
             start = time.perf_counter()
             model.fit(split.train)
             fit = time.perf_counter() - start
             m = evaluate_rating(model, split)
-            rows.append(row("fuserec", name, DATASET, "u1-u5", {"rmse": m.metrics["rmse"], "mae": m.metrics["mae"]},
-                            fit, m.predict_seconds, fold=fold))
+            rows.append(row("fuserec", name, dataset, split_name, {"rmse": m.metrics["rmse"], "mae": m.metrics["mae"]},
+                            fit, m.predict_seconds, fold=fold if len(splits) > 1 else None))
     return rows
 
 
@@ -113,19 +125,26 @@ def summary_table(rows: list[dict], title: str) -> Table:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--folds", nargs="+", default=[f"u{i}" for i in range(1, 6)])
+    parser.add_argument("--dataset", default="ml-100k", choices=DATASETS)
+    parser.add_argument("--folds", nargs="+", default=[f"u{i}" for i in range(1, 6)], help="ml-100k folds")
     parser.add_argument("--json", help="write rows in the shared schema here")
     parser.add_argument("--no-peers", action="store_true", help="skip Surprise")
     args = parser.parse_args()
-    folder = data_dir() / "ml-100k"
-    rows = run_ours(folder, args.folds)
+    ds = load_dataset(args.dataset, data_dir(), download=False)
+    if args.dataset == "ml-100k":
+        splits = ml100k_folds(ds, data_dir() / "ml-100k", args.folds)
+        split_name = "-".join([args.folds[0], args.folds[-1]]) if len(args.folds) > 1 else args.folds[0]
+    else:
+        splits, split_name = [temporal_split(ds, 0.2)], "temporal 80/20"
+    rows = run_ours(splits, args.dataset, split_name)
     if not args.no_peers:
         try:
-            rows += run_surprise(folder, args.folds)
+            rows += run_surprise(splits, args.dataset, split_name)
         except ImportError:
             print("scikit-surprise not installed: peer rows skipped (pip install scikit-surprise==1.1.5)")
-    Console().print(summary_table(rows, f"ml-100k rating prediction, folds {', '.join(args.folds)} "
-                                        "(mean ± std over folds; this machine)"))
+    what = f"folds {', '.join(args.folds)}" if args.dataset == "ml-100k" else split_name
+    Console().print(summary_table(rows, f"{args.dataset} rating prediction, {what} (mean ± std over folds; "
+                                        "this machine)"))
     write_json(rows, args.json)
 
 

@@ -218,6 +218,71 @@ def evaluate(
         err.print(f"rows written to {json_path}")
 
 
+# ---- tune ---------------------------------------------------------------------------------------
+@app.command("tune")
+def tune_command(
+    dataset: DatasetOpt = None, interactions: InteractionsOpt = None, items: ItemsOpt = None,
+    users: UsersOpt = None, data_dir: DataDirOpt = None, user_col: UserColOpt = "user", item_col: ItemColOpt = "item",
+    rating_col: RatingColOpt = "rating", time_col: TimeColOpt = "timestamp", sep: SepOpt = None,
+    no_header: NoHeaderOpt = False, scale: ScaleOpt = None, duplicates: DupOpt = "keep-last",
+    invalid: InvalidOpt = "error",
+    model: Annotated[str, typer.Option("--model", "-m", help="NAME[:key=value,...]: the fixed settings.")] = "mf",
+    param: Annotated[list[str] | None, typer.Option("--param", "-p",
+                                                    help="name=v1,v2,...: values to search; repeatable.")] = None,
+    search: Annotated[str, typer.Option(help="grid (every combination) or random.")] = "grid",
+    trials: Annotated[int, typer.Option(help="Combinations tried by random search.")] = 20,
+    split_method: Annotated[str, typer.Option("--split", help="Outer split; tuning sees only its train.")] = "random",
+    test_size: Annotated[float, typer.Option(help="Outer test fraction.")] = 0.2,
+    val_size: Annotated[float, typer.Option(help="Validation fraction carved from train.")] = 0.1,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    task: Annotated[str, typer.Option(help="rating or ranking.")] = "ranking",
+    metric: Annotated[str | None, typer.Option(help="rmse, or e.g. ndcg@10 (default by task).")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write trials and the test row here.")] = None,
+) -> None:
+    """Search hyper-parameters on a validation split from train only; then score the best once on test."""
+    import json
+
+    from fuserec.tuning import tune
+
+    base = parse_model(model)
+    grid: dict[str, list[Any]] = {}
+    for spec in param or []:
+        name, eq, values = spec.partition("=")
+        if not eq or not values:
+            raise typer.BadParameter(f"--param takes name=v1,v2,..., not {spec!r}")
+        grid[name.strip()] = [_literal(v.strip()) for v in values.split(",")]
+    if not grid:
+        raise typer.BadParameter("give at least one --param name=v1,v2,...")
+    try:
+        base.set_params(**{k: v[0] for k, v in grid.items()})
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    try:
+        ds = _load(dataset, interactions, items, users, data_dir, user_col, item_col, rating_col, time_col, sep,
+                   no_header, scale, duplicates, invalid)
+        outer = split(ds, split_method, test_size=test_size, seed=seed)[0]
+        result = tune(base, outer.train, grid, task=task, metric=metric, search=search, n_iter=trials,
+                      val_size=val_size, seed=seed, temporal=split_method == "temporal")
+        final = Experiment([outer], {f"{model} {result.best_params}": result.best_model(base)}, task=task,
+                           ks=[int(result.metric.split("@")[1])] if "@" in result.metric else [10]).run()
+    except (DataError, DownloadError, KeyError, ValueError) as exc:
+        _fail(exc)
+    t = Table(title=f"validation {result.metric} ({len(result.trials)} trials, {search})")
+    for name in grid:
+        t.add_column(name, justify="right")
+    t.add_column(result.metric, justify="right")
+    t.add_column("fit s", justify="right")
+    for trial in sorted(result.trials, key=lambda tr: tr["score"], reverse=result.metric.split("@")[0] != "rmse"):
+        mark = "[bold green]" if trial["params"] == result.best_params else ""
+        t.add_row(*(f"{mark}{trial['params'][n]}" for n in grid), f"{mark}{trial['score']:.4f}",
+                  f"{trial['fit_seconds']:.2f}")
+    out.print(t)
+    out.print(final.table(title="best setting, refit on train, scored once on test"))
+    if json_path is not None:
+        json_path.write_text(json.dumps({"trials": result.trials, "best_params": result.best_params,
+                                         "rows": final.rows}, indent=2, default=repr))
+
+
 # ---- demo ---------------------------------------------------------------------------------------
 @app.command("demo")
 def demo(dataset: Annotated[str, typer.Option(help="Dataset to run on.")] = "movietweetings-100k",

@@ -88,3 +88,15 @@ def test_demo_offline_without_data_dir(tmp_path):
     assert "movietweetings-100k" in r.stdout and "ndcg@10" in r.stdout
     assert "top-10 for user" in r.stdout and "(20" in r.stdout  # titles with years
     assert not any(tmp_path.iterdir())  # nothing downloaded
+
+
+def test_tune_grid_then_test_once(datasets_dir, tmp_path):
+    out = tmp_path / "tune.json"
+    r = run("tune", "-d", "ml-100k", "--data-dir", str(datasets_dir), "-m", "ease", "-p", "reg=30,300",
+            "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    result = json.loads(out.read_text())
+    assert len(result["trials"]) == 2 and result["best_params"] == {"reg": 300}
+    assert result["rows"][0]["metrics"]["ndcg@10"] > 0.4
+    bad = run("tune", "-d", "ml-100k", "--data-dir", str(datasets_dir), "-m", "ease", "-p", "nonsense=1")
+    assert bad.returncode == 2 and "nonsense" in bad.stderr

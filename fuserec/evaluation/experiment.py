@@ -18,7 +18,7 @@ from sklearn.base import clone
 from fuserec.data.split import Split
 from fuserec.evaluation.protocol import Measurement, evaluate_ranking, evaluate_rating
 
-HEADLINE = {"rating": ("rmse", "mae"), "ranking": ("precision", "recall", "ndcg", "map", "hitrate")}
+HEADLINE = {"rating": ("rmse", "mae"), "ranking": ("precision", "recall", "ndcg", "hitrate")}
 
 if TYPE_CHECKING:
     from fuserec.models.base import Recommender
@@ -101,7 +101,7 @@ class Results:
 def _headline(names: list[str], task: str) -> list[str]:
     keys = HEADLINE.get(task, ())
     picked = [n for n in names if n.split("@")[0] in keys]
-    extra = [n for n in names if n.split("@")[0] in ("coverage", "novelty")]
+    extra = [n for n in names if n.split("@")[0] == "coverage"]
     return picked + extra if picked else names
 
 

@@ -16,19 +16,23 @@ from sklearn.base import clone
 from sklearn.linear_model import Ridge
 
 from fuserec.data.dataset import Dataset
-from fuserec.data.split import random_split
 from fuserec.models.base import Recommender
 
 
 class Blend(Recommender):
-    """Ridge-stacked blend of rating models (``models``: name → unfitted model)."""
+    """Ridge-stacked blend of rating models (``models``: name → unfitted model).
+
+    ``temporal=True`` takes the validation split as the latest ``val_size`` of train, for data
+    whose test is the future (the weights then learn how each model ages).
+    """
 
     def __init__(self, models: Mapping[str, Recommender] | None = None, val_size: float = 0.1, alpha: float = 1.0,
-                 meta_features: bool = True, random_state: int = 0) -> None:
+                 meta_features: bool = True, temporal: bool = False, random_state: int = 0) -> None:
         self.models = models
         self.val_size = val_size
         self.alpha = alpha
         self.meta_features = meta_features
+        self.temporal = temporal
         self.random_state = random_state
 
     def _base_models(self) -> dict[str, Recommender]:
@@ -52,8 +56,10 @@ class Blend(Recommender):
     def _fit(self, train: Dataset) -> None:
         if not train.has_ratings:
             raise ValueError(f"{train.name} has no ratings: Blend combines rating models")
+        from fuserec.tuning import validation_split
+
         base = self._base_models()
-        inner = random_split(train, self.val_size, seed=self.random_state)
+        inner = validation_split(train, self.val_size, self.random_state, self.temporal)
         self.user_support_ = inner.train.user_counts().astype(np.float64)
         self.item_support_ = inner.train.item_counts().astype(np.float64)
         fitted = {name: clone(m).fit(inner.train) for name, m in base.items()}

@@ -6,12 +6,23 @@ one thread or it slows down and warns, so every call into it holds ``threadpool_
 
 from __future__ import annotations
 
+import warnings
+from contextlib import contextmanager
+
 import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
+
+
+@contextmanager
+def _quiet_single_thread():
+    """One BLAS thread (implicit's advice) and none of its conversion warnings."""
+    with threadpool_limits(1, "blas"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def _user_items(model: Recommender, train: Dataset) -> sp.csr_matrix:
@@ -53,7 +64,7 @@ class ALS(_FactorWrapper):
     def _fit(self, train: Dataset) -> None:
         from implicit.als import AlternatingLeastSquares
 
-        with threadpool_limits(1, "blas"):
+        with _quiet_single_thread():
             model = AlternatingLeastSquares(factors=self.factors, regularization=self.regularization,
                                             alpha=self.alpha, iterations=self.iterations,
                                             random_state=self.random_state, use_gpu=_gpu(self.use_gpu))
@@ -78,7 +89,7 @@ class BPR(_FactorWrapper):
     def _fit(self, train: Dataset) -> None:
         from implicit.bpr import BayesianPersonalizedRanking
 
-        with threadpool_limits(1, "blas"):
+        with _quiet_single_thread():
             model = BayesianPersonalizedRanking(factors=self.factors, learning_rate=self.learning_rate,
                                                 regularization=self.regularization, iterations=self.iterations,
                                                 random_state=self.random_state, use_gpu=_gpu(self.use_gpu))
@@ -106,7 +117,7 @@ class ItemKNN(Recommender):
             model = BM25Recommender(K=self.k, K1=self.k1, B=self.b)
         else:
             raise ValueError(f"similarity must be 'cosine' or 'bm25', not {self.similarity!r}")
-        with threadpool_limits(1, "blas"):
+        with _quiet_single_thread():
             model.fit(_user_items(self, train), show_progress=False)
         self.item_weights_ = sp.csr_matrix(model.similarity, dtype=np.float32)
 

@@ -15,6 +15,13 @@ from fuserec.models.base import Recommender
 from fuserec.progress import progress
 
 
+def _zero_untrained(model: Recommender, train: Dataset) -> None:
+    """Users and items with no train interactions keep their random start: zero them, so they
+    score by the biases alone (the global mean) instead of by noise."""
+    model.user_factors_[train.user_counts() == 0] = 0.0
+    model.item_factors_[train.item_counts() == 0] = 0.0
+
+
 class BiasedMF(Recommender):
     """Biased matrix factorization by SGD (Surprise's SVD algorithm; Koren 2009).
 
@@ -60,6 +67,7 @@ class BiasedMF(Recommender):
                 sgd_bpr_epoch(x.indptr, x.indices, train.n_items, x.nnz, self.random_state * 1000 + epoch,
                               self.item_bias_, self.user_factors_, self.item_factors_, lr, self.reg, reg_b)
                 lr *= self.lr_decay
+            _zero_untrained(self, train)
             return
         if not train.has_ratings:
             raise ValueError(f"{train.name} has no ratings: use loss='bpr' for implicit feedback")
@@ -74,6 +82,7 @@ class BiasedMF(Recommender):
                                 self.user_factors_, self.item_factors_, lr_b, lr, reg_b, self.reg)
             lr *= self.lr_decay
             lr_b *= self.lr_decay
+        _zero_untrained(self, train)
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         return (self.mu_ + self.user_bias_[users, None] + self.item_bias_[None, :]
@@ -136,6 +145,7 @@ class SVDpp(Recommender):
             lr *= self.lr_decay
             lr_b *= self.lr_decay
             lr_y *= self.lr_decay
+        _zero_untrained(self, train)
         # the implicit part of each user's vector, fixed after training
         norm = 1.0 / np.sqrt(np.maximum(counts, 1))
         self.user_implicit_ = (x.astype(bool).astype(np.float64) @ self.implicit_factors_) * norm[:, None]
