@@ -49,8 +49,9 @@ def test_ease_closed_form_small():
     g = (x.T @ x).toarray() + 2.0 * np.eye(4)
     p = np.linalg.inv(g)
     expected = np.eye(4) - p / np.diag(p)
-    from fuserec.data import Dataset, IdMap
     import pandas as pd
+
+    from fuserec.data import Dataset, IdMap
 
     coo = x.tocoo()
     ds = Dataset("tiny", pd.DataFrame({"user": coo.row, "item": coo.col}), IdMap(range(4)), IdMap(range(4)))
