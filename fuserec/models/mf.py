@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from fuserec.data.dataset import Dataset
+from fuserec.device import default_device
 from fuserec.models._kernels import sgd_biased_mf_epoch, sgd_bpr_epoch, sgd_svdpp_epoch
 from fuserec.models.base import Recommender
 from fuserec.progress import progress
@@ -28,11 +29,19 @@ class BiasedMF(Recommender):
     ``loss="mse"`` fits ratings; ``loss="bpr"`` fits implicit feedback by Bayesian personalised
     ranking (each epoch samples as many (user, positive, negative) triples as there are
     interactions), for top-K ranking. ``lr_decay`` multiplies the learning rates after every epoch.
+
+    ``device``: ``None`` trains on the GPU (torch, mini-batches of ``batch_size`` ratings whose
+    per-rating SGD steps are taken together) when torch sees one, else with the compiled
+    per-rating loop on the CPU; ``"cpu"``/``"cuda"`` force torch on that device; ``"numba"``
+    forces the CPU loop. The MSE loss only: BPR always runs the CPU loop.
     """
 
     def __init__(self, factors: int = 100, epochs: int = 40, lr: float = 0.007, reg: float = 0.08,
                  lr_bias: float | None = None, reg_bias: float | None = None, init_std: float = 0.1,
-                 lr_decay: float = 1.0, loss: str = "mse", random_state: int = 0, verbose: bool = True) -> None:
+                 lr_decay: float = 1.0, loss: str = "mse", device: str | None = None, batch_size: int = 512,
+                 random_state: int = 0, verbose: bool = True) -> None:
+        self.device = device
+        self.batch_size = batch_size
         self.factors = factors
         self.epochs = epochs
         self.lr = lr
@@ -76,6 +85,11 @@ class BiasedMF(Recommender):
         items = inter["item"].to_numpy(np.int64)
         ratings = inter["rating"].to_numpy(np.float64)
         self.mu_ = float(ratings.mean())
+        device = self.device or default_device()
+        if device != "numba" and (self.device is not None or device.startswith("cuda")):
+            self._fit_torch(users, items, ratings, device, lr, lr_b, reg_b)
+            _zero_untrained(self, train)
+            return
         for _ in progress(range(self.epochs), type(self).__name__, enabled=self.verbose):
             order = rng.permutation(len(ratings))
             sgd_biased_mf_epoch(users, items, ratings, order, self.mu_, self.user_bias_, self.item_bias_,
@@ -83,6 +97,39 @@ class BiasedMF(Recommender):
             lr *= self.lr_decay
             lr_b *= self.lr_decay
         _zero_untrained(self, train)
+
+    def _fit_torch(self, users: np.ndarray, items: np.ndarray, ratings: np.ndarray, device: str, lr: float,
+                   lr_b: float, reg_b: float) -> None:
+        """The same objective on torch: each mini-batch takes its ratings' SGD steps at once."""
+        import torch
+
+        torch.manual_seed(self.random_state)
+        t = {name: torch.tensor(getattr(self, name), device=device, dtype=torch.float32, requires_grad=True)
+             for name in ("user_factors_", "item_factors_", "user_bias_", "item_bias_")}
+        u = torch.as_tensor(users, device=device)
+        i = torch.as_tensor(items, device=device)
+        r = torch.as_tensor(ratings, device=device, dtype=torch.float32)
+        opt = torch.optim.SGD([{"params": [t["user_factors_"], t["item_factors_"]], "lr": lr},
+                               {"params": [t["user_bias_"], t["item_bias_"]], "lr": lr_b}])
+        sched = torch.optim.lr_scheduler.ExponentialLR(opt, self.lr_decay)
+        gen = torch.Generator(device=device).manual_seed(self.random_state)
+        for _ in progress(range(self.epochs), f"{type(self).__name__} ({device})", enabled=self.verbose):
+            order = torch.randperm(len(r), device=device, generator=gen)
+            for start in range(0, len(r), self.batch_size):
+                b = order[start:start + self.batch_size]
+                ub, ib = u[b], i[b]
+                pu, qi = t["user_factors_"][ub], t["item_factors_"][ib]
+                bu, bi = t["user_bias_"][ub], t["item_bias_"][ib]
+                err = r[b] - (self.mu_ + bu + bi + (pu * qi).sum(1))
+                # per-rating SGD's objective: ½err² + ½reg(|p_u|² + |q_i|²) + ½reg_b(b_u² + b_i²)
+                loss = 0.5 * (err.square().sum() + self.reg * (pu.square().sum() + qi.square().sum())
+                              + reg_b * (bu.square().sum() + bi.square().sum()))
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+            sched.step()
+        for name, tensor in t.items():
+            setattr(self, name, tensor.detach().cpu().numpy().astype(np.float64))
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         return (self.mu_ + self.user_bias_[users, None] + self.item_bias_[None, :]
