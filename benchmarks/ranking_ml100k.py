@@ -47,11 +47,11 @@ def contenders() -> list[tuple[str, str, object, dict]]:
          {"factors": [64, 128], "lr": [0.02, 0.05]}),
         ("fuserec", "RP3beta", RP3beta(), {"alpha": [0.6, 0.8, 1.0], "beta": [0.4, 0.6]}),
         ("fuserec", "EASE", EASE(), {"reg": [100.0, 300.0, 1000.0]}),
-        ("fuserec", "ScoreBlend (EASE + RP3beta + MF-BPR)", ScoreBlend(), {"models": [
-            {"ease": EASE(reg=r), "rp3beta": RP3beta(), "mf-bpr": BiasedMF(loss="bpr", epochs=30, init_std=0.01,
-                                                                          reg=0.01, factors=128, lr=0.05,
-                                                                          verbose=False)}
-            for r in (300.0, 1000.0)]}),
+        # its weights are chosen on its own validation split from train: no outer grid
+        ("fuserec", "ScoreBlend (EASE + RP3beta + MF-BPR + Pop)", ScoreBlend({
+            "ease": EASE(reg=300.0), "rp3beta": RP3beta(),
+            "mf-bpr": BiasedMF(loss="bpr", epochs=30, init_std=0.01, reg=0.01, factors=128, lr=0.05, verbose=False),
+            "popularity": Popularity()}), {}),
         ("implicit", "ALS", ImplicitPeer("als"),
          {"params": [{"factors": f, "regularization": r, "alpha": a} for f in (64, 128) for r in (0.01, 0.1)
                      for a in (1.0, 5.0)]}),

@@ -97,15 +97,16 @@ def _zscore_rows(scores: np.ndarray) -> np.ndarray:
 class ScoreBlend(Recommender):
     """Top-K ranking blend: Σ_m w_m · z_m(u, i), each model's scores z-scored per user.
 
-    The first model's weight is 1; the others' come from ``weight_grid``, chosen by NDCG@``k`` on a
-    validation split carved from train (``temporal=True``: its latest interactions). The models
-    are then refit on all of train.
+    Each weight comes from ``weight_grid`` (all zero excepted; only ratios matter), chosen by
+    NDCG@``k`` on a validation split carved from train (``temporal=True``: its latest
+    interactions), so the blend is never worse on validation than its best member. The models are
+    then refit on all of train.
     """
 
     task = "ranking"
 
     def __init__(self, models: Mapping[str, Recommender] | None = None,
-                 weight_grid: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0), val_size: float = 0.1,
+                 weight_grid: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0), val_size: float = 0.1,
                  k: int = 10, temporal: bool = False, random_state: int = 0) -> None:
         self.models = models
         self.weight_grid = weight_grid
@@ -136,8 +137,9 @@ class ScoreBlend(Recommender):
         seen = inner.train.matrix("binary")[users]
         z = [_zscore_rows(clone(m).fit(inner.train)._score_users(users)) for m in base.values()]
         best, best_w = -1.0, None
-        for rest in itertools.product(self.weight_grid, repeat=len(z) - 1):
-            w = (1.0, *rest)
+        for w in itertools.product(self.weight_grid, repeat=len(z)):
+            if not any(w) or max(w) != 1.0:  # all zero, or a multiple of another setting
+                continue
             total = sum(wi * zi for wi, zi in zip(w, z, strict=True) if wi)
             top, _ = topk_indices(mask_seen(np.array(total, dtype=np.float32), seen), self.k)
             score = ranking_metrics(top, relevant[users], [self.k], names=["ndcg"])[f"ndcg@{self.k}"].mean

@@ -95,9 +95,11 @@ def test_save_load_identical(fitted, split, name, tmp_path):
 
 
 def test_score_blend_never_worse_on_validation(split):
-    blend = ScoreBlend({"ease": EASE(), "pop": Popularity()}, weight_grid=(0.0, 0.5)).fit(split.train)
+    blend = ScoreBlend({"ease": EASE(), "pop": Popularity()}, weight_grid=(0.0, 0.5, 1.0)).fit(split.train)
     assert set(blend.weights_) == {"ease", "pop"} and blend.weights_["ease"] == 1.0
     assert blend.weights_["pop"] in (0.0, 0.5)
+    alone = ScoreBlend({"ease": EASE()}, weight_grid=(0.0, 1.0)).fit(split.train)
+    assert blend.val_ndcg_ >= alone.val_ndcg_
 
 
 def test_tune_picks_best_validation_trial(split):
