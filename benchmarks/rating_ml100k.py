@@ -38,6 +38,8 @@ def our_models(n_users: int) -> dict:
         "KNNBaseline (item, pearson_baseline)": KNNBaseline(),
         **(user_knn if n_users <= MAX_USERS_FOR_USER_KNN else {}),
         "BiasedMF (SGD)": BiasedMF(verbose=False),
+        "BiasedMF (Surprise SVD's default settings)": BiasedMF(factors=100, epochs=20, lr=0.005, reg=0.02,
+                                                               verbose=False),
         "SVD++": SVDpp(verbose=False),
         "Blend (ridge, FWLS)": Blend(),
     }

@@ -17,6 +17,7 @@ from sklearn.linear_model import Ridge
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
+from fuserec.progress import progress
 
 
 class Blend(Recommender):
@@ -62,7 +63,8 @@ class Blend(Recommender):
         inner = validation_split(train, self.val_size, self.random_state, self.temporal)
         self.user_support_ = inner.train.user_counts().astype(np.float64)
         self.item_support_ = inner.train.item_counts().astype(np.float64)
-        fitted = {name: clone(m).fit(inner.train) for name, m in base.items()}
+        fitted = {name: clone(m).fit(inner.train)
+                  for name, m in progress(base.items(), "Blend: members on train minus validation", len(base))}
         vu = inner.test.interactions["user"].to_numpy()
         vi = inner.test.interactions["item"].to_numpy()
         vr = inner.test.interactions["rating"].to_numpy(np.float64)
@@ -71,7 +73,8 @@ class Blend(Recommender):
         self.val_rmse_ = {name: float(np.sqrt(np.mean((x[:, k] - vr) ** 2))) for k, name in enumerate(fitted)}
         self.val_rmse_["blend"] = float(np.sqrt(np.mean((self.ridge_.predict(x) - vr) ** 2)))
         # refit on all of train; supports follow, scaled to the validation-time level
-        self.fitted_ = {name: clone(m).fit(train) for name, m in base.items()}
+        self.fitted_ = {name: clone(m).fit(train)
+                        for name, m in progress(base.items(), "Blend: members on all of train", len(base))}
         self.user_support_ = train.user_counts() * (1 - self.val_size)
         self.item_support_ = train.item_counts() * (1 - self.val_size)
 
@@ -135,7 +138,8 @@ class ScoreBlend(Recommender):
         relevant = inner.test.matrix("binary")
         users = np.flatnonzero(np.diff(relevant.indptr) > 0)
         seen = inner.train.matrix("binary")[users]
-        z = [_zscore_rows(clone(m).fit(inner.train)._score_users(users)) for m in base.values()]
+        z = [_zscore_rows(clone(m).fit(inner.train)._score_users(users))
+             for m in progress(base.values(), "ScoreBlend: members on train minus validation", len(base))]
         best, best_w = -1.0, None
         for w in itertools.product(self.weight_grid, repeat=len(z)):
             if not any(w) or max(w) != 1.0:  # all zero, or a multiple of another setting
@@ -147,7 +151,8 @@ class ScoreBlend(Recommender):
                 best, best_w = score, w
         self.weights_ = dict(zip(base, best_w, strict=True))
         self.val_ndcg_ = best
-        self.fitted_ = {name: clone(m).fit(train) for name, m in base.items()}
+        self.fitted_ = {name: clone(m).fit(train)
+                        for name, m in progress(base.items(), "ScoreBlend: members on all of train", len(base))}
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         total = None
