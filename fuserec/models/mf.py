@@ -72,6 +72,7 @@ class BiasedMF(Recommender):
         if self.loss == "bpr":
             self.mu_ = 0.0
             x = self.seen_
+            x.sort_indices()
             for epoch in progress(range(self.epochs), f"{type(self).__name__} (bpr)", enabled=self.verbose):
                 sgd_bpr_epoch(x.indptr, x.indices, train.n_items, x.nnz, self.random_state * 1000 + epoch,
                               self.item_bias_, self.user_factors_, self.item_factors_, lr, self.reg, reg_b)
