@@ -25,10 +25,6 @@ def _quiet_single_thread():
         yield
 
 
-def _user_items(model: Recommender, train: Dataset) -> sp.csr_matrix:
-    return sp.csr_matrix(model.seen_, dtype=np.float32)
-
-
 def _gpu(use_gpu: bool | None) -> bool:
     import implicit.gpu
 
@@ -41,7 +37,11 @@ class _FactorWrapper(Recommender):
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         return self.user_factors_[users] @ self.item_factors_.T
 
-    def _take_factors(self, model) -> None:
+    def _fit_implicit(self, cls, **params) -> None:
+        """Fit implicit's ``cls`` (on the GPU when implicit was built with CUDA) and keep its factors."""
+        with _quiet_single_thread():
+            model = cls(random_state=self.random_state, use_gpu=_gpu(self.use_gpu), **params)
+            model.fit(sp.csr_matrix(self.seen_, dtype=np.float32), show_progress=self.verbose)
         if hasattr(model, "to_cpu"):
             model = model.to_cpu()
         self.user_factors_ = np.asarray(model.user_factors, dtype=np.float32)
@@ -64,12 +64,8 @@ class ALS(_FactorWrapper):
     def _fit(self, train: Dataset) -> None:
         from implicit.als import AlternatingLeastSquares
 
-        with _quiet_single_thread():
-            model = AlternatingLeastSquares(factors=self.factors, regularization=self.regularization,
-                                            alpha=self.alpha, iterations=self.iterations,
-                                            random_state=self.random_state, use_gpu=_gpu(self.use_gpu))
-            model.fit(_user_items(self, train), show_progress=self.verbose)
-        self._take_factors(model)
+        self._fit_implicit(AlternatingLeastSquares, factors=self.factors, regularization=self.regularization,
+                           alpha=self.alpha, iterations=self.iterations)
 
 
 class BPR(_FactorWrapper):
@@ -89,12 +85,8 @@ class BPR(_FactorWrapper):
     def _fit(self, train: Dataset) -> None:
         from implicit.bpr import BayesianPersonalizedRanking
 
-        with _quiet_single_thread():
-            model = BayesianPersonalizedRanking(factors=self.factors, learning_rate=self.learning_rate,
-                                                regularization=self.regularization, iterations=self.iterations,
-                                                random_state=self.random_state, use_gpu=_gpu(self.use_gpu))
-            model.fit(_user_items(self, train), show_progress=self.verbose)
-        self._take_factors(model)
+        self._fit_implicit(BayesianPersonalizedRanking, factors=self.factors, learning_rate=self.learning_rate,
+                           regularization=self.regularization, iterations=self.iterations)
 
 
 class ItemKNN(Recommender):
@@ -118,7 +110,7 @@ class ItemKNN(Recommender):
         else:
             raise ValueError(f"similarity must be 'cosine' or 'bm25', not {self.similarity!r}")
         with _quiet_single_thread():
-            model.fit(_user_items(self, train), show_progress=False)
+            model.fit(sp.csr_matrix(self.seen_, dtype=np.float32), show_progress=False)
         self.item_weights_ = sp.csr_matrix(model.similarity, dtype=np.float32)
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Neighbourhood models: KNNBaseline for ratings (Koren 2010), item kNN (cosine, BM25) for ranking."""
+"""Neighbourhood models for ratings: KNNBaseline (Koren 2010) with shrunk Pearson-baseline similarity."""
 
 from __future__ import annotations
 
@@ -9,26 +9,53 @@ from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
 from fuserec.models.baseline import fit_biases
 
+DENSE_MAX = 20_000  # above this many entities the similarity stays sparse (n² floats would not fit)
 
-def pearson_baseline_similarity(z: sp.csr_matrix, shrinkage: float) -> np.ndarray:
+
+def _align(values: sp.csr_matrix, pattern: sp.csr_matrix) -> np.ndarray:
+    """``values``' entries at ``pattern``'s positions (0 where ``values`` has none).
+
+    Sparse products drop exact zeros, so their patterns can be subsets of the co-occurrence
+    pattern; matching on (row, column) keys aligns them without densifying.
+    """
+    values = values.tocsr()
+    values.sort_indices()
+    if np.array_equal(values.indptr, pattern.indptr) and np.array_equal(values.indices, pattern.indices):
+        return values.data  # the usual case: no sum was exactly zero
+    n_cols = pattern.shape[1]
+    keys = np.repeat(np.arange(pattern.shape[0], dtype=np.int64), np.diff(pattern.indptr)) * n_cols + pattern.indices
+    vkeys = np.repeat(np.arange(values.shape[0], dtype=np.int64), np.diff(values.indptr)) * n_cols + values.indices
+    out = np.zeros(len(keys))
+    out[np.searchsorted(keys, vkeys)] = values.data
+    return out
+
+
+def pearson_baseline_similarity(z: sp.csr_matrix, shrinkage: float) -> np.ndarray | sp.csr_matrix:
     """Shrunk Pearson correlation of baseline residuals between the columns of ``z``.
 
     ``z`` holds r − b_ui for each observed rating. Sums run over the rows both columns have:
     sim_ij = (n_ij − 1)/(n_ij − 1 + shrinkage) · Σ z_i z_j / sqrt(Σ z_i² · Σ z_j²).
+    Computed on the sparse pattern of co-rated pairs only; returned dense (float32) up to
+    ``DENSE_MAX`` columns, sparse beyond.
     """
     z = sp.csc_matrix(z, dtype=np.float64)
     b = z.copy()
     b.data = np.ones_like(b.data)
-    z2 = z.multiply(z).tocsc()
-    num = (z.T @ z).toarray()
-    sq = (z2.T @ b).toarray()  # sq[i, j] = Σ over rows with both i and j of z_i²
-    n = (b.T @ b).toarray()
+    n = (b.T @ b).tocsr()  # co-rating counts: the pattern every other sum lives on
+    n.sort_indices()
+    num = _align(z.T @ z, n)
+    sq_m = z.multiply(z).tocsc().T @ b  # sq[i, j] = Σ over rows with both i and j of z_i²
+    sq = _align(sq_m, n)
+    sq_t = _align(sq_m.T, n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sim = num / np.sqrt(sq * sq.T)
+        sim = num / np.sqrt(sq * sq_t)
     sim[~np.isfinite(sim)] = 0.0
-    sim *= np.maximum(n - 1, 0) / (np.maximum(n - 1, 0) + shrinkage)
-    np.fill_diagonal(sim, 0.0)
-    return sim.astype(np.float32)
+    support = np.maximum(n.data - 1, 0)
+    sim *= support / (support + shrinkage)
+    out = sp.csr_matrix((sim.astype(np.float32), n.indices, n.indptr), shape=n.shape)
+    out.setdiag(0.0)
+    out.eliminate_zeros()
+    return out.toarray() if n.shape[0] <= DENSE_MAX else out
 
 
 class KNNBaseline(Recommender):
@@ -67,7 +94,10 @@ class KNNBaseline(Recommender):
         out = np.zeros(len(targets))
         if len(rated) == 0:
             return out
-        sims = self.similarity_[np.ix_(targets, rated)].astype(np.float64)
+        if sp.issparse(self.similarity_):
+            sims = self.similarity_[targets][:, rated].toarray().astype(np.float64)
+        else:
+            sims = self.similarity_[np.ix_(targets, rated)].astype(np.float64)
         if len(rated) > self.k:
             top = np.argpartition(-sims, self.k - 1, axis=1)[:, : self.k]
             sims = np.take_along_axis(sims, top, axis=1)
