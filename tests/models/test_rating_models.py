@@ -97,3 +97,14 @@ def test_torch_path_matches_compiled_loop(u1):
     r_batched = evaluate_rating(batched, u1).metrics["rmse"]
     assert abs(r_loop - r_batched) < 0.01
     assert r_batched < 0.945  # well past BaselineOnly (0.9599) only if it really trains
+
+
+def test_sparse_similarity_path_gives_the_same_predictions(u1, fitted, monkeypatch):
+    import fuserec.models.knn as knn
+
+    monkeypatch.setattr(knn, "DENSE_MAX", 10)  # force the sparse storage used for large catalogues
+    sparse = KNNBaseline().fit(u1.train)
+    assert not isinstance(sparse.similarity_, np.ndarray)
+    users, items = u1.test.interactions["user"].to_numpy()[:500], u1.test.interactions["item"].to_numpy()[:500]
+    np.testing.assert_allclose(sparse.predict_indices(users, items), fitted["knn-item"].predict_indices(users, items),
+                               rtol=1e-5)
