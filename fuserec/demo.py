@@ -16,12 +16,24 @@ from rich.table import Table
 from fuserec.data import load_dataset
 from fuserec.data.split import split
 from fuserec.evaluation import Experiment
-from fuserec.models import Popularity, Random, Recommender
+from fuserec.models import ALS, EASE, BaselineOnly, BiasedMF, ItemKNN, Popularity, Random, Recommender, SVDpp
 
 
 def demo_models() -> dict[str, Recommender]:
-    """The models the demo compares (later stages add theirs here)."""
-    return {"popularity": Popularity(), "random": Random(random_state=0)}
+    """The ranking models the demo compares (later stages add theirs here)."""
+    return {
+        "popularity": Popularity(),
+        "random": Random(random_state=0),
+        "itemknn-bm25": ItemKNN(similarity="bm25"),
+        "als": ALS(),
+        "mf-bpr": BiasedMF(loss="bpr", factors=64, epochs=30, lr=0.05, reg=0.01, init_std=0.01, verbose=False),
+        "ease": EASE(),
+    }
+
+
+def demo_rating_models() -> dict[str, Recommender]:
+    """The rating models the demo compares."""
+    return {"baseline": BaselineOnly(), "mf": BiasedMF(verbose=False), "svd++": SVDpp(verbose=False)}
 
 
 def run_demo(dataset: str = "movietweetings-100k", data_dir: str | Path | None = None, k: int = 10,
@@ -37,10 +49,17 @@ def run_demo(dataset: str = "movietweetings-100k", data_dir: str | Path | None =
     shown = [f"{m}@{k}" for m in ("precision", "recall", "ndcg", "hitrate", "coverage")]
     console.print(results.table(title=f"{ds.name} · {method} split · full ranking, train items excluded",
                                 metrics=shown))
+    if ds.has_ratings and ds.rating_scale is not None:
+        rating = Experiment(splits, demo_rating_models(), task="rating", console=console).run()
+        console.print(rating.table(title=f"{ds.name} · {method} split · rating prediction"))
 
     key = f"ndcg@{k}"
-    best = max(results.rows, key=lambda r: r["metrics"][key])["model"]
-    model = demo_models()[best].fit(ds)
+    ranked = sorted(results.rows, key=lambda r: -r["metrics"][key])
+    best = ranked[0]["model"]
+    # the best model may be a non-personal floor (popularity wins on a future full of new users);
+    # show the best personalised one beside it
+    personal = next(r["model"] for r in ranked if r["model"] not in ("popularity", "random"))
+    shown_models = [best] if best == personal else [best, personal]
     counts = ds.user_counts()
     user_idx = int(np.argsort(-counts, kind="stable")[min(10, ds.n_users - 1)])  # an active, not extreme, user
     user_id = ds.users.to_external([user_idx])[0]
@@ -58,13 +77,22 @@ def run_demo(dataset: str = "movietweetings-100k", data_dir: str | Path | None =
             cells.append(f"{row['rating']:g}")
         t.add_row(*cells)
     console.print(t)
-    ids, scores = model.recommend(user_id, k=k)
-    rec = Table(title=f"top-{k} for user {user_id} from {best} (best {key}), fitted on all data")
-    rec.add_column("#", justify="right")
-    rec.add_column("title")
-    rec.add_column("score", justify="right")
-    titles = ds.item_titles(ds.items.to_index(ids))
-    for rank, (title, score) in enumerate(zip(titles, scores, strict=False), start=1):
-        rec.add_row(str(rank), title, f"{score:.3g}")
-    console.print(rec)
-    return {"results": results, "user": user_id, "recommendations": list(ids)}
+    recommendations = {}
+    for name in shown_models:
+        model = demo_models()[name].fit(ds)
+        ids, scores = model.recommend(user_id, k=k)
+        recommendations[name] = list(ids)
+        rec = Table(title=f"top-{k} for user {user_id} from {name} ({key} {_metric(results, name, key):.4f}), "
+                          "fitted on all data")
+        rec.add_column("#", justify="right")
+        rec.add_column("title")
+        rec.add_column("score", justify="right")
+        titles = ds.item_titles(ds.items.to_index(ids))
+        for rank, (title, score) in enumerate(zip(titles, scores, strict=True), start=1):
+            rec.add_row(str(rank), title, f"{score:.3g}")
+        console.print(rec)
+    return {"results": results, "user": user_id, "recommendations": recommendations}
+
+
+def _metric(results, model: str, key: str) -> float:
+    return next(r["metrics"][key] for r in results.rows if r["model"] == model)
