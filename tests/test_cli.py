@@ -100,3 +100,17 @@ def test_tune_grid_then_test_once(datasets_dir, tmp_path):
     assert result["rows"][0]["metrics"]["ndcg@10"] > 0.4
     bad = run("tune", "-d", "ml-100k", "--data-dir", str(datasets_dir), "-m", "ease", "-p", "nonsense=1")
     assert bad.returncode == 2 and "nonsense" in bad.stderr
+
+
+def test_semantic_similar_json(datasets_dir, tmp_path):
+    env = {"FUSEREC_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    r = run("semantic", "similar", "-d", "ml-100k", "--data-dir", str(datasets_dir), "--item", "Star Wars (1977)",
+            "--k", "5", "--json", env=env)
+    assert r.returncode == 0, r.stderr
+    results = json.loads(r.stdout)["results"]
+    titles = [x["title"] for x in results]
+    assert "Return of the Jedi (1983)" in titles and results[0]["score"] >= results[-1]["score"]
+    assert set(results[0]) == {"item_id", "title", "score"}
+    r = run("semantic", "similar", "-d", "ml-100k", "--data-dir", str(datasets_dir), "--item", "No Such Film",
+            env=env)
+    assert r.returncode == 2 and "no item titled" in r.stderr

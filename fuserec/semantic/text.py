@@ -20,6 +20,8 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
 DATASET_TEMPLATE = {"ml-": "movies", "movietweetings": "movies", "goodbooks": "books", "amazon": "amazon",
                     "lastfm": "music", "mind": "news"}
 MAX_CHARS = 1000
+# the templates' labels: stop words for keyword and topic extraction
+TEMPLATE_WORDS = {label.lower() for fields in TEMPLATES.values() for _, label in fields if label} | {"genres", "tags"}
 
 
 def template_for(ds: Dataset) -> list[tuple[str, str]]:

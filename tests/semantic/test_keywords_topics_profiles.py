@@ -1,0 +1,75 @@
+"""Keywords (LM vs TF-IDF against users' own tags), topics, and user semantics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fuserec.semantic import SemanticIndex
+from fuserec.semantic.keywords import evaluate_tag_keywords, extract_keywords, precision_at_k, tfidf_keywords
+from fuserec.semantic.profiles import profile_text, user_vectors
+from fuserec.semantic.topics import fit_topics, user_topic_distribution
+
+
+def test_lm_keywords_beat_tfidf_on_user_tags(ml_small, cache):
+    from fuserec.semantic import CachedEncoder, get_encoder
+
+    result = evaluate_tag_keywords(ml_small, CachedEncoder(get_encoder("minilm"), cache))
+    print(result)
+    assert result["test_items"] > 300 and result["vocabulary"] > 300
+    assert result["lm_precision@5"] > result["tfidf_precision@5"] > 0
+
+
+def test_keybert_keywords_from_own_text(minilm_index):
+    texts = ["Star Wars (1977). Genres: Action, Adventure, Romance, Sci-Fi, War"]
+    kw = extract_keywords(texts, minilm_index.encoder, top_n=3)[0]
+    assert len(kw) == 3 and not any(k in ("genres", "1977") for k in kw)
+    assert any("star" in k or "sci-fi" in k for k in kw)
+    base = tfidf_keywords(texts, top_n=3, corpus=minilm_index.texts)[0]
+    assert len(base) == 3
+
+
+def test_chinese_keywords_are_words(e5_index):
+    kw = extract_keywords(["这是一部关于太空旅行和外星人的科幻电影"], e5_index.encoder, top_n=3, ngram_range=(1, 1))[0]
+    assert kw and all(len(k) >= 2 for k in kw)  # jieba words, not single characters
+    assert any(k in ("太空", "科幻电影", "外星人", "太空旅行") for k in kw)
+
+
+def test_precision_at_k():
+    assert precision_at_k([["a", "b", "c", "d", "e"]], [{"a", "c"}]) == pytest.approx(0.4)
+
+
+def test_topics_group_genres(minilm_index, ml100k):
+    topics = fit_topics(minilm_index.vectors, minilm_index.texts, 12)
+    assert topics.n_topics == 12 and len(topics.labels) == ml100k.n_items
+    assert all(1 <= len(w) <= 6 for w in topics.words)
+    assert not any(w in ("genres", "1995") for words in topics.words for w in words)
+    # the animation cluster: most Animation titles share one topic
+    anim = ml100k.item_table["genres"].str.contains("Animation").to_numpy()
+    assert np.bincount(topics.labels[anim]).max() / anim.sum() > 0.6
+    dist = user_topic_distribution(ml100k, topics)
+    np.testing.assert_allclose(dist.sum(axis=1), 1.0)
+
+
+def test_user_vectors_point_at_what_users_like(minilm_index, ml100k):
+    u = user_vectors(ml100k, minilm_index.vectors)
+    assert u.shape == (943, 384)
+    np.testing.assert_allclose(np.linalg.norm(u, axis=1), 1.0, atol=1e-5)
+    # a user's vector is closer to items they rated high than to items they rated low
+    inter = ml100k.interactions
+    gaps = []
+    for user in range(50):
+        rows = inter[inter["user"] == user]
+        hi = rows.loc[rows["rating"] >= 4, "item"].to_numpy()
+        lo = rows.loc[rows["rating"] <= 2, "item"].to_numpy()
+        if len(hi) and len(lo):
+            s = minilm_index.vectors @ u[user]
+            gaps.append(s[hi].mean() - s[lo].mean())
+    assert np.mean(np.array(gaps) > 0) > 0.8
+    assert profile_text(ml100k, 0).startswith("likes ")
+
+
+def test_index_with_tfidf(ml100k, cache):
+    idx = SemanticIndex(ml100k, "tfidf", cache=cache, show_progress=False)
+    top = [h.title for h in idx.similar_to_item(idx.find_item("Star Wars (1977)"), 10)]
+    assert "Return of the Jedi (1983)" in top or "Empire Strikes Back, The (1980)" in top
