@@ -286,7 +286,8 @@ def tune_command(
 # ---- semantic -----------------------------------------------------------------------------------
 semantic_app = typer.Typer(help="Language-model semantics: encode, search, keywords, topics.", no_args_is_help=True)
 app.add_typer(semantic_app, name="semantic")
-EncoderOpt = Annotated[str, typer.Option(help="minilm, e5 (multilingual), tfidf, or auto (e5 for Chinese text).")]
+EncoderOpt = Annotated[str, typer.Option(help="minilm, int8, e5 (multilingual), tfidf, or auto (e5 for Chinese "
+                                                 "text).")]
 
 
 def _semantic_dataset(dataset: str, data_dir: Path | None) -> Dataset:
@@ -334,6 +335,21 @@ def semantic_similar(
     for rank, h in enumerate(hits, start=1):
         t.add_row(str(rank), str(h.item_id), h.title, f"{h.score:.3f}")
     out.print(t)
+
+
+@semantic_app.command("quantize")
+def semantic_quantize(
+    output: Annotated[Path | None, typer.Option(help="Where to write the model (default: the cache).")] = None,
+) -> None:
+    """Build our int8 ONNX encoder: export all-MiniLM-L6-v2, int8 weights per channel."""
+    import time
+
+    from fuserec.semantic.onnx_int8 import build
+
+    start = time.perf_counter()
+    path = build(output)
+    out.print(f"int8 encoder written to {path} ({path.stat().st_size / 1e6:.1f} MB) in "
+              f"{time.perf_counter() - start:.1f} s; use it with --encoder int8")
 
 
 @semantic_app.command("encode")

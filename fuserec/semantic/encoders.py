@@ -172,13 +172,18 @@ class OpenAIEncoder(Encoder):
         return vectors
 
 
-ENCODERS = ("minilm", "e5", "tfidf", "openai")
+ENCODERS = ("minilm", "int8", "e5", "tfidf", "openai")
 
 
 def get_encoder(name: str = "minilm", **options) -> Encoder:
-    """An encoder by name: ``minilm`` (default), ``e5`` (multilingual), ``tfidf``, ``openai``."""
+    """An encoder by name: ``minilm`` (default), ``int8`` (our int8-weight ONNX build of it, made on
+    first use), ``e5`` (multilingual), ``tfidf``, ``openai``."""
     if name == "minilm":
         return SentenceTransformerEncoder(**options)
+    if name == "int8":
+        from fuserec.semantic.onnx_int8 import OnnxInt8Encoder
+
+        return OnnxInt8Encoder(**options)
     if name in ("e5", "multilingual"):
         return E5Encoder(**options)
     if name == "tfidf":
