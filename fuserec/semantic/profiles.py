@@ -58,3 +58,19 @@ def profile_text(ds: Dataset, user_index: int, *, top: int = 5, field: str = "ge
                 counts[part] = counts.get(part, 0) + 1
     best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
     return f"likes {', '.join(name for name, _ in best)}" if best else ""
+
+
+def user_keywords(ds: Dataset, user_index: int, texts: list[str], encoder, *, top_n: int = 5,
+                  max_items: int = 20) -> list[str]:
+    """Keywords of what a user liked: KeyBERT over the texts of their best-rated (else latest) items."""
+    from fuserec.semantic.keywords import extract_keywords
+
+    inter = ds.interactions[ds.interactions["user"] == user_index]
+    if not len(inter):
+        return []
+    if ds.has_ratings:
+        inter = inter.sort_values("rating", ascending=False, kind="stable")
+    elif ds.has_timestamps:
+        inter = inter.sort_values("timestamp", ascending=False, kind="stable")
+    doc = " ".join(texts[i] for i in inter["item"].to_numpy()[:max_items])
+    return extract_keywords([doc], encoder, top_n=top_n)[0]

@@ -7,7 +7,7 @@ import pytest
 
 from fuserec.semantic import SemanticIndex
 from fuserec.semantic.keywords import evaluate_tag_keywords, extract_keywords, precision_at_k, tfidf_keywords
-from fuserec.semantic.profiles import profile_text, user_vectors
+from fuserec.semantic.profiles import profile_text, user_keywords, user_vectors
 from fuserec.semantic.topics import fit_topics, user_topic_distribution
 
 
@@ -73,3 +73,11 @@ def test_index_with_tfidf(ml100k, cache):
     idx = SemanticIndex(ml100k, "tfidf", cache=cache, show_progress=False)
     top = [h.title for h in idx.similar_to_item(idx.find_item("Star Wars (1977)"), 10)]
     assert "Return of the Jedi (1983)" in top or "Empire Strikes Back, The (1980)" in top
+
+
+def test_user_keywords_reflect_liked_items(minilm_index, ml100k):
+    kw = user_keywords(ml100k, 0, minilm_index.texts, minilm_index.encoder, top_n=5)
+    assert len(kw) == 5
+    liked = " ".join(minilm_index.texts[i] for i in ml100k.interactions.loc[
+        (ml100k.interactions["user"] == 0) & (ml100k.interactions["rating"] == 5), "item"]).lower()
+    assert sum(any(w in liked for w in k.split()) for k in kw) >= 4  # words from what the user rated highly
