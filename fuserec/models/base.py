@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ FORMAT_VERSION = 1
 BATCH_USERS = 1024  # users scored at once in recommend(): bounds memory at BATCH_USERS × n_items
 
 
-class Recommender(BaseEstimator):
+class Recommender(BaseEstimator, ABC):
     """Base class. Hyper-parameters go in ``__init__`` as-is; learned state ends in ``_``."""
 
     #: "rating" models predict ratings on the dataset's scale; "ranking" ones only order items.
@@ -43,17 +44,18 @@ class Recommender(BaseEstimator):
         self._fit(train)
         return self
 
+    @abstractmethod
     def _fit(self, train: Dataset) -> None:
-        raise NotImplementedError  # each model implements this
+        """Learn from ``train`` (id maps and ``seen_`` are already set)."""
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "seen_"):
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(train) first")
 
     # ---- scoring on indices ----------------------------------------------------------------
+    @abstractmethod
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         """Scores of every item for each user index: float array [len(users), n_items]."""
-        raise NotImplementedError  # each model implements this
 
     def _score_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Score of each (user, item) index pair; default: rows of ``_score_users``."""

@@ -106,3 +106,6 @@ class CachedEncoder(Encoder):
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.encode(texts, query=True, show_progress=False)
+
+    def _encode_batch(self, texts: list[str], query: bool) -> np.ndarray:
+        return self.encode(texts, query=query, show_progress=False)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import urllib.request
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,15 +27,16 @@ def normalize_rows(x: np.ndarray) -> np.ndarray:
     return x / np.where(norms > 0, norms, 1.0)
 
 
-class Encoder:
+class Encoder(ABC):
     """Base class: subclasses set ``id`` and ``dim`` and implement ``_encode_batch``."""
 
     id: str = "encoder"
     dim: int = 0
     batch_size: int = 64
 
+    @abstractmethod
     def _encode_batch(self, texts: list[str], query: bool) -> np.ndarray:
-        raise NotImplementedError  # each back end implements this
+        """Vectors (not yet normalised) of one batch of texts."""
 
     def encode(self, texts: Sequence[str], *, query: bool = False, show_progress: bool = True) -> np.ndarray:
         """Vectors of ``texts`` (``query=True``: encoded as search queries where the model
