@@ -87,6 +87,7 @@ def test_demo_offline_without_data_dir(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "movietweetings-100k" in r.stdout and "ndcg@10" in r.stdout
     assert "top-10 for user" in r.stdout and "(20" in r.stdout  # titles with years
+    assert "a new movie, no ratings in train" in r.stdout and "rated it later" in r.stdout
     assert not any(tmp_path.iterdir())  # nothing downloaded
 
 

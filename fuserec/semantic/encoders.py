@@ -62,6 +62,7 @@ class SentenceTransformerEncoder(Encoder):
 
     def __init__(self, model_path: str | None = None, device: str | None = None, batch_size: int = 64) -> None:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
         from fuserec.device import default_device
 
@@ -74,6 +75,7 @@ class SentenceTransformerEncoder(Encoder):
             self.id = "all-MiniLM-L6-v2"
         else:
             self.id = f"st:{os.path.basename(os.path.normpath(model_path))}"
+        hf_logging.disable_progress_bar()  # a weight-loading bar on every start says nothing useful
         self.model = SentenceTransformer(model_path, device=device or default_device())
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
