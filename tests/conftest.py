@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from fuserec.data import Dataset, load_dataset
+from fuserec.semantic import EmbeddingCache, SemanticIndex
 
 
 def data_dir() -> Path | None:
@@ -31,3 +32,19 @@ def ml100k(datasets_dir: Path) -> Dataset:
 @pytest.fixture(scope="session")
 def ml_small(datasets_dir: Path) -> Dataset:
     return load_dataset("ml-latest-small", datasets_dir, download=False)
+
+
+# ---- semantic layer: one embedding cache per test session, each encoder's index built once ----
+@pytest.fixture(scope="session")
+def cache(tmp_path_factory) -> EmbeddingCache:
+    return EmbeddingCache(tmp_path_factory.mktemp("emb") / "cache.sqlite")
+
+
+@pytest.fixture(scope="session")
+def minilm_index(ml100k: Dataset, cache: EmbeddingCache) -> SemanticIndex:
+    return SemanticIndex(ml100k, "minilm", cache=cache, show_progress=False)
+
+
+@pytest.fixture(scope="session")
+def e5_index(ml100k: Dataset, cache: EmbeddingCache) -> SemanticIndex:
+    return SemanticIndex(ml100k, "e5", cache=cache, show_progress=False)
