@@ -153,6 +153,16 @@ def gini(topk: np.ndarray, n_items: int) -> float:
 # ---- aggregation -------------------------------------------------------------------------------
 
 
+def mean_ci95(values: np.ndarray) -> tuple[float, float]:
+    """Student-t 95% confidence interval of the mean of ``values`` (the mean twice when n < 2)."""
+    values = np.asarray(values, dtype=np.float64)
+    m = float(values.mean()) if values.size else float("nan")
+    if values.size < 2:
+        return (m, m)
+    half = float(stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size))
+    return (m - half, m + half)
+
+
 @dataclass
 class MetricValue:
     """A per-user metric: its mean with a 95% confidence interval (Student t)."""
@@ -166,11 +176,7 @@ class MetricValue:
 
     @property
     def ci95(self) -> tuple[float, float]:
-        n = self.per_user.size
-        if n < 2:
-            return (self.mean, self.mean)
-        half = stats.t.ppf(0.975, n - 1) * np.std(self.per_user, ddof=1) / np.sqrt(n)
-        return (self.mean - half, self.mean + half)
+        return mean_ci95(self.per_user)
 
 
 def ranking_metrics(

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
-from scipy import stats
 
 from fuserec.data.split import Split
 from fuserec.evaluation import metrics as M
@@ -31,15 +30,6 @@ class Measurement:
     predict_seconds: float = 0.0
 
 
-def _interval(values: np.ndarray) -> tuple[float, float]:
-    n = values.size
-    m = float(values.mean())
-    if n < 2:
-        return (m, m)
-    half = float(stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n))
-    return (m - half, m + half)
-
-
 def evaluate_rating(model: Recommender, split: Split) -> Measurement:
     """RMSE, MAE and MSE of the model's predictions for every test rating."""
     test = split.test
@@ -53,10 +43,10 @@ def evaluate_rating(model: Recommender, split: Split) -> Measurement:
     seconds = time.perf_counter() - start
     truth = inter["rating"].to_numpy(dtype=np.float64)
     sq, ab = (truth - pred) ** 2, np.abs(truth - pred)
-    lo, hi = _interval(sq)
+    lo, hi = M.mean_ci95(sq)
     return Measurement(
         metrics={"rmse": M.rmse(truth, pred), "mae": M.mae(truth, pred), "mse": M.mse(truth, pred)},
-        ci95={"rmse": (float(np.sqrt(max(lo, 0.0))), float(np.sqrt(hi))), "mae": _interval(ab), "mse": (lo, hi)},
+        ci95={"rmse": (float(np.sqrt(max(lo, 0.0))), float(np.sqrt(hi))), "mae": M.mean_ci95(ab), "mse": (lo, hi)},
         predict_seconds=seconds,
     )
 
@@ -97,7 +87,7 @@ def evaluate_ranking(
     train = split.train
     popularity = np.diff(train.matrix("binary").tocsc().indptr)  # users per item in train
     metrics = {name: v.mean for name, v in values.items()}
-    ci = {name: _interval(v.per_user) for name, v in values.items()}
+    ci = {name: M.mean_ci95(v.per_user) for name, v in values.items()}
     n_items = train.n_items
     metrics[f"coverage@{kmax}"] = M.catalog_coverage(topk, n_items)
     metrics[f"novelty@{kmax}"] = M.novelty(topk, popularity, train.n_users)
