@@ -17,7 +17,8 @@ import pandas as pd
 from fuserec.data.dataset import Dataset
 from fuserec.errors import DataError
 
-METHODS = ("random", "random-per-user", "temporal", "leave-last", "kfold", "predefined", "cold-items", "cold-users")
+METHODS = ("random", "random-per-user", "temporal", "leave-last", "kfold", "predefined", "cold-items", "cold-users",
+           "light-users")
 
 
 @dataclass
@@ -115,6 +116,33 @@ def cold_users_split(ds: Dataset, test_size: float = 0.2, seed: int = 0) -> Spli
     return _cold(ds, "user", test_size, seed)
 
 
+def light_users_split(ds: Dataset, test_size: float = 0.2, max_train: int = 5, seed: int = 0) -> Split:
+    """Few-shot users: a random ``test_size`` of the users with more than ``max_train``
+    interactions keep only their earliest 1..``max_train`` (uniformly drawn per user) in train;
+    the rest of their interactions are the test. Other users stay wholly in train. Without
+    timestamps a user's kept interactions are a random draw.
+
+    This is the protocol behind the "light users" slice: every test user has between 1 and
+    ``max_train`` training interactions, and the test is their own future.
+    """
+    _check_size(test_size)
+    if max_train < 1:
+        raise ValueError(f"max_train must be ≥ 1, not {max_train}")
+    rng = np.random.default_rng(seed)
+    users = ds.interactions["user"].to_numpy()
+    counts = np.bincount(users, minlength=ds.n_users)
+    eligible = np.flatnonzero(counts > max_train)
+    chosen = rng.choice(eligible, size=int(round(len(eligible) * test_size)), replace=False)
+    keep = np.zeros(ds.n_users, dtype=np.int64)
+    keep[chosen] = rng.integers(1, max_train + 1, size=len(chosen))
+    when = ds.interactions["timestamp"].to_numpy() if ds.has_timestamps else rng.random(len(users))
+    order = np.lexsort((when, users))
+    rank = np.empty(len(users), dtype=np.int64)
+    rank[order] = _rank_within(users[order])
+    test = np.isin(users, chosen) & (rank >= keep[users])
+    return _by_mask(ds, test, "light-users")
+
+
 def _cold(ds: Dataset, side: str, test_size: float, seed: int) -> Split:
     _check_size(test_size)
     rng = np.random.default_rng(seed)
@@ -188,6 +216,8 @@ def split(ds: Dataset, method: str = "random", *, test_size: float = 0.2, seed: 
         out = [cold_items_split(ds, test_size, seed)]
     elif method == "cold-users":
         out = [cold_users_split(ds, test_size, seed)]
+    elif method == "light-users":
+        out = [light_users_split(ds, test_size, seed=seed)]
     elif method == "predefined":
         if folder is None:
             raise ValueError("the predefined split needs the dataset's folder (ml-100k's u1..u5 files)")

@@ -1,0 +1,285 @@
+"""Two-stage retrieve-then-rerank: a LightGBM LambdaRank model over candidates pooled from several
+retrievers, with features from both sides (collaborative scores and ranks, semantic similarity,
+topic overlap, item popularity and age, user activity).
+
+Training follows the usual recipe (and the one the research notes measured): a validation split
+is carved from train (its latest interactions for temporal data); the retrievers are fit on the
+rest; each validation user's candidates are the union of every retriever's top ``pool``; a
+candidate's label is whether the user interacted with it in validation. The ranker learns from
+those groups, then the retrievers are refit on all of train. Because user activity and item
+popularity are features, the ranker learns its own cold-start routing: how far to trust the
+collaborative scores for a user with three interactions, or the text for an item with none.
+
+Items outside a user's pool keep an order below every pooled item: the mean of the retrievers'
+per-user z-scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import clone
+
+from fuserec.data.dataset import Dataset
+from fuserec.evaluation.topk import mask_seen
+from fuserec.models.base import Recommender
+from fuserec.progress import progress
+
+DAY = 86_400.0
+BATCH = 256  # users whose candidate features are built at once
+HISTORY = 50  # latest items of a user compared with each candidate by text
+
+
+def _zscore(scores: np.ndarray) -> np.ndarray:
+    s = np.asarray(scores, dtype=np.float32)
+    mean = s.mean(axis=1, keepdims=True)
+    std = s.std(axis=1, keepdims=True)
+    return (s - mean) / np.where(std > 0, std, 1.0)
+
+
+class _Side:
+    """What the features need from one training set: counts, ages, user histories, text."""
+
+    def __init__(self, train: Dataset, vectors: np.ndarray | None, topics: np.ndarray | None) -> None:
+        inter = train.interactions
+        users, items = inter["user"].to_numpy(), inter["item"].to_numpy()
+        self.item_count = np.bincount(items, minlength=train.n_items).astype(np.float32)
+        self.user_count = np.bincount(users, minlength=train.n_users).astype(np.float32)
+        logpop = np.log1p(self.item_count)
+        self.user_taste = (np.bincount(users, weights=logpop[items], minlength=train.n_users)
+                           / np.maximum(self.user_count, 1)).astype(np.float32)
+        self.item_recent = np.zeros(train.n_items, dtype=np.float32)
+        self.item_age = np.full(train.n_items, -1.0, dtype=np.float32)
+        order = np.arange(len(inter))
+        if train.has_timestamps and len(inter):
+            ts = inter["timestamp"].to_numpy(np.float64)
+            now = ts.max()
+            recent = ts >= np.quantile(ts, 0.9)  # the latest tenth of train: "what is hot now"
+            self.item_recent = np.bincount(items[recent], minlength=train.n_items).astype(np.float32)
+            first = np.full(train.n_items, np.inf)
+            np.minimum.at(first, items, ts)
+            self.item_age = np.where(np.isfinite(first), (now - first) / DAY, -1.0).astype(np.float32)
+            order = np.lexsort((ts, users))
+        else:
+            order = np.argsort(users, kind="stable")
+        # each user's latest HISTORY items, for the text max-similarity feature
+        su, si = users[order], items[order]
+        starts = np.searchsorted(su, np.arange(train.n_users))
+        ends = np.searchsorted(su, np.arange(train.n_users), side="right")
+        self.history = [si[max(s, e - HISTORY):e] for s, e in zip(starts, ends, strict=True)]
+        self.vectors = vectors
+        self.topics = topics
+        if topics is not None:
+            n_topics = int(topics.max()) + 1
+            dist = sp.csr_matrix((np.ones(len(items)), (users, topics[items])), shape=(train.n_users, n_topics))
+            dist = np.asarray(dist.todense(), dtype=np.float32)
+            self.user_topics = dist / np.maximum(dist.sum(axis=1, keepdims=True), 1)
+
+
+class LearnedReranker(Recommender):
+    """LightGBM LambdaRank over the pooled top-``pool`` of each retriever.
+
+    ``retrievers``: name → unfitted model (default: EASE, RP3beta, Popularity, the MiniLM
+    semantic profile and MiniLM text mapped onto ALS). ``semantic_features``: add user–item text
+    similarity (profile cosine and max over the user's latest items) and topic overlap, from
+    ``encoder``'s item vectors; with it off and no text-based retriever the re-ranker uses no
+    language model at all (the ablation). ``temporal``: the validation split is train's latest
+    ``val_size``. The LightGBM settings are its usual ones; early stopping on a fifth of the
+    validation users picks the number of trees.
+    """
+
+    task = "ranking"
+
+    def __init__(self, retrievers: Mapping[str, Recommender] | None = None, pool: int = 100,
+                 semantic_features: bool = True, encoder: str = "minilm", n_topics: int = 20,
+                 val_size: float = 0.1, n_folds: int = 3, temporal: bool = False, n_estimators: int = 400,
+                 learning_rate: float = 0.05, num_leaves: int = 31, min_child_samples: int = 50,
+                 random_state: int = 0) -> None:
+        self.retrievers = retrievers
+        self.pool = pool
+        self.semantic_features = semantic_features
+        self.encoder = encoder
+        self.n_topics = n_topics
+        self.val_size = val_size
+        self.n_folds = n_folds
+        self.temporal = temporal
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.random_state = random_state
+
+    # ---- set-up -------------------------------------------------------------------------------
+    def _retrievers(self) -> dict[str, Recommender]:
+        if self.retrievers:
+            return dict(self.retrievers)
+        from fuserec.fusion.text_to_factors import TextMappedFactors
+        from fuserec.models import ALS, EASE, Popularity, RP3beta
+        from fuserec.models.content import SemanticProfile
+
+        return {"ease": EASE(reg=300.0), "rp3beta": RP3beta(), "popularity": Popularity(),
+                "semantic": SemanticProfile(self.encoder), "text-als": TextMappedFactors(ALS(factors=64), self.encoder)}
+
+    @property
+    def uses_lm(self) -> bool:
+        """Whether any part of this re-ranker reads a language model's output."""
+        from fuserec.fusion.text_to_factors import TextMappedFactors
+        from fuserec.models.content import SemanticProfile
+
+        lm = lambda m: isinstance(m, SemanticProfile | TextMappedFactors) and m.encoder != "tfidf"  # noqa: E731
+        return (self.semantic_features and self.encoder != "tfidf") or any(map(lm, self._retrievers().values()))
+
+    def feature_names(self) -> list[str]:
+        names = []
+        for r in self.fitted_:
+            names += [f"{r}:z", f"{r}:logrank"]
+        names += ["item:logpop", "item:logrecent", "item:age_days", "user:logcount", "user:taste_logpop"]
+        if self.semantic_features:
+            names += ["text:max_sim_history", "text:topic_share"]
+        return names
+
+    # ---- features -----------------------------------------------------------------------------
+    def _candidates(self, models: dict[str, Recommender], side: _Side, seen: sp.csr_matrix,
+                    users: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Pooled (row, item) pairs for a batch of users, their features, and the fallback scores."""
+        zs, ranks = [], []
+        pool = np.zeros((len(users), len(side.item_count)), dtype=bool)
+        k = min(self.pool, pool.shape[1] - 1)
+        for model in models.values():
+            z = mask_seen(_zscore(model._score_users(users)), seen[users])
+            order = np.argsort(-z, axis=1, kind="stable")
+            rank = np.empty_like(order)
+            np.put_along_axis(rank, order, np.arange(order.shape[1])[None, :], axis=1)
+            np.put_along_axis(pool, order[:, :k], True, axis=1)
+            zs.append(z)
+            ranks.append(rank)
+        pool &= np.isfinite(zs[0])
+        rows, items = np.nonzero(pool)
+        u = users[rows]
+        cols = []
+        for z, rank in zip(zs, ranks, strict=True):
+            cols += [z[rows, items], np.log1p(rank[rows, items].astype(np.float32))]
+        cols += [np.log1p(side.item_count[items]), np.log1p(side.item_recent[items]), side.item_age[items],
+                 np.log1p(side.user_count[u]), side.user_taste[u]]
+        if self.semantic_features:
+            cols += [self._max_sim(side, users, rows, items), side.user_topics[u, side.topics[items]]]
+        fallback = np.mean([np.where(np.isfinite(z), z, -np.inf) for z in zs], axis=0)
+        return rows, items, np.column_stack(cols).astype(np.float32), fallback
+
+    @staticmethod
+    def _max_sim(side: _Side, users: np.ndarray, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Highest text cosine between each candidate and the user's latest items (0 without history)."""
+        out = np.zeros(len(rows), dtype=np.float32)
+        starts = np.searchsorted(rows, np.arange(len(users)))
+        ends = np.searchsorted(rows, np.arange(len(users)), side="right")
+        for r, user in enumerate(users):  # one matrix product per user, not per pair
+            hist = side.history[user]
+            if len(hist) and ends[r] > starts[r]:
+                sims = side.vectors[items[starts[r]:ends[r]]] @ side.vectors[hist].T
+                out[starts[r]:ends[r]] = sims.max(axis=1)
+        return out
+
+    def _side(self, train: Dataset) -> _Side:
+        return _Side(train, self.vectors_, self.topics_)
+
+    # ---- training ------------------------------------------------------------------------------
+    def _fit(self, train: Dataset) -> None:
+        import lightgbm as lgb
+
+        self.vectors_ = self.topics_ = None
+        if self.semantic_features:
+            from sklearn.cluster import KMeans
+
+            from fuserec.models.content import item_text_vectors
+
+            self.vectors_ = item_text_vectors(train, self.encoder)
+            self.topics_ = KMeans(self.n_topics, n_init=3, random_state=self.random_state).fit_predict(self.vectors_)
+        base = self._retrievers()
+        xs, ys, groups = [], [], []
+        found = wanted = 0
+        for fold, inner in enumerate(self._inner_splits(train)):
+            fitted = {name: clone(m).fit(inner.train)
+                      for name, m in progress(base.items(), f"re-ranker: retrievers on inner split {fold + 1}",
+                                              len(base))}
+            self.fitted_ = fitted
+            side = self._side(inner.train)
+            seen = inner.train.matrix("binary")
+            truth = inner.test.matrix("binary")
+            users = np.flatnonzero(np.diff(truth.indptr) > 0)
+            wanted += truth[users].sum()
+            for start in range(0, len(users), BATCH):
+                block = users[start:start + BATCH]
+                rows, items, x, _ = self._candidates(fitted, side, seen, block)
+                y = np.asarray(truth[block[rows], items]).ravel() > 0
+                counts = np.bincount(rows, minlength=len(block))
+                hits = np.bincount(rows, weights=y, minlength=len(block))
+                keep = hits[rows] > 0  # a group with no positive teaches LambdaRank nothing
+                xs.append(x[keep])
+                ys.append(y[keep].astype(np.int32))
+                groups.append(counts[hits > 0])
+                found += y.sum()
+        self.recall_at_pool_ = float(found / max(wanted, 1))
+        x, y, group = np.vstack(xs), np.concatenate(ys), np.concatenate(groups)
+        # early stopping on a fifth of the groups
+        rng = np.random.default_rng(self.random_state)
+        held = rng.random(len(group)) < 0.2
+        row_held = np.repeat(held, group)
+        self.ranker_ = lgb.LGBMRanker(objective="lambdarank", n_estimators=self.n_estimators,
+                                      learning_rate=self.learning_rate, num_leaves=self.num_leaves,
+                                      min_child_samples=self.min_child_samples, subsample=0.8, subsample_freq=1,
+                                      colsample_bytree=0.8, random_state=self.random_state, n_jobs=2, verbose=-1)
+        self.ranker_.fit(x[~row_held], y[~row_held], group=group[~held], eval_set=[(x[row_held], y[row_held])],
+                         eval_group=[group[held]], eval_at=[10],
+                         callbacks=[lgb.early_stopping(30, verbose=False)])
+        self.training_rows_ = len(y)
+        # stage two runs on retrievers refit on all of train
+        self.fitted_ = {name: clone(m).fit(train)
+                        for name, m in progress(base.items(), "re-ranker: retrievers on all of train", len(base))}
+        self.side_ = self._side(train)
+
+    def _inner_splits(self, train: Dataset):
+        """``n_folds`` (train minus validation, validation) pairs carved from ``train``: disjoint
+        random folds, or for temporal data consecutive windows going back in time."""
+        from fuserec.data.split import Split, temporal_split
+
+        if not self.temporal:
+            order = np.random.default_rng(self.random_state).permutation(len(train))
+            size = int(round(len(train) * self.val_size))
+            for fold in range(self.n_folds):
+                test = np.zeros(len(train), dtype=bool)
+                test[order[fold * size:(fold + 1) * size]] = True
+                if not test.any():
+                    return
+                yield Split(train.subset(~test), train.subset(test), "random", fold=fold)
+            return
+        rest = train
+        for fold in range(self.n_folds):
+            share = self.val_size / (1 - fold * self.val_size)
+            if share >= 1:
+                return
+            inner = temporal_split(rest, share)
+            yield inner
+            rest = inner.train
+
+    def feature_importance(self) -> dict[str, float]:
+        """Total gain of each feature in the fitted ranker, largest first."""
+        self._check_fitted()
+        gain = self.ranker_.booster_.feature_importance("gain")
+        pairs = sorted(zip(self.feature_names(), gain, strict=True), key=lambda p: -p[1])
+        return {name: float(g) for name, g in pairs}
+
+    # ---- scoring -----------------------------------------------------------------------------
+    def _score_users(self, users: np.ndarray) -> np.ndarray:
+        users = np.asarray(users, dtype=np.int64)
+        out = np.empty((len(users), len(self.side_.item_count)), dtype=np.float32)
+        for start in range(0, len(users), BATCH):
+            block = users[start:start + BATCH]
+            rows, items, x, fallback = self._candidates(self.fitted_, self.side_, self.seen_, block)
+            # outside the pool: the retrievers' mean z-score, shifted below every pooled item
+            part = fallback - 1e4
+            if len(rows):
+                part[rows, items] = self.ranker_.predict(x, num_iteration=self.ranker_.best_iteration_)
+            out[start:start + len(block)] = part
+        return out
