@@ -16,65 +16,21 @@ import time
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import data_dir, row, write_json  # noqa: E402
+from peers import LightFMHybrid  # noqa: E402
 
 from fuserec.data import load_dataset  # noqa: E402
 from fuserec.data.split import cold_items_split  # noqa: E402
 from fuserec.evaluation import evaluate_ranking  # noqa: E402
 from fuserec.fusion import TextMappedFactors  # noqa: E402
 from fuserec.models import ALS, BiasedMF, Random  # noqa: E402
-from fuserec.models.base import Recommender  # noqa: E402
-from fuserec.semantic import SemanticIndex  # noqa: E402
-from fuserec.semantic.profiles import user_vectors  # noqa: E402
-from fuserec.semantic.text import item_texts  # noqa: E402
+from fuserec.models.content import SemanticProfile  # noqa: E402
 
 DATASET = "ml-latest-small"
-
-
-class ContentProfile(Recommender):
-    """Content only: user = rating-centred sum of item text vectors; score = cosine to item text."""
-
-    task = "ranking"
-
-    def __init__(self, vectors: np.ndarray | None = None) -> None:
-        self.vectors = vectors
-
-    def _fit(self, train):
-        self.profiles_ = user_vectors(train, self.vectors, half_life_days=None)
-
-    def _score_users(self, users):
-        return self.profiles_[users] @ self.vectors.T
-
-
-class LightFMHybrid(Recommender):
-    """LightFM WARP with item features = identity + binary bag of words of the item text."""
-
-    task = "ranking"
-
-    def __init__(self, texts: list[str] | None = None, no_components: int = 64, epochs: int = 30) -> None:
-        self.texts = texts
-        self.no_components = no_components
-        self.epochs = epochs
-
-    def _fit(self, train):
-        from lightfm import LightFM
-        from sklearn.feature_extraction.text import CountVectorizer
-
-        words = CountVectorizer(binary=True, min_df=2).fit_transform(self.texts)
-        self.features_ = sp.hstack([sp.identity(train.n_items, format="csr"), words], format="csr")
-        self.model_ = LightFM(loss="warp", no_components=self.no_components, random_state=0)
-        self.model_.fit(sp.coo_matrix(self.seen_), item_features=self.features_, epochs=self.epochs, num_threads=2)
-        ib, iv = self.model_.get_item_representations(self.features_)
-        _, uv = self.model_.get_user_representations()
-        self.iv_, self.ib_, self.uv_ = iv, ib, uv
-
-    def _score_users(self, users):
-        return self.uv_[users] @ self.iv_.T + self.ib_[None, :]
 
 
 def main() -> None:
@@ -85,13 +41,10 @@ def main() -> None:
     split = cold_items_split(ds, 0.2, seed=0)
     cold = np.zeros(ds.n_items, dtype=bool)
     cold[np.unique(split.test.interactions["item"])] = True
-    texts = item_texts(ds)
-    tfidf = SemanticIndex(ds, "tfidf", show_progress=False).vectors
-    minilm = SemanticIndex(ds, "minilm", show_progress=False).vectors
     systems = [
         ("fuserec", "Random", "popularity", False, Random()),
-        ("fuserec", "content profile, TF-IDF", "content", False, ContentProfile(tfidf)),
-        ("fuserec", "content profile, MiniLM", "content", True, ContentProfile(minilm)),
+        ("fuserec", "content profile, TF-IDF", "content", False, SemanticProfile("tfidf")),
+        ("fuserec", "content profile, MiniLM", "content", True, SemanticProfile("minilm")),
         ("fuserec", "TextMappedFactors: MiniLM -> ALS", "fused", True, TextMappedFactors(ALS(factors=64), "minilm")),
         ("fuserec", "TextMappedFactors: TF-IDF -> ALS", "fused", False, TextMappedFactors(ALS(factors=64), "tfidf")),
         ("fuserec", "TextMappedFactors: MiniLM -> BPR-MF", "fused", True,
@@ -101,7 +54,7 @@ def main() -> None:
     try:
         import lightfm  # noqa: F401
 
-        systems.append(("lightfm", "hybrid WARP (identity + bag of words)", "fused", False, LightFMHybrid(texts)))
+        systems.append(("lightfm", "hybrid WARP (identity + bag of words)", "fused", False, LightFMHybrid()))
     except ImportError:
         print("lightfm not installed: its row is skipped (make bench installs it)")
     rows = []

@@ -199,6 +199,8 @@ def evaluate(
     k: Annotated[list[int] | None, typer.Option("--k", help="Cut-offs for ranking metrics; repeatable.")] = None,
     min_rating: Annotated[float | None, typer.Option(help="Ranking: only test ratings ≥ this are relevant.")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the rows as JSON here.")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write a self-contained HTML report with "
+                                                                  "plots here.")] = None,
 ) -> None:
     """Split a dataset, fit models, and print a table of metrics with fit and predict seconds."""
     specs = model or ["popularity", "random"]
@@ -216,6 +218,24 @@ def evaluate(
     if json_path is not None:
         results.to_json(json_path)
         err.print(f"rows written to {json_path}")
+    if report is not None:
+        _write_report(results.rows, ds, report)
+        err.print(f"report written to {report}")
+
+
+def _write_report(rows: list[dict], ds, path: Path) -> None:
+    """The HTML report; the topic map when the items have text (MiniLM vectors, cached)."""
+    from fuserec.evaluation.report import write_report
+
+    item_map = None
+    if len(ds.item_table.columns) > 1:
+        from fuserec.semantic import SemanticIndex
+        from fuserec.semantic.topics import fit_topics
+
+        index = SemanticIndex(ds, "minilm", show_progress=True)
+        topics = fit_topics(index.vectors, index.texts, n_topics=min(20, max(2, ds.n_items // 20)))
+        item_map = (index.vectors, topics.labels, topics.words)
+    write_report(rows, path, title=f"fuserec evaluate: {ds.name}", item_map=item_map)
 
 
 # ---- tune ---------------------------------------------------------------------------------------

@@ -117,3 +117,13 @@ def test_semantic_similar_json(datasets_dir, tmp_path):
     r = run("semantic", "similar", "-d", "ml-100k", "--data-dir", str(datasets_dir), "--item", "No Such Film",
             env=env)
     assert r.returncode == 2 and "no item titled" in r.stderr
+
+
+def test_evaluate_report_html(datasets_dir, tmp_path):
+    out = tmp_path / "report.html"
+    r = run("evaluate", "--dataset", "ml-100k", "--data-dir", str(datasets_dir), "-m", "popularity", "-m", "ease",
+            "--k", "10", "--k", "20", "--report", str(out))
+    assert r.returncode == 0, r.stderr
+    html = out.read_text()
+    assert html.count("data:image/png;base64,") == 4  # ndcg@10, recall@20, popularity, topic map
+    assert "ease" in html and "Items by topic" in html

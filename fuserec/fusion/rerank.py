@@ -230,7 +230,8 @@ class LearnedReranker(Recommender):
                                       learning_rate=self.learning_rate, num_leaves=self.num_leaves,
                                       min_child_samples=self.min_child_samples, subsample=0.8, subsample_freq=1,
                                       colsample_bytree=0.8, random_state=self.random_state, n_jobs=2, verbose=-1)
-        self.ranker_.fit(x[~row_held], y[~row_held], group=group[~held], eval_set=[(x[row_held], y[row_held])],
+        self.ranker_.fit(x[~row_held], y[~row_held], group=group[~held],
+                         eval_X=(x[row_held],), eval_y=(y[row_held],),
                          eval_group=[group[held]], eval_at=[10],
                          callbacks=[lgb.early_stopping(30, verbose=False)])
         self.training_rows_ = len(y)

@@ -113,7 +113,7 @@ class NeuralHybrid(Recommender):
         if self.loss == "mse":
             r = inter["rating"].to_numpy(np.float32)
             net.mu = float(r.mean())
-            ratings = torch.as_tensor(r, device=device)
+            ratings = torch.tensor(r, device=device)
         warm = torch.as_tensor(train.item_counts() > 0, device=device)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
         best, best_state, best_epoch, wait, history = None, None, epochs, 0, []

@@ -132,3 +132,20 @@ def test_bad_arguments(ml100k):
     no_time = ml100k.with_interactions(ml100k.interactions.drop(columns="timestamp"))
     with pytest.raises(ValueError, match="needs timestamps"):
         temporal_split(no_time)
+
+
+def test_light_users_split(ml100k):
+    from fuserec.data.split import light_users_split
+
+    s = light_users_split(ml100k, 0.2, max_train=5, seed=0)
+    test_users = np.unique(s.test.interactions["user"])
+    counts = s.train.user_counts()[test_users]
+    assert abs(len(test_users) - 0.2 * ml100k.n_users) <= 1
+    assert counts.min() >= 1 and counts.max() <= 5 and len(np.unique(counts)) == 5
+    assert len(s.train) + len(s.test) == len(ml100k)
+    tr, te = s.train.interactions, s.test.interactions
+    last_train = tr[tr["user"].isin(test_users)].groupby("user")["timestamp"].max()
+    first_test = te.groupby("user")["timestamp"].min()
+    assert (last_train <= first_test.loc[last_train.index]).all()  # they keep their earliest
+    others = np.setdiff1d(np.arange(ml100k.n_users), test_users)
+    assert (s.train.user_counts()[others] == ml100k.user_counts()[others]).all()

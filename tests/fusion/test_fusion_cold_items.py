@@ -13,24 +13,7 @@ from fuserec.data.split import cold_items_split
 from fuserec.evaluation import evaluate_ranking
 from fuserec.fusion import TextMappedFactors
 from fuserec.models import ALS
-from fuserec.models.base import Recommender
-from fuserec.semantic import SemanticIndex
-from fuserec.semantic.profiles import user_vectors
-
-
-class ContentProfile(Recommender):
-    """User profile (rating-centred sum of item text vectors) · item text vector."""
-
-    task = "ranking"
-
-    def __init__(self, vectors=None):
-        self.vectors = vectors
-
-    def _fit(self, train):
-        self.users_vec_ = user_vectors(train, self.vectors, half_life_days=None)
-
-    def _score_users(self, users):
-        return self.users_vec_[users] @ self.vectors.T
+from fuserec.models.content import SemanticProfile
 
 
 @pytest.fixture(scope="module")
@@ -45,12 +28,9 @@ def recall20(model, split, mask):
     return evaluate_ranking(model.fit(split.train), split, [20], min_rating=4.0, candidates=mask).metrics["recall@20"]
 
 
-def test_text_mapped_factors_beat_content_profiles_on_cold_items(cold, ml_small, cache, monkeypatch, tmp_path):
+def test_text_mapped_factors_beat_content_profiles_on_cold_items(cold, ml_small):
     split, mask = cold
-    monkeypatch.setenv("FUSEREC_CACHE_DIR", str(tmp_path))
-    tfidf = SemanticIndex(ml_small, "tfidf", cache=cache, show_progress=False).vectors
-    minilm = SemanticIndex(ml_small, "minilm", cache=cache, show_progress=False).vectors
-    profile = max(recall20(ContentProfile(tfidf), split, mask), recall20(ContentProfile(minilm), split, mask))
+    profile = max(recall20(SemanticProfile("tfidf"), split, mask), recall20(SemanticProfile("minilm"), split, mask))
     mapped = TextMappedFactors(ALS(factors=64), encoder="minilm", alpha=10.0)
     r_mapped = recall20(mapped, split, mask)
     assert mapped.cold_items_ == mask.sum() + (ml_small.item_counts() == 0).sum()  # + 18 never-rated movies

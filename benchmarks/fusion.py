@@ -1,0 +1,319 @@
+"""Fusion: where the language model helps the recommenders, and where it does not, on five datasets.
+
+Every row is fit on the same split and scored by the same code (full ranking, train items
+excluded). Slices:
+
+- overall:     ml-100k, Amazon All_Beauty, Last.fm random 80/20 (seed 0); ml-latest-small and
+               MovieTweetings-100K temporal 80/20 (the latest fifth is the test).
+- cold-items:  20% of the rated items held out (seed 0), test = their interactions (ratings ≥ 4 on
+               a 1-5 scale, ≥ 7 on MovieTweetings' 0-10), ranked among the cold items only. On
+               MovieTweetings the cold items are the real new movies instead: the temporal split's
+               test interactions with movies that have no train interaction, ranked among those.
+- light-users: 20% of the users (seed 0) keep only their earliest 1-5 interactions in train; the
+               test is the rest of theirs (`fuserec.data.split.light_users_split`).
+- text-missing: the overall split with 30% of the item texts blanked (seed 0). Rows that read no
+               text are unchanged by construction and are carried over from "overall".
+- noisy:       the overall split with 10% random (user, item) interactions injected into train.
+
+Rows: Popularity, classic CF (EASE where the catalogue is ≤ 5,000 items, RP3beta, ALS), both
+content-only semantic recommenders (TF-IDF, MiniLM), the neural hybrid, text-mapped factors
+(text → ALS space), a score blend of CF and semantic models, the LambdaRank re-ranker with and
+without language-model features (the ablation), and LightFM's hybrid with the same item text.
+All at fixed settings stated in `rows()` (no per-dataset tuning). Each slice ends with a paired
+t-test over users: the best row that uses a language model against the best row that does not.
+
+    python benchmarks/fusion.py [--dataset NAME ...] [--slices overall cold-items ...]
+                                [--json PATH] [--report PATH.html]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+from scipy import stats
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import data_dir, row, write_json  # noqa: E402
+
+from fuserec.data import Dataset, load_dataset  # noqa: E402
+from fuserec.data.split import Split, cold_items_split, light_users_split, random_split, temporal_split  # noqa: E402
+from fuserec.evaluation import evaluate_ranking  # noqa: E402
+from fuserec.fusion import TextMappedFactors  # noqa: E402
+from fuserec.fusion.rerank import LearnedReranker  # noqa: E402
+from fuserec.models import ALS, EASE, Popularity, Random, RP3beta, ScoreBlend  # noqa: E402
+from fuserec.models.content import SemanticProfile  # noqa: E402
+from fuserec.models.hybrid import NeuralHybrid  # noqa: E402
+
+warnings.filterwarnings("ignore", module="implicit")
+warnings.filterwarnings("ignore", module="lightgbm")
+DATASETS = {  # name: (overall split, slices run by default)
+    "ml-100k": ("random", ["overall", "cold-items", "light-users"]),
+    "ml-latest-small": ("temporal", ["overall", "cold-items", "light-users", "text-missing", "noisy"]),
+    "movietweetings-100k": ("temporal", ["overall", "cold-items", "light-users"]),
+    "amazon-all-beauty": ("random", ["overall", "cold-items"]),  # 5-core: most users are light already
+    "lastfm": ("random", ["overall", "cold-items"]),
+}
+SLICES = ("overall", "cold-items", "light-users", "text-missing", "noisy")
+EASE_MAX_ITEMS = 5_000  # EASE inverts an items × items matrix: beyond this it is minutes per fit
+
+
+@dataclasses.dataclass
+class Contender:
+    system: str
+    label: str
+    kind: str  # popularity | cf | content | fused
+    uses_lm: bool
+    make: Callable[[], object]
+    reads_text: bool = True
+    slices: tuple[str, ...] = SLICES
+    encoder: str | None = None
+
+
+def rows(ds: Dataset, temporal: bool) -> list[Contender]:
+    small = ds.n_items <= EASE_MAX_ITEMS
+    cf = {"ease": EASE(reg=300.0)} if small else {"als": ALS(factors=64)}
+    cf |= {"rp3beta": RP3beta(), "popularity": Popularity()}
+    lm = {"semantic": SemanticProfile("minilm"), "text-als": TextMappedFactors(ALS(factors=64), "minilm")}
+    warm = ("overall", "light-users", "text-missing", "noisy")
+    out = [
+        Contender("fuserec", "Random", "popularity", False, Random, False, ("cold-items",)),
+        Contender("fuserec", "Popularity", "popularity", False, Popularity, False),
+        Contender("fuserec", "RP3beta", "cf", False, RP3beta, False),
+        Contender("fuserec", "ALS", "cf", False, lambda: ALS(factors=64), False),
+        Contender("fuserec", "semantic profile", "content", False, lambda: SemanticProfile("tfidf"), encoder="tfidf"),
+        Contender("fuserec", "semantic profile", "content", True, lambda: SemanticProfile("minilm"), encoder="minilm"),
+        Contender("fuserec", "neural hybrid (ID + text, softmax)", "fused", True,
+                  lambda: NeuralHybrid("minilm", temporal=temporal), encoder="minilm"),
+        Contender("fuserec", "text-MF: text mapped to ALS factors", "fused", True,
+                  lambda: TextMappedFactors(ALS(factors=64), "minilm"), encoder="minilm"),
+        Contender("fuserec", "text-MF: text mapped to ALS factors", "fused", False,
+                  lambda: TextMappedFactors(ALS(factors=64), "tfidf"), slices=("cold-items",), encoder="tfidf"),
+        Contender("fuserec", "score blend (CF + semantic)", "fused", True,
+                  lambda: ScoreBlend(cf | lm, temporal=temporal), slices=warm, encoder="minilm"),
+        Contender("fuserec", "re-ranker, CF features only", "cf", False,
+                  lambda: LearnedReranker(cf, semantic_features=False, temporal=temporal), False, warm),
+        Contender("fuserec", "re-ranker (LambdaRank, CF + LM features)", "fused", True,
+                  lambda: LearnedReranker(cf | lm, temporal=temporal), slices=warm, encoder="minilm"),
+    ]
+    if small:
+        out.insert(2, Contender("fuserec", "EASE", "cf", False, lambda: EASE(reg=300.0), False))
+    if ds.name.startswith("ml-latest-small"):  # the encoder trade-off, on the issue's cold-item protocol
+        for enc in ("int8",):
+            out.append(Contender("fuserec", "text-MF: text mapped to ALS factors", "fused", True,
+                                 lambda enc=enc: TextMappedFactors(ALS(factors=64), enc), slices=("cold-items",),
+                                 encoder=enc))
+            out.append(Contender("fuserec", "semantic profile", "content", True, lambda enc=enc: SemanticProfile(enc),
+                                 slices=("cold-items",), encoder=enc))
+    try:
+        import lightfm  # noqa: F401
+        from peers import LightFMHybrid
+
+        out.append(Contender("lightfm", "hybrid WARP (identity + bag of words)", "fused", False, LightFMHybrid))
+    except ImportError:
+        print("lightfm is not installed: its rows are skipped (make bench installs it)")
+    return out
+
+
+# ---- slices -------------------------------------------------------------------------------------
+def blank_texts(ds: Dataset, share: float = 0.3, seed: int = 0) -> Dataset:
+    """``ds`` with every text field of a random ``share`` of the items emptied."""
+    table = ds.item_table.copy()
+    blank = np.random.default_rng(seed).random(len(table)) < share
+    for col in table.columns:
+        if col != "id" and (table[col].dtype == object or pd.api.types.is_string_dtype(table[col])):
+            table.loc[blank, col] = ""
+    return dataclasses.replace(ds, item_table=table)
+
+
+def inject_noise(train: Dataset, share: float = 0.1, seed: int = 0) -> Dataset:
+    """``train`` plus ``share`` × its size random (user, item) interactions, ratings and times
+    drawn from the real ones; pairs already present are dropped."""
+    rng = np.random.default_rng(seed)
+    inter = train.interactions
+    n = int(len(inter) * share)
+    fake = pd.DataFrame({"user": rng.integers(0, train.n_users, n), "item": rng.integers(0, train.n_items, n)})
+    for col in inter.columns:
+        if col not in ("user", "item"):
+            fake[col] = inter[col].to_numpy()[rng.integers(0, len(inter), n)]
+    both = pd.concat([inter, fake], ignore_index=True).drop_duplicates(["user", "item"], keep="first")
+    return train.with_interactions(both.reset_index(drop=True), f"{train.name}+noise")
+
+
+def shuffle_items(ds: Dataset, seed: int = 0) -> Dataset:
+    """``ds`` with its item indices permuted at random. Loaders number items in order of
+    appearance, which follows popularity; a model that scores many items the same (Popularity
+    on cold items) would then inherit that order from the tie-break. Shuffled, ties carry nothing."""
+    perm = np.random.default_rng(seed).permutation(ds.n_items)  # new index of each old index
+    inter = ds.interactions.copy()
+    inter["item"] = perm[inter["item"].to_numpy()]
+    table = ds.item_table.iloc[np.argsort(perm)].reset_index(drop=True)
+    return dataclasses.replace(ds, interactions=inter, item_table=table,
+                               items=type(ds.items)(ds.items.ids[np.argsort(perm)]))
+
+
+def relevant_threshold(ds: Dataset) -> float | None:
+    if not ds.has_ratings or ds.rating_scale is None:
+        return None
+    lo, hi = ds.rating_scale
+    return 7.0 if hi >= 10 else 4.0
+
+
+def make_slice(ds: Dataset, name: str, overall: str) -> tuple[Split, np.ndarray | None, float | None, str]:
+    """(split, candidate mask or None, min rating or None, protocol description)."""
+    base = temporal_split(ds, 0.2) if overall == "temporal" else random_split(ds, 0.2, seed=0)
+    desc = "temporal 80/20" if overall == "temporal" else "random 80/20 seed 0"
+    if name == "overall":
+        return base, None, None, desc
+    if name == "cold-items":
+        like = relevant_threshold(ds)
+        if overall == "temporal" and ds.name.startswith("movietweetings"):
+            cold = base.train.item_counts() == 0
+            test = base.test.subset(cold[base.test.interactions["item"].to_numpy()])
+            return Split(base.train, test, "new-items"), cold, like, "temporal 80/20, new movies only"
+        split = cold_items_split(ds, 0.2, seed=0)
+        cold = np.zeros(ds.n_items, dtype=bool)
+        cold[np.unique(split.test.interactions["item"])] = True
+        return split, cold, like, "20% of items cold (seed 0), ranked among cold items"
+    if name == "light-users":
+        return light_users_split(ds, 0.2, 5, seed=0), None, None, "20% of users keep their first 1-5 (seed 0)"
+    if name == "text-missing":
+        blanked = blank_texts(ds)
+        return Split(dataclasses.replace(base.train, item_table=blanked.item_table), base.test, base.method), None, \
+            None, desc + ", 30% of item texts blanked"
+    if name == "noisy":
+        return Split(inject_noise(base.train), base.test, base.method), None, None, \
+            desc + ", 10% random interactions injected in train"
+    raise ValueError(f"unknown slice {name!r}")
+
+
+# ---- run --------------------------------------------------------------------------------------------
+def paired(rows_: list[dict], per_user: dict[int, np.ndarray], metric: str) -> dict | None:
+    """Best LM row vs best non-LM row on ``metric``: ratio and paired t-test p over users."""
+    lm = [r for r in rows_ if r["uses_lm"]]
+    plain = [r for r in rows_ if not r["uses_lm"] and r["model"] != "Random"]
+    if not lm or not plain:
+        return None
+    a = max(lm, key=lambda r: r["metrics"][metric])
+    b = max(plain, key=lambda r: r["metrics"][metric])
+    pa, pb = per_user[id(a)], per_user[id(b)]
+    p = float(stats.ttest_rel(pa, pb).pvalue) if len(pa) > 1 and np.any(pa != pb) else 1.0
+    return {"metric": metric, "best_lm": a["label"], "best_non_lm": b["label"],
+            "ratio": a["metrics"][metric] / max(b["metrics"][metric], 1e-12), "p": p}
+
+
+def run_dataset(name: str, slices: list[str], console: Console) -> tuple[list[dict], list[str]]:
+    ds = shuffle_items(load_dataset(name, data_dir(), download=False))
+    overall = DATASETS[name][0]
+    temporal = overall == "temporal"
+    console.print(f"[bold]{ds}[/]")
+    out: list[dict] = []
+    notes: list[str] = []
+    overall_rows: dict[str, tuple[dict, np.ndarray]] = {}
+    for slice_name in slices:
+        split, candidates, min_rating, desc = make_slice(ds, slice_name, overall)
+        contenders = [c for c in rows(split.train, temporal) if slice_name in c.slices]
+        here: list[dict] = []
+        per_user: dict[int, np.ndarray] = {}
+        for c in contenders:
+            key = f"{c.system}|{c.label}|{c.encoder}|{c.uses_lm}"
+            if slice_name == "text-missing" and not c.reads_text and key in overall_rows:
+                r, pu = overall_rows[key]  # reads no text: the blanked texts cannot change it
+                r = {**r, "slice": slice_name, "split": desc, "carried_over": True}
+            else:
+                model = c.make()
+                start = time.perf_counter()
+                try:
+                    model.fit(split.train)
+                except Exception as exc:  # a peer that cannot run on this data: say so, go on
+                    console.print(f"  [red]{c.system} {c.label}: {type(exc).__name__}: {exc}[/]")
+                    continue
+                fit = time.perf_counter() - start
+                m = evaluate_ranking(model, split, [10, 20], min_rating=min_rating, candidates=candidates)
+                metrics = {k: m.metrics[k] for k in ("ndcg@10", "recall@20", "precision@10", "coverage@20", "arp@20")}
+                label = c.label + (f" ({c.encoder})" if c.encoder else "")
+                r = row(c.system, label, name, desc, metrics, fit,
+                        m.predict_seconds, slice=slice_name, kind=c.kind, uses_lm=c.uses_lm, encoder=c.encoder,
+                        ci95={k: list(m.ci95[k]) for k in ("ndcg@10", "recall@20")}, users=len(m.users),
+                        label=label)
+                pu = m.per_user
+                if slice_name == "overall":
+                    overall_rows[key] = (r, pu)
+                console.print(f"  {slice_name:12s} {r['model'][:58]:58s} ndcg@10 {metrics['ndcg@10']:.4f} "
+                              f"recall@20 {metrics['recall@20']:.4f}  fit {fit:6.1f}s")
+            here.append(r)
+            per_user[id(r)] = pu
+        # cold items: Recall@20 (the issue's measure) unless 20 covers most of the cold catalogue
+        few = candidates is not None and candidates.sum() <= 40
+        metric = "recall@20" if slice_name == "cold-items" and not few else "ndcg@10"
+        test = paired(here, {k: v[metric] for k, v in per_user.items()}, metric)
+        for r in here:
+            r["paired_test"] = test
+        out += here
+        print_slice(console, name, slice_name, desc, here, metric, test)
+        if test:
+            notes.append(f"{name} · {slice_name}: best LM row {test['best_lm']} / best non-LM row "
+                         f"{test['best_non_lm']} on {metric} = {test['ratio']:.3f} (paired t-test p = {test['p']:.2g})")
+    return out, notes
+
+
+def print_slice(console: Console, dataset: str, slice_name: str, desc: str, rows_: list[dict], metric: str,
+                test: dict | None) -> None:
+    t = Table(title=f"{dataset} · {slice_name}: {desc} ({rows_[0]['users'] if rows_ else 0} users; this machine)")
+    for col in ("system", "model", "kind", "LM", "NDCG@10 (95% CI)", "Recall@20 (95% CI)", "ARP@20", "fit s"):
+        t.add_column(col, justify="left" if col in ("system", "model", "kind") else "right")
+    for r in sorted(rows_, key=lambda r: -r["metrics"][metric]):
+        cells = []
+        for m in ("ndcg@10", "recall@20"):
+            lo, hi = r["ci95"][m]
+            cells.append(f"{r['metrics'][m]:.4f} ±{(hi - lo) / 2:.4f}")
+        t.add_row(r["system"], r["model"], r["kind"], "yes" if r["uses_lm"] else "", *cells,
+                  f"{r['metrics']['arp@20']:.1f}",
+                  f"{r['fit_seconds']:.1f}" + (" (=)" if r.get("carried_over") else ""))
+    console.print(t)
+    if test:
+        console.print(f"  best LM: {test['best_lm']}; best non-LM: {test['best_non_lm']}; {metric} ratio "
+                      f"{test['ratio']:.3f}, paired t-test p = {test['p']:.2g}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dataset", nargs="*", choices=sorted(DATASETS), help="default: all five")
+    parser.add_argument("--slices", nargs="*", choices=SLICES, help="default: each dataset's own list")
+    parser.add_argument("--json", help="write rows in the shared schema here")
+    parser.add_argument("--report", help="write the HTML report here")
+    args = parser.parse_args()
+    console = Console(width=180)
+    rows_, notes = [], []
+    for name in args.dataset or list(DATASETS):
+        slices = [s for s in (args.slices or DATASETS[name][1])]
+        r, n = run_dataset(name, slices, console)
+        rows_ += r
+        notes += n
+        write_json(rows_, args.json)  # after every dataset: a long run keeps what it measured
+    for n in notes:
+        console.print(n)
+    if args.report:
+        from fuserec.evaluation.report import write_report
+        from fuserec.semantic import SemanticIndex
+        from fuserec.semantic.topics import fit_topics
+
+        first = load_dataset((args.dataset or list(DATASETS))[0], data_dir(), download=False)
+        index = SemanticIndex(first, "minilm", show_progress=False)
+        topics = fit_topics(index.vectors, index.texts, n_topics=20)
+        write_report(rows_, args.report, title="fuserec fusion benchmark", notes=notes,
+                     item_map=(index.vectors, topics.labels, topics.words))
+        console.print(f"report written to {args.report}")
+
+
+if __name__ == "__main__":
+    main()
