@@ -41,6 +41,7 @@ bench: $(BENCH_STAMP)
 	$(PY) benchmarks/encoders.py --json results/encoders.json
 	$(PY) benchmarks/keywords.py --json results/keywords.json
 	$(PY) benchmarks/cold_items.py --json results/cold_items.json
+	$(PY) benchmarks/fusion.py --json results/fusion.json --report results/fusion.html
 	for d in $(BENCH_DATASETS); do \
 	  $(PY) benchmarks/rating_ml100k.py --dataset $$d --json results/rating_$$d.json || exit 1; \
 	  $(PY) benchmarks/ranking_ml100k.py --dataset $$d --json results/ranking_$$d.json || exit 1; \

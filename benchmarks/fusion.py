@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import time
 import warnings
@@ -93,7 +94,7 @@ def rows(ds: Dataset, temporal: bool) -> list[Contender]:
         Contender("fuserec", "semantic profile", "content", False, lambda: SemanticProfile("tfidf"), encoder="tfidf"),
         Contender("fuserec", "semantic profile", "content", True, lambda: SemanticProfile("minilm"), encoder="minilm"),
         Contender("fuserec", "neural hybrid (ID + text, softmax)", "fused", True,
-                  lambda: NeuralHybrid("minilm", temporal=temporal), encoder="minilm"),
+                  lambda: NeuralHybrid("minilm", max_epochs=15, patience=3, temporal=temporal), encoder="minilm"),
         Contender("fuserec", "text-MF: text mapped to ALS factors", "fused", True,
                   lambda: TextMappedFactors(ALS(factors=64), "minilm"), encoder="minilm"),
         Contender("fuserec", "text-MF: text mapped to ALS factors", "fused", False,
@@ -286,6 +287,7 @@ def print_slice(console: Console, dataset: str, slice_name: str, desc: str, rows
 
 
 def main() -> None:
+    os.environ.setdefault("TQDM_DISABLE", "1")  # the table lines are the progress here
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", nargs="*", choices=sorted(DATASETS), help="default: all five")
     parser.add_argument("--slices", nargs="*", choices=SLICES, help="default: each dataset's own list")

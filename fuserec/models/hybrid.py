@@ -182,7 +182,7 @@ class NeuralHybrid(Recommender):
                 ones_i = torch.ones(len(i), 1, device=net.device)
                 lo, hi = train.rating_scale
                 pred = net.rating(u, i, net.user(u, ones_u), net.item(i, ones_i), ones_u, ones_i).clamp(lo, hi)
-                truth = torch.as_tensor(inter["rating"].to_numpy(np.float32), device=net.device)
+                truth = torch.tensor(inter["rating"].to_numpy(np.float32), device=net.device)
                 return float(torch.sqrt(((pred - truth) ** 2).mean()))
             from fuserec.evaluation.metrics import ranking_metrics
             from fuserec.evaluation.topk import mask_seen, topk_indices
