@@ -20,8 +20,14 @@ from fuserec.evaluation import Experiment
 from fuserec.models import ALS, EASE, BaselineOnly, BiasedMF, ItemKNN, Popularity, Random, Recommender, SVDpp
 
 
-def demo_models() -> dict[str, Recommender]:
-    """The ranking models the demo compares (later stages add theirs here)."""
+def demo_models(temporal: bool = True) -> dict[str, Recommender]:
+    """The ranking models the demo compares: floors, classic CF, and one fused with the language model
+    (a LambdaRank re-ranker over CF, popularity and MiniLM semantic retrievers, with text features)."""
+    from fuserec.fusion import LearnedReranker
+    from fuserec.models.content import SemanticProfile
+
+    fused = LearnedReranker({"itemknn": ItemKNN(similarity="bm25"), "popularity": Popularity(),
+                             "semantic": SemanticProfile("minilm")}, pool=50, n_folds=1, temporal=temporal)
     return {
         "popularity": Popularity(),
         "random": Random(random_state=0),
@@ -29,6 +35,7 @@ def demo_models() -> dict[str, Recommender]:
         "als": ALS(),
         "mf-bpr": BiasedMF(loss="bpr", factors=64, epochs=30, lr=0.05, reg=0.01, init_std=0.01, verbose=False),
         "ease": EASE(),
+        "fused: re-ranker + MiniLM": fused,
     }
 
 
@@ -46,7 +53,7 @@ def run_demo(dataset: str = "movietweetings-100k", data_dir: str | Path | None =
     method = "temporal" if ds.has_timestamps else "random"
     splits = split(ds, method, test_size=0.2, seed=0)
     console.print(f"split: {splits[0]} ({'latest 20% of interactions are the test' if method == 'temporal' else ''})")
-    results = Experiment(splits, demo_models(), task="ranking", ks=[k], console=console).run()
+    results = Experiment(splits, demo_models(method == "temporal"), task="ranking", ks=[k], console=console).run()
     shown = [f"{m}@{k}" for m in ("precision", "recall", "ndcg", "hitrate", "coverage")]
     console.print(results.table(title=f"{ds.name} · {method} split · full ranking, train items excluded",
                                 metrics=shown))
@@ -80,7 +87,7 @@ def run_demo(dataset: str = "movietweetings-100k", data_dir: str | Path | None =
     console.print(t)
     recommendations = {}
     for name in shown_models:
-        model = demo_models()[name].fit(ds)
+        model = demo_models(method == "temporal")[name].fit(ds)
         ids, scores = model.recommend(user_id, k=k)
         recommendations[name] = list(ids)
         rec = Table(title=f"top-{k} for user {user_id} from {name} ({key} {_metric(results, name, key):.4f}), "

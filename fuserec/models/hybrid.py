@@ -36,12 +36,15 @@ class NeuralHybrid(Recommender):
     ``encoder``: semantic encoder for item texts ("minilm", "e5", "tfidf", "int8", ...), or
     ``None`` for IDs only (the ablation without a language model). ``id_dropout``: probability
     that an ID embedding is zeroed in a training example. ``max_epochs``/``patience``: early
-    stopping on validation. ``temporal``: the validation split is train's latest ``val_size``.
+    stopping on validation. ``n_negatives``: above this many warm items the softmax is taken over
+    a uniform sample of that size (shared by the batch) plus the batch's positives; 0: always
+    the full catalogue. ``temporal``: the validation split is train's latest ``val_size``.
     """
 
     def __init__(self, encoder: str | None = "minilm", loss: str = "softmax", factors: int = 64,
                  id_dropout: float = 0.3, text_hidden: int = 0, lr: float = 3e-3, reg: float = 1e-5,
-                 batch_size: int = 1024, max_epochs: int = 40, patience: int = 4, val_size: float = 0.1,
+                 batch_size: int = 1024, n_negatives: int = 2000, max_epochs: int = 40, patience: int = 4,
+                 val_size: float = 0.1,
                  temporal: bool = False, refit: bool = True, device: str | None = None, random_state: int = 0,
                  verbose: bool = False) -> None:
         self.encoder = encoder
@@ -52,6 +55,7 @@ class NeuralHybrid(Recommender):
         self.lr = lr
         self.reg = reg
         self.batch_size = batch_size
+        self.n_negatives = n_negatives
         self.max_epochs = max_epochs
         self.patience = patience
         self.val_size = val_size
@@ -89,6 +93,7 @@ class NeuralHybrid(Recommender):
         if self.refit:
             net, _, _ = self._train(train, None, best_epoch)
         self._export(net, train)
+        del self._warm_index
 
     def _inputs(self, train: Dataset) -> tuple[np.ndarray | None, np.ndarray | None]:
         if self.text_ is None:
@@ -115,6 +120,7 @@ class NeuralHybrid(Recommender):
             net.mu = float(r.mean())
             ratings = torch.tensor(r, device=device)
         warm = torch.as_tensor(train.item_counts() > 0, device=device)
+        self._warm_index = torch.nonzero(warm).squeeze(1)  # sorted: positives are found by searchsorted
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
         best, best_state, best_epoch, wait, history = None, None, epochs, 0, []
         for epoch in progress(range(epochs), f"NeuralHybrid ({self.loss})", enabled=self.verbose):
@@ -161,13 +167,17 @@ class NeuralHybrid(Recommender):
             diff = (pu * (pi - pj)).sum(1) + net.item_bias(i, keep_i) - net.item_bias(j, keep_j)
             norms = (pu ** 2).sum() + (pi ** 2).sum() + (pj ** 2).sum()
             return -F.logsigmoid(diff).mean() + self.reg * norms / len(u)
-        # full softmax over the warm catalogue, the batch's item ID embeddings dropped together
-        keep_all = (torch.rand(net.n_items, 1, device=device) >= p).float()
-        everything = torch.arange(net.n_items, device=device)
-        qi = net.item(everything, keep_all)
-        logits = pu @ qi.T + net.item_bias(everything, keep_all)[None, :]
-        logits = logits.masked_fill(~warm[None, :], float("-inf"))
-        return F.cross_entropy(logits, i) + self.reg * (pu ** 2).sum() / len(u)
+        # softmax over the warm catalogue, or over a shared uniform sample of it when it is large
+        # (sampled softmax: the normaliser is estimated from n_negatives items; the positives stay)
+        candidates = self._warm_index
+        if self.n_negatives and len(candidates) > self.n_negatives:
+            pick = torch.randint(0, len(candidates), (self.n_negatives,), device=device)
+            candidates = torch.unique(torch.cat([candidates[pick], i]))
+        keep_c = (torch.rand(len(candidates), 1, device=device) >= p).float()
+        qi = net.item(candidates, keep_c)
+        logits = pu @ qi.T + net.item_bias(candidates, keep_c)[None, :]
+        target = torch.searchsorted(candidates, i)
+        return F.cross_entropy(logits, target) + self.reg * (pu ** 2).sum() / len(u)
 
     def _validate(self, net, train: Dataset, val: Dataset) -> float:
         import torch
@@ -217,8 +227,8 @@ class NeuralHybrid(Recommender):
         out = np.empty(len(users), dtype=np.float64)
         with torch.no_grad():
             for start in range(0, len(users), 1 << 16):
-                u = torch.as_tensor(users[start:start + (1 << 16)])
-                i = torch.as_tensor(items[start:start + (1 << 16)])
+                u = torch.as_tensor(np.array(users[start:start + (1 << 16)], dtype=np.int64))
+                i = torch.as_tensor(np.array(items[start:start + (1 << 16)], dtype=np.int64))
                 ku = torch.as_tensor(self._warm_users_[u.numpy()], dtype=torch.float32)[:, None]
                 ki = torch.as_tensor(self._warm_items_[i.numpy()], dtype=torch.float32)[:, None]
                 pred = net.rating(u, i, net.user(u, ku), net.item(i, ki), ku, ki)
