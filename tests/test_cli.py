@@ -88,6 +88,7 @@ def test_demo_offline_without_data_dir(tmp_path):
     assert "movietweetings-100k" in r.stdout and "ndcg@10" in r.stdout
     assert "top-10 for user" in r.stdout and "(20" in r.stdout  # titles with years
     assert "a new movie, no ratings in train" in r.stdout and "rated it later" in r.stdout
+    assert "fused" in r.stdout  # the re-ranker with MiniLM features, beside the classic models
     assert not (tmp_path / "datasets").exists()  # nothing downloaded: the embedded sample was used
     assert {p.name for p in tmp_path.iterdir()} <= {"embeddings.sqlite", "embeddings.sqlite-wal",
                                                     "embeddings.sqlite-shm"}  # only the embedding cache

@@ -32,7 +32,7 @@ def _png(fig) -> str:
 
 def _label(row: dict[str, Any]) -> str:
     system = row.get("system", "")
-    encoder = f" [{row['encoder']}]" if row.get("encoder") else ""
+    encoder = f" [{row['encoder']}]" if row.get("encoder") and row["encoder"] not in row["model"] else ""
     return f"{row['model']}{encoder}" if system in ("", "fuserec") else f"{system}: {row['model']}{encoder}"
 
 
@@ -56,8 +56,8 @@ def metric_bars(rows: Sequence[dict[str, Any]], metric: str, title: str) -> str:
     ax.set_yticks(range(len(rows)), [_label(r) + (" ◆LM" if r.get("uses_lm") else "") for r in rows], fontsize=8)
     ax.set_xlabel(metric)
     ax.set_title(title, fontsize=10)
-    for y, v in enumerate(values):
-        ax.text(v, y, f" {v:.4f}", va="center", fontsize=7)
+    for y, (v, top) in enumerate(zip(values, hi, strict=True)):
+        ax.text(max(v, top), y, f" {v:.4f}", va="center", fontsize=7)
     return _png(fig)
 
 

@@ -77,3 +77,12 @@ def test_semantic_profile_cold_items(cold):
                                candidates=mask).metrics["recall@20"] for enc in ("tfidf", "minilm")}
     rand = evaluate_ranking(Random().fit(s.train), s, [20], min_rating=4.0, candidates=mask).metrics["recall@20"]
     assert min(r.values()) > 1.5 * rand
+
+
+def test_hybrid_sampled_softmax(split):
+    # above n_negatives warm items the softmax runs over a shared uniform sample plus the positives
+    model = NeuralHybrid("minilm", n_negatives=300, max_epochs=4, patience=2, refit=False).fit(split.train)
+    ndcg = evaluate_ranking(model, split, [10]).metrics["ndcg@10"]
+    pop = evaluate_ranking(Popularity().fit(split.train), split, [10]).metrics["ndcg@10"]
+    assert ndcg > 1.2 * pop
+    assert not hasattr(model, "_warm_index")  # training state is not saved with the model
