@@ -82,19 +82,23 @@ class LearnedReranker(Recommender):
     """LightGBM LambdaRank over the pooled top-``pool`` of each retriever.
 
     ``retrievers``: name → unfitted model (default: EASE, RP3beta, Popularity, the MiniLM
-    semantic profile and MiniLM text mapped onto ALS). ``semantic_features``: add user–item text
-    similarity (profile cosine and max over the user's latest items) and topic overlap, from
-    ``encoder``'s item vectors; with it off and no text-based retriever the re-ranker uses no
-    language model at all (the ablation). ``temporal``: the validation split is train's latest
-    ``val_size``. The LightGBM settings are its usual ones; early stopping on a fifth of the
-    validation users picks the number of trees.
+    semantic profile and MiniLM text mapped onto ALS). ``semantic_features``: add the text
+    max-similarity of a candidate to the user's latest items and the user's share of the
+    candidate's topic, from ``encoder``'s item vectors; with it off and no text-based retriever
+    the re-ranker uses no language model at all (the ablation). Training groups come from
+    ``n_folds`` validation splits of ``val_size`` carved from train (``temporal``: consecutive
+    time windows going back). ``light_users=True`` adds one more split in which some users keep
+    only their first 1-5 interactions (measured on ml-latest-small: NDCG@10 for such users 0.40
+    → 0.48, overall 0.479 → 0.469; hence off by default). LightGBM runs at its usual settings;
+    early stopping on a fifth of the groups picks the number of trees.
     """
 
     task = "ranking"
 
     def __init__(self, retrievers: Mapping[str, Recommender] | None = None, pool: int = 100,
                  semantic_features: bool = True, encoder: str = "minilm", n_topics: int = 20,
-                 val_size: float = 0.1, n_folds: int = 3, temporal: bool = False, n_estimators: int = 400,
+                 val_size: float = 0.1, n_folds: int = 3, light_users: bool = False, temporal: bool = False,
+                 n_estimators: int = 400,
                  learning_rate: float = 0.05, num_leaves: int = 31, min_child_samples: int = 50,
                  random_state: int = 0) -> None:
         self.retrievers = retrievers
@@ -104,6 +108,7 @@ class LearnedReranker(Recommender):
         self.n_topics = n_topics
         self.val_size = val_size
         self.n_folds = n_folds
+        self.light_users = light_users
         self.temporal = temporal
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -243,8 +248,12 @@ class LearnedReranker(Recommender):
     def _inner_splits(self, train: Dataset):
         """``n_folds`` (train minus validation, validation) pairs carved from ``train``: disjoint
         random folds, or for temporal data consecutive windows going back in time."""
-        from fuserec.data.split import Split, temporal_split
+        from fuserec.data.split import Split, light_users_split, temporal_split
 
+        if self.light_users:
+            # users cut back to their first 1-5 interactions, so the ranker also learns whom to
+            # trust when a user has almost no history (its features know the user's activity)
+            yield light_users_split(train, min(0.5, 2 * self.val_size), 5, seed=self.random_state + 1)
         if not self.temporal:
             order = np.random.default_rng(self.random_state).permutation(len(train))
             size = int(round(len(train) * self.val_size))

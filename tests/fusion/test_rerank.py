@@ -69,3 +69,11 @@ def test_temporal_inner_splits_go_back_in_time(ml100k):
         assert earlier.test.interactions["timestamp"].max() <= later.test.interactions["timestamp"].min()
     for s in splits:
         assert abs(len(s.test) - 0.1 * len(train)) < 0.01 * len(train)
+
+
+def test_light_user_training_split(ml100k):
+    rr = LearnedReranker(n_folds=2, light_users=True, val_size=0.1)
+    splits = list(rr._inner_splits(ml100k))
+    assert len(splits) == 3 and splits[0].method == "light-users"
+    test_users = np.unique(splits[0].test.interactions["user"])
+    assert splits[0].train.user_counts()[test_users].max() <= 5
