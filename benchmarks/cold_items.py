@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -39,8 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     ds = load_dataset(DATASET, data_dir(), download=False)
     split = cold_items_split(ds, 0.2, seed=0)
-    cold = np.zeros(ds.n_items, dtype=bool)
-    cold[np.unique(split.test.interactions["item"])] = True
+    cold = split.cold_items()
     systems = [
         ("fuserec", "Random", "popularity", False, Random()),
         ("fuserec", "content profile, TF-IDF", "content", False, SemanticProfile("tfidf")),

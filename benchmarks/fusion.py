@@ -178,12 +178,11 @@ def make_slice(ds: Dataset, name: str, overall: str) -> tuple[Split, np.ndarray 
     if name == "cold-items":
         like = relevant_threshold(ds)
         if overall == "temporal" and ds.name.startswith("movietweetings"):
-            cold = base.train.item_counts() == 0
+            cold = base.cold_items()
             test = base.test.subset(cold[base.test.interactions["item"].to_numpy()])
             return Split(base.train, test, "new-items"), cold, like, "temporal 80/20, new movies only"
         split = cold_items_split(ds, 0.2, seed=0)
-        cold = np.zeros(ds.n_items, dtype=bool)
-        cold[np.unique(split.test.interactions["item"])] = True
+        cold = split.cold_items()
         return split, cold, like, "20% of items cold (seed 0), ranked among cold items"
     if name == "light-users":
         return light_users_split(ds, 0.2, 5, seed=0), None, None, "20% of users keep their first 1-5 (seed 0)"

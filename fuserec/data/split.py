@@ -36,6 +36,11 @@ class Split:
         fold = f", fold={self.fold}" if self.fold is not None else ""
         return f"Split({self.method}{fold}: train={len(self.train):,}, test={len(self.test):,}{val})"
 
+    def cold_items(self) -> np.ndarray:
+        """Boolean mask over items: in the test, never in train (new items; the candidates of a
+        cold-item evaluation)."""
+        return (self.train.item_counts() == 0) & (self.test.item_counts() > 0)
+
 
 def _check_size(test_size: float, what: str = "test_size") -> None:
     if not 0.0 < test_size < 1.0:

@@ -149,3 +149,13 @@ def test_light_users_split(ml100k):
     assert (last_train <= first_test.loc[last_train.index]).all()  # they keep their earliest
     others = np.setdiff1d(np.arange(ml100k.n_users), test_users)
     assert (s.train.user_counts()[others] == ml100k.user_counts()[others]).all()
+
+
+def test_cold_items_mask(ml100k):
+    from fuserec.data.split import cold_items_split
+
+    s = cold_items_split(ml100k, 0.2, seed=0)
+    mask = s.cold_items()
+    assert mask.sum() == len(np.unique(s.test.interactions["item"]))
+    assert (s.train.item_counts()[mask] == 0).all()
+    assert not random_split(ml100k, 0.2, seed=0).cold_items()[ml100k.item_counts() > 50].any()

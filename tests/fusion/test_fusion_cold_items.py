@@ -6,7 +6,6 @@ ranked among the cold items only; Recall@20 over users.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from fuserec.data.split import cold_items_split
@@ -19,8 +18,7 @@ from fuserec.models.content import SemanticProfile
 @pytest.fixture(scope="module")
 def cold(ml_small):
     split = cold_items_split(ml_small, 0.2, seed=0)
-    mask = np.zeros(ml_small.n_items, dtype=bool)
-    mask[np.unique(split.test.interactions["item"])] = True
+    mask = split.cold_items()
     return split, mask
 
 

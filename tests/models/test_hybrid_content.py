@@ -22,8 +22,7 @@ def split(ml100k):
 @pytest.fixture(scope="module")
 def cold(ml100k):
     s = cold_items_split(ml100k, 0.2, seed=0)
-    mask = np.zeros(ml100k.n_items, dtype=bool)
-    mask[np.unique(s.test.interactions["item"])] = True
+    mask = s.cold_items()
     return s, mask
 
 
