@@ -21,8 +21,18 @@ LOWER_IS_BETTER = ("rmse", "mae", "mse")
 KIND_COLOURS = {"popularity": "#9e9e9e", "cf": "#1f77b4", "content": "#2ca02c", "fused": "#d62728"}
 
 
-def _png(fig) -> str:
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg back end (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig) -> str:
+    plt = _pyplot()
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
@@ -38,10 +48,7 @@ def _label(row: dict[str, Any]) -> str:
 
 def metric_bars(rows: Sequence[dict[str, Any]], metric: str, title: str) -> str:
     """Horizontal bars of ``metric`` per model, 95% interval whiskers, coloured by kind."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     rows = [r for r in rows if metric in r["metrics"]]
     if not rows:
@@ -63,10 +70,7 @@ def metric_bars(rows: Sequence[dict[str, Any]], metric: str, title: str) -> str:
 
 def popularity_bars(rows: Sequence[dict[str, Any]], title: str) -> str:
     """Average training popularity (ARP) of the recommended items per model."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     keyed = [(r, next((k for k in r["metrics"] if k.startswith("arp@")), None)) for r in rows]
     keyed = [(r, k) for r, k in keyed if k]
@@ -84,10 +88,7 @@ def popularity_bars(rows: Sequence[dict[str, Any]], title: str) -> str:
 
 def topic_map(vectors: np.ndarray, labels: np.ndarray, words: Sequence[Sequence[str]], title: str) -> str:
     """Items projected to 2-D (PCA of their text vectors), coloured by topic, each topic named."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
     from sklearn.decomposition import PCA
 
     xy = PCA(2, random_state=0).fit_transform(np.asarray(vectors, dtype=np.float64))

@@ -25,18 +25,12 @@ from sklearn.base import clone
 from fuserec.data.dataset import Dataset
 from fuserec.evaluation.topk import mask_seen
 from fuserec.models.base import Recommender
+from fuserec.models.blend import zscore_rows
 from fuserec.progress import progress
 
 DAY = 86_400.0
 BATCH = 256  # users whose candidate features are built at once
 HISTORY = 50  # latest items of a user compared with each candidate by text
-
-
-def _zscore(scores: np.ndarray) -> np.ndarray:
-    s = np.asarray(scores, dtype=np.float32)
-    mean = s.mean(axis=1, keepdims=True)
-    std = s.std(axis=1, keepdims=True)
-    return (s - mean) / np.where(std > 0, std, 1.0)
 
 
 class _Side:
@@ -52,7 +46,6 @@ class _Side:
                            / np.maximum(self.user_count, 1)).astype(np.float32)
         self.item_recent = np.zeros(train.n_items, dtype=np.float32)
         self.item_age = np.full(train.n_items, -1.0, dtype=np.float32)
-        order = np.arange(len(inter))
         if train.has_timestamps and len(inter):
             ts = inter["timestamp"].to_numpy(np.float64)
             now = ts.max()
@@ -153,7 +146,7 @@ class LearnedReranker(Recommender):
         pool = np.zeros((len(users), len(side.item_count)), dtype=bool)
         k = min(self.pool, pool.shape[1] - 1)
         for model in models.values():
-            z = mask_seen(_zscore(model._score_users(users)), seen[users])
+            z = mask_seen(zscore_rows(model._score_users(users)), seen[users])
             order = np.argsort(-z, axis=1, kind="stable")
             rank = np.empty_like(order)
             np.put_along_axis(rank, order, np.arange(order.shape[1])[None, :], axis=1)
@@ -208,7 +201,6 @@ class LearnedReranker(Recommender):
             fitted = {name: clone(m).fit(inner.train)
                       for name, m in progress(base.items(), f"re-ranker: retrievers on inner split {fold + 1}",
                                               len(base))}
-            self.fitted_ = fitted
             side = self._side(inner.train)
             seen = inner.train.matrix("binary")
             truth = inner.test.matrix("binary")

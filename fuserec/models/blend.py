@@ -87,7 +87,8 @@ class Blend(Recommender):
         return self._score_pairs(uu, ii).reshape(len(users), n_items)
 
 
-def _zscore_rows(scores: np.ndarray) -> np.ndarray:
+def zscore_rows(scores: np.ndarray) -> np.ndarray:
+    """Each row minus its mean, over its standard deviation (non-finite entries stay -inf)."""
     scores = np.asarray(scores, dtype=np.float64)
     finite = np.isfinite(scores)
     s = np.where(finite, scores, np.nan)
@@ -138,7 +139,7 @@ class ScoreBlend(Recommender):
         relevant = inner.test.matrix("binary")
         users = np.flatnonzero(np.diff(relevant.indptr) > 0)
         seen = inner.train.matrix("binary")[users]
-        z = [_zscore_rows(clone(m).fit(inner.train)._score_users(users))
+        z = [zscore_rows(clone(m).fit(inner.train)._score_users(users))
              for m in progress(base.values(), "ScoreBlend: members on train minus validation", len(base))]
         best, best_w = -1.0, None
         for w in itertools.product(self.weight_grid, repeat=len(z)):
@@ -159,6 +160,6 @@ class ScoreBlend(Recommender):
         for name, model in self.fitted_.items():
             w = self.weights_[name]
             if w:
-                part = w * _zscore_rows(model._score_users(users))
+                part = w * zscore_rows(model._score_users(users))
                 total = part if total is None else total + part
         return total

@@ -93,7 +93,6 @@ class NeuralHybrid(Recommender):
         if self.refit:
             net, _, _ = self._train(train, None, best_epoch)
         self._export(net, train)
-        del self._warm_index
 
     def _inputs(self, train: Dataset) -> tuple[np.ndarray | None, np.ndarray | None]:
         if self.text_ is None:
@@ -119,8 +118,8 @@ class NeuralHybrid(Recommender):
             r = inter["rating"].to_numpy(np.float32)
             net.mu = float(r.mean())
             ratings = torch.tensor(r, device=device)
-        warm = torch.as_tensor(train.item_counts() > 0, device=device)
-        self._warm_index = torch.nonzero(warm).squeeze(1)  # sorted: positives are found by searchsorted
+        # warm items, sorted (positives are found in them by searchsorted); cold ones never train
+        warm = torch.nonzero(torch.as_tensor(train.item_counts() > 0, device=device)).squeeze(1)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
         best, best_state, best_epoch, wait, history = None, None, epochs, 0, []
         for epoch in progress(range(epochs), f"NeuralHybrid ({self.loss})", enabled=self.verbose):
@@ -169,7 +168,7 @@ class NeuralHybrid(Recommender):
             return -F.logsigmoid(diff).mean() + self.reg * norms / len(u)
         # softmax over the warm catalogue, or over a shared uniform sample of it when it is large
         # (sampled softmax: the normaliser is estimated from n_negatives items; the positives stay)
-        candidates = self._warm_index
+        candidates = warm
         if self.n_negatives and len(candidates) > self.n_negatives:
             pick = torch.randint(0, len(candidates), (self.n_negatives,), device=device)
             candidates = torch.unique(torch.cat([candidates[pick], i]))
@@ -205,7 +204,9 @@ class NeuralHybrid(Recommender):
             return ranking_metrics(top, truth[users], [10], names=["ndcg"])["ndcg@10"].mean
 
     def _export(self, net, train: Dataset) -> None:
-        uq, iq, ib = net.export(train.item_counts() > 0, train.user_counts() > 0)
+        self._warm_users_ = train.user_counts() > 0
+        self._warm_items_ = train.item_counts() > 0
+        uq, iq, ib = net.export(self._warm_items_, self._warm_users_)
         self.user_factors_, self.item_factors_, self.item_bias_ = uq, iq, ib
         if self.loss == "mse":
             self.net_ = net.cpu().eval()
@@ -234,12 +235,6 @@ class NeuralHybrid(Recommender):
                 pred = net.rating(u, i, net.user(u, ku), net.item(i, ki), ku, ki)
                 out[start:start + len(u)] = pred.numpy()
         return out
-
-    def fit(self, train: Dataset) -> NeuralHybrid:
-        super().fit(train)
-        self._warm_users_ = train.user_counts() > 0
-        self._warm_items_ = train.item_counts() > 0
-        return self
 
 
 def _Net(n_users, n_items, factors, item_text, user_text, hidden, rating):  # noqa: N802
