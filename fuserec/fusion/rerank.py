@@ -26,6 +26,7 @@ from fuserec.data.dataset import Dataset
 from fuserec.evaluation.topk import mask_seen
 from fuserec.models.base import Recommender
 from fuserec.models.blend import zscore_rows
+from fuserec.models.content import recent_counts, text_trend
 from fuserec.progress import progress
 
 DAY = 86_400.0
@@ -44,13 +45,11 @@ class _Side:
         logpop = np.log1p(self.item_count)
         self.user_taste = (np.bincount(users, weights=logpop[items], minlength=train.n_users)
                            / np.maximum(self.user_count, 1)).astype(np.float32)
-        self.item_recent = np.zeros(train.n_items, dtype=np.float32)
+        self.item_recent = recent_counts(train)
         self.item_age = np.full(train.n_items, -1.0, dtype=np.float32)
         if train.has_timestamps and len(inter):
             ts = inter["timestamp"].to_numpy(np.float64)
             now = ts.max()
-            recent = ts >= np.quantile(ts, 0.9)  # the latest tenth of train: "what is hot now"
-            self.item_recent = np.bincount(items[recent], minlength=train.n_items).astype(np.float32)
             first = np.full(train.n_items, np.inf)
             np.minimum.at(first, items, ts)
             self.item_age = np.where(np.isfinite(first), (now - first) / DAY, -1.0).astype(np.float32)
@@ -64,6 +63,8 @@ class _Side:
         self.history = [si[max(s, e - HISTORY):e] for s, e in zip(starts, ends, strict=True)]
         self.vectors = vectors
         self.topics = topics
+        if vectors is not None:
+            self.item_trend_sim, self.item_neighbour_recent = text_trend(vectors, self.item_count, self.item_recent)
         if topics is not None:
             n_topics = int(topics.max()) + 1
             dist = sp.csr_matrix((np.ones(len(items)), (users, topics[items])), shape=(train.n_users, n_topics))
@@ -124,9 +125,9 @@ class LearnedReranker(Recommender):
     def uses_lm(self) -> bool:
         """Whether any part of this re-ranker reads a language model's output."""
         from fuserec.fusion.text_to_factors import TextMappedFactors
-        from fuserec.models.content import SemanticProfile
+        from fuserec.models.content import SemanticProfile, TextTrend
 
-        lm = lambda m: isinstance(m, SemanticProfile | TextMappedFactors) and m.encoder != "tfidf"  # noqa: E731
+        lm = lambda m: isinstance(m, SemanticProfile | TextMappedFactors | TextTrend) and m.encoder != "tfidf"  # noqa: E731
         return (self.semantic_features and self.encoder != "tfidf") or any(map(lm, self._retrievers().values()))
 
     def feature_names(self) -> list[str]:
@@ -135,7 +136,8 @@ class LearnedReranker(Recommender):
             names += [f"{r}:z", f"{r}:logrank"]
         names += ["item:logpop", "item:logrecent", "item:age_days", "user:logcount", "user:taste_logpop"]
         if self.semantic_features:
-            names += ["text:max_sim_history", "text:topic_share"]
+            names += ["text:max_sim_history", "text:mean_sim_history", "text:topic_share", "text:trend_sim",
+                      "text:neighbour_recent"]
         return names
 
     # ---- features -----------------------------------------------------------------------------
@@ -162,14 +164,18 @@ class LearnedReranker(Recommender):
         cols += [np.log1p(side.item_count[items]), np.log1p(side.item_recent[items]), side.item_age[items],
                  np.log1p(side.user_count[u]), side.user_taste[u]]
         if self.semantic_features:
-            cols += [self._max_sim(side, users, rows, items), side.user_topics[u, side.topics[items]]]
+            max_sim, mean_sim = self._history_sim(side, users, rows, items)
+            cols += [max_sim, mean_sim, side.user_topics[u, side.topics[items]], side.item_trend_sim[items],
+                     side.item_neighbour_recent[items]]
         fallback = np.mean([np.where(np.isfinite(z), z, -np.inf) for z in zs], axis=0)
         return rows, items, np.column_stack(cols).astype(np.float32), fallback
 
     @staticmethod
-    def _max_sim(side: _Side, users: np.ndarray, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
-        """Highest text cosine between each candidate and the user's latest items (0 without history)."""
+    def _history_sim(side: _Side, users: np.ndarray, rows: np.ndarray,
+                     items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Highest and mean text cosine between each candidate and the user's latest items (0 without history)."""
         out = np.zeros(len(rows), dtype=np.float32)
+        mean = np.zeros(len(rows), dtype=np.float32)
         starts = np.searchsorted(rows, np.arange(len(users)))
         ends = np.searchsorted(rows, np.arange(len(users)), side="right")
         for r, user in enumerate(users):  # one matrix product per user, not per pair
@@ -177,7 +183,8 @@ class LearnedReranker(Recommender):
             if len(hist) and ends[r] > starts[r]:
                 sims = side.vectors[items[starts[r]:ends[r]]] @ side.vectors[hist].T
                 out[starts[r]:ends[r]] = sims.max(axis=1)
-        return out
+                mean[starts[r]:ends[r]] = sims.mean(axis=1)
+        return out, mean
 
     def _side(self, train: Dataset) -> _Side:
         return _Side(train, self.vectors_, self.topics_)

@@ -43,3 +43,62 @@ class SemanticProfile(Recommender):
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         return self.user_vectors_[users] @ self.item_vectors_.T
+
+
+def recent_counts(train: Dataset, share: float = 0.1) -> np.ndarray:
+    """Interactions per item in the latest ``share`` of ``train`` ("what is hot now"; all of
+    train without timestamps)."""
+    inter = train.interactions
+    items = inter["item"].to_numpy()
+    if train.has_timestamps and len(inter):
+        ts = inter["timestamp"].to_numpy(np.float64)
+        items = items[ts >= np.quantile(ts, 1 - share)]
+    return np.bincount(items, minlength=train.n_items).astype(np.float32)
+
+
+def text_trend(vectors: np.ndarray, count: np.ndarray, recent: np.ndarray,
+                k: int = 10, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Per item, from text alone: cosine to what is hot now (the recent-popularity-weighted mean
+    text vector), and the mean log recent popularity of its ``k`` nearest warm text neighbours.
+    Both exist for items nobody has rated yet: a new release that reads like the current hits."""
+    weight = recent if recent.sum() > 0 else count
+    trend = weight @ vectors
+    trend /= max(float(np.linalg.norm(trend)), 1e-12)
+    trend_sim = (vectors @ trend).astype(np.float32)
+    warm = np.flatnonzero(count > 0)
+    neighbour = np.zeros(len(vectors), dtype=np.float32)
+    if len(warm) > k:
+        logrecent = np.log1p(recent[warm])
+        for start in range(0, len(vectors), block):
+            sims = vectors[start:start + block] @ vectors[warm].T
+            rows = np.arange(start, min(start + block, len(vectors)))
+            own = np.searchsorted(warm, rows)
+            is_warm = (own < len(warm)) & (warm[np.minimum(own, len(warm) - 1)] == rows)
+            sims[np.flatnonzero(is_warm), own[is_warm]] = -np.inf  # an item is not its own neighbour
+            top = np.argpartition(-sims, k, axis=1)[:, :k]
+            neighbour[rows] = logrecent[top].mean(axis=1)
+    return trend_sim, neighbour
+
+
+class TextTrend(Recommender):
+    """What the text says will be hot: an item's score is the mean log recent popularity of its
+    ``k`` nearest warm text neighbours (never itself), the same for every user.
+
+    Popularity cannot rank an item nobody has rated; this can, so it brings new releases that
+    read like the current hits into a re-ranker's candidate pool (and is a cold-start baseline).
+    """
+
+    task = "ranking"
+
+    def __init__(self, encoder: str = "minilm", k: int = 10, recent_share: float = 0.1) -> None:
+        self.encoder = encoder
+        self.k = k
+        self.recent_share = recent_share
+
+    def _fit(self, train: Dataset) -> None:
+        vectors = item_text_vectors(train, self.encoder)
+        count = train.item_counts().astype(np.float32)
+        _, self.item_scores_ = text_trend(vectors, count, recent_counts(train, self.recent_share), self.k)
+
+    def _score_users(self, users: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(self.item_scores_, (len(users), len(self.item_scores_))).copy()

@@ -77,3 +77,23 @@ def test_light_user_training_split(ml100k):
     assert len(splits) == 3 and splits[0].method == "light-users"
     test_users = np.unique(splits[0].test.interactions["user"])
     assert splits[0].train.user_counts()[test_users].max() <= 5
+
+
+def test_text_trend_features_rank_a_new_item_by_its_neighbours():
+    from fuserec.models.content import text_trend as _text_trend
+
+    rng = np.random.default_rng(0)
+    hot, stale = rng.normal(size=8), rng.normal(size=8)
+    vecs = np.vstack([hot + 0.1 * rng.normal(size=(12, 8)), stale + 0.1 * rng.normal(size=(12, 8)),
+                      [hot], [stale]]).astype(np.float32)  # the last two are new items
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    count = np.r_[np.full(24, 5.0), 0.0, 0.0].astype(np.float32)
+    recent = np.r_[np.full(12, 4.0), np.zeros(12), 0.0, 0.0].astype(np.float32)
+    trend, neighbour = _text_trend(vecs, count, recent, k=5)
+    assert trend[24] > trend[25] and neighbour[24] > neighbour[25]
+    assert neighbour[24] == pytest.approx(np.log1p(4.0)) and neighbour[25] == pytest.approx(0.0)
+    # a warm item is not its own neighbour: an isolated hot item takes its neighbours' value
+    count2, recent2 = count.copy(), np.zeros_like(recent)
+    recent2[0] = 9.0
+    _, n2 = _text_trend(vecs, count2, recent2, k=5)
+    assert n2[0] == pytest.approx(0.0) and n2[1:12].max() > 0
