@@ -52,7 +52,7 @@ from fuserec.evaluation import evaluate_ranking  # noqa: E402
 from fuserec.fusion import TextMappedFactors  # noqa: E402
 from fuserec.fusion.rerank import LearnedReranker  # noqa: E402
 from fuserec.models import ALS, EASE, Popularity, Random, RP3beta, ScoreBlend  # noqa: E402
-from fuserec.models.content import SemanticProfile  # noqa: E402
+from fuserec.models.content import SemanticProfile, TextTrend  # noqa: E402
 from fuserec.models.hybrid import NeuralHybrid  # noqa: E402
 
 warnings.filterwarnings("ignore", module="implicit")
@@ -105,6 +105,15 @@ def rows(ds: Dataset, temporal: bool) -> list[Contender]:
                   lambda: LearnedReranker(cf, semantic_features=False, temporal=temporal), False, warm),
         Contender("fuserec", "re-ranker (LambdaRank, CF + LM features)", "fused", True,
                   lambda: LearnedReranker(cf | lm, temporal=temporal), slices=warm, encoder="minilm"),
+        # the same two, also trained on a split of users cut back to 1-5 interactions
+        Contender("fuserec", "re-ranker, CF features only, light-user training", "cf", False,
+                  lambda: LearnedReranker(cf, semantic_features=False, temporal=temporal, light_users=True), False,
+                  ("light-users",)),
+        Contender("fuserec", "re-ranker (CF + LM features), light-user training", "fused", True,
+                  lambda: LearnedReranker(cf | lm, temporal=temporal, light_users=True), slices=("light-users",),
+                  encoder="minilm"),
+        Contender("fuserec", "text trend: text neighbours' recent popularity", "content", True,
+                  lambda: TextTrend("minilm"), slices=("cold-items",), encoder="minilm"),
     ]
     if small:
         out.insert(2, Contender("fuserec", "EASE", "cf", False, lambda: EASE(reg=300.0), False))
