@@ -85,3 +85,15 @@ def test_hybrid_sampled_softmax(split):
     pop = evaluate_ranking(Popularity().fit(split.train), split, [10]).metrics["ndcg@10"]
     assert ndcg > 1.2 * pop
     assert not hasattr(model, "_warm_index")  # training state is not saved with the model
+
+
+def test_text_trend_ranks_new_items_from_their_neighbours(cold):
+    from fuserec.models.content import TextTrend
+
+    s, mask = cold
+    trend = TextTrend("minilm").fit(s.train)
+    scores = trend._score_users(np.array([0, 1]))
+    assert (scores[0] == scores[1]).all() and np.ptp(scores[0, mask]) > 0  # one list, cold items differ
+    got = evaluate_ranking(trend, s, [20], candidates=mask).metrics["recall@20"]
+    rnd = evaluate_ranking(Random().fit(s.train), s, [20], candidates=mask).metrics["recall@20"]
+    assert got > 2 * rnd  # measured 0.173 vs 0.060
