@@ -88,7 +88,7 @@ class LearnedReranker(Recommender):
     time windows going back). ``light_users=True`` adds one more split in which some users keep
     only their first 1-5 interactions (measured on ml-latest-small: NDCG@10 for such users
     0.41 → 0.48, overall lower; hence off by default). LightGBM runs at its usual settings;
-    early stopping on a fifth of the groups picks the number of trees.
+    ``n_rankers`` models, each early-stopped on a different fifth of the groups, are averaged.
     """
 
     task = "ranking"

@@ -69,12 +69,13 @@ def text_trend(vectors: np.ndarray, count: np.ndarray, recent: np.ndarray,
     neighbour = np.zeros(len(vectors), dtype=np.float32)
     if len(warm) > k:
         logrecent = np.log1p(recent[warm])
+        column = np.full(len(vectors), -1)  # an item's column among the warm items, -1 if cold
+        column[warm] = np.arange(len(warm))
         for start in range(0, len(vectors), block):
             sims = vectors[start:start + block] @ vectors[warm].T
             rows = np.arange(start, min(start + block, len(vectors)))
-            own = np.searchsorted(warm, rows)
-            is_warm = (own < len(warm)) & (warm[np.minimum(own, len(warm) - 1)] == rows)
-            sims[np.flatnonzero(is_warm), own[is_warm]] = -np.inf  # an item is not its own neighbour
+            own = column[rows]
+            sims[np.flatnonzero(own >= 0), own[own >= 0]] = -np.inf  # an item is not its own neighbour
             top = np.argpartition(-sims, k, axis=1)[:, :k]
             neighbour[rows] = logrecent[top].mean(axis=1)
     return trend_sim, neighbour
