@@ -16,7 +16,8 @@ excluded). Slices:
 - noisy:       the overall split with 10% random (user, item) interactions injected into train.
 
 Rows: Popularity, classic CF (EASE where the catalogue is ≤ 5,000 items, RP3beta, ALS), both
-content-only semantic recommenders (TF-IDF, MiniLM), the neural hybrid, text-mapped factors
+content-only semantic recommenders (TF-IDF, MiniLM), text-EASE (EASE with the items' text
+similarity in its Gram matrix, same catalogue limit), the neural hybrid, text-mapped factors
 (text → ALS space), a score blend of CF and semantic models, the LambdaRank re-ranker with and
 without language-model features (the ablation), and LightFM's hybrid with the same item text.
 All at fixed settings stated in `rows()` (no per-dataset tuning). Each slice ends with a paired
@@ -51,7 +52,7 @@ from fuserec.data.split import Split, cold_items_split, light_users_split, rando
 from fuserec.evaluation import evaluate_ranking  # noqa: E402
 from fuserec.fusion import TextMappedFactors  # noqa: E402
 from fuserec.fusion.rerank import LearnedReranker  # noqa: E402
-from fuserec.models import ALS, EASE, Popularity, Random, RP3beta, ScoreBlend  # noqa: E402
+from fuserec.models import ALS, EASE, Popularity, Random, RP3beta, ScoreBlend, TextEASE  # noqa: E402
 from fuserec.models.content import SemanticProfile, TextTrend  # noqa: E402
 from fuserec.models.hybrid import NeuralHybrid  # noqa: E402
 
@@ -117,6 +118,8 @@ def rows(ds: Dataset, temporal: bool) -> list[Contender]:
     ]
     if small:
         out.insert(2, Contender("fuserec", "EASE", "cf", False, lambda: EASE(reg=300.0), False))
+        out.insert(3, Contender("fuserec", "text-EASE: text similarity in EASE's Gram matrix", "fused", True,
+                                lambda: TextEASE("minilm", temporal=temporal), slices=warm, encoder="minilm"))
     if ds.name.startswith("ml-latest-small"):  # the encoder trade-off, on the issue's cold-item protocol
         for enc in ("int8",):
             out.append(Contender("fuserec", "text-MF: text mapped to ALS factors", "fused", True,

@@ -17,13 +17,14 @@ per-user z-scores.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
 
 from fuserec.data.dataset import Dataset
+from fuserec.data.split import Split
 from fuserec.evaluation.topk import mask_seen
 from fuserec.models.base import Recommender
 from fuserec.models.blend import zscore_rows
@@ -88,9 +89,10 @@ class LearnedReranker(Recommender):
     time windows going back; default 3 for temporal data, where older windows say less about
     the next one, and 8 for random splits, where more groups help: ml-100k, NDCG@10 with
     CF + LM features 0.4398 at 3 folds, 0.4495 at 8, beside EASE's 0.4453).
-    ``light_users=True`` adds one more split in which some users keep
-    only their first 1-5 interactions (measured on ml-latest-small: NDCG@10 for such users
-    0.41 → 0.48, overall lower; hence off by default). LightGBM runs at its usual settings;
+    ``light_users=True`` is cold-start routing: a second set of rankers is trained on
+    ``n_light_splits`` splits in which half the users keep only their first 1..``light_max``
+    interactions (the test being the rest of theirs), and users with at most ``light_max``
+    training interactions are scored by it. LightGBM runs at its usual settings;
     ``n_rankers`` models, each early-stopped on a different fifth of the groups, are averaged;
     ``objective`` is LightGBM's ("lambdarank"; "rank_xendcg" and "binary" measured within noise
     of it on ml-100k).
@@ -100,8 +102,8 @@ class LearnedReranker(Recommender):
 
     def __init__(self, retrievers: Mapping[str, Recommender] | None = None, pool: int = 100,
                  semantic_features: bool = True, encoder: str = "minilm", n_topics: int = 20,
-                 val_size: float = 0.1, n_folds: int | None = None, light_users: bool = False, temporal: bool = False,
-                 n_estimators: int = 400,
+                 val_size: float = 0.1, n_folds: int | None = None, light_users: bool = False, light_max: int = 5,
+                 n_light_splits: int = 3, temporal: bool = False, n_estimators: int = 400,
                  learning_rate: float = 0.05, num_leaves: int = 31, min_child_samples: int = 50,
                  n_rankers: int = 5, objective: str = "lambdarank", random_state: int = 0) -> None:
         self.retrievers = retrievers
@@ -112,6 +114,8 @@ class LearnedReranker(Recommender):
         self.val_size = val_size
         self.n_folds = n_folds
         self.light_users = light_users
+        self.light_max = light_max
+        self.n_light_splits = n_light_splits
         self.temporal = temporal
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -211,22 +215,27 @@ class LearnedReranker(Recommender):
             self.vectors_ = item_text_vectors(train, self.encoder)
             self.topics_ = KMeans(self.n_topics, n_init=3, random_state=self.random_state).fit_predict(self.vectors_)
         base = self._retrievers()
-        x, y, group = self._training_groups(train, base)
+        x, y, group, self.recall_at_pool_ = self._training_groups(train, base, self._inner_splits(train))
         self.rankers_ = self._train_rankers(x, y, group)
         self.training_rows_ = len(y)
+        self.light_rankers_ = None
+        if self.light_users:
+            x, y, group, _ = self._training_groups(train, base, self._light_splits(train), "light-user split")
+            self.light_rankers_ = self._train_rankers(x, y, group)
         # stage two runs on retrievers refit on all of train
         self.fitted_ = {name: clone(m).fit(train)
                         for name, m in progress(base.items(), "re-ranker: retrievers on all of train", len(base))}
         self.side_ = self._side(train)
 
-    def _training_groups(self, train: Dataset, base: dict[str, Recommender]
-                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Candidate features, labels and group sizes from the validation splits carved from ``train``."""
+    def _training_groups(self, train: Dataset, base: dict[str, Recommender], splits: Iterable[Split],
+                         what: str = "inner split") -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """Candidate features, labels and group sizes from validation ``splits`` carved from ``train``,
+        and the share of validation positives found in the pool."""
         xs, ys, groups = [], [], []
         found = wanted = 0
-        for fold, inner in enumerate(self._inner_splits(train)):
+        for fold, inner in enumerate(splits):
             fitted = {name: clone(m).fit(inner.train)
-                      for name, m in progress(base.items(), f"re-ranker: retrievers on inner split {fold + 1}",
+                      for name, m in progress(base.items(), f"re-ranker: retrievers on {what} {fold + 1}",
                                               len(base))}
             side = self._side(inner.train)
             seen = inner.train.matrix("binary")
@@ -244,9 +253,7 @@ class LearnedReranker(Recommender):
                 ys.append(y[keep].astype(np.int32))
                 groups.append(counts[hits > 0])
                 found += y.sum()
-        self.recall_at_pool_ = float(found / max(wanted, 1))
-        x, y, group = np.vstack(xs), np.concatenate(ys), np.concatenate(groups)
-        return x, y, group
+        return np.vstack(xs), np.concatenate(ys), np.concatenate(groups), float(found / max(wanted, 1))
 
     def _train_rankers(self, x: np.ndarray, y: np.ndarray, group: np.ndarray) -> list:
         import lightgbm as lgb
@@ -272,13 +279,9 @@ class LearnedReranker(Recommender):
     def _inner_splits(self, train: Dataset):
         """``n_folds`` (train minus validation, validation) pairs carved from ``train``: disjoint
         random folds, or for temporal data consecutive windows going back in time."""
-        from fuserec.data.split import Split, light_users_split, temporal_split
+        from fuserec.data.split import temporal_split
 
         n_folds = self.n_folds if self.n_folds is not None else (3 if self.temporal else 8)
-        if self.light_users:
-            # users cut back to their first 1-5 interactions, so the ranker also learns whom to
-            # trust when a user has almost no history (its features know the user's activity)
-            yield light_users_split(train, min(0.5, 2 * self.val_size), 5, seed=self.random_state + 1)
         if not self.temporal:
             order = np.random.default_rng(self.random_state).permutation(len(train))
             size = int(round(len(train) * self.val_size))
@@ -298,6 +301,14 @@ class LearnedReranker(Recommender):
             yield inner
             rest = inner.train
 
+    def _light_splits(self, train: Dataset):
+        """Splits in which half the users with more than ``light_max`` interactions keep only
+        their first 1..``light_max``; their test is the rest of theirs (the light-user protocol)."""
+        from fuserec.data.split import light_users_split
+
+        for fold in range(self.n_light_splits):
+            yield light_users_split(train, 0.5, self.light_max, seed=self.random_state + 1 + fold)
+
     def feature_importance(self) -> dict[str, float]:
         """Total gain of each feature in the fitted ranker, largest first."""
         self._check_fitted()
@@ -306,6 +317,10 @@ class LearnedReranker(Recommender):
         return {name: float(g) for name, g in pairs}
 
     # ---- scoring -----------------------------------------------------------------------------
+    @staticmethod
+    def _predict(rankers: list, x: np.ndarray) -> np.ndarray:
+        return np.mean([r.predict(x, num_iteration=r.best_iteration_) for r in rankers], axis=0)
+
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         users = np.asarray(users, dtype=np.int64)
         out = np.empty((len(users), len(self.side_.item_count)), dtype=np.float32)
@@ -315,7 +330,10 @@ class LearnedReranker(Recommender):
             # outside the pool: the retrievers' mean z-score, shifted below every pooled item
             part = fallback - 1e4
             if len(rows):
-                part[rows, items] = np.mean([r.predict(x, num_iteration=r.best_iteration_)
-                                             for r in self.rankers_], axis=0)
+                part[rows, items] = self._predict(self.rankers_, x)
+                if self.light_rankers_ is not None:  # cold-start routing by the user's activity
+                    light = self.side_.user_count[block[rows]] <= self.light_max
+                    if light.any():
+                        part[rows[light], items[light]] = self._predict(self.light_rankers_, x[light])
             out[start:start + len(block)] = part
         return out

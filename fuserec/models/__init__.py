@@ -4,7 +4,7 @@ from fuserec.models.base import Recommender
 from fuserec.models.baseline import BaselineOnly
 from fuserec.models.baselines import Popularity, Random
 from fuserec.models.blend import Blend, ScoreBlend
-from fuserec.models.ease import EASE
+from fuserec.models.ease import EASE, TextEASE
 from fuserec.models.graph import RP3beta
 from fuserec.models.implicit_models import ALS, BPR, ItemKNN
 from fuserec.models.knn import KNNBaseline
@@ -20,6 +20,7 @@ MODELS: dict[str, type[Recommender]] = {
     "blend": Blend,
     "score-blend": ScoreBlend,
     "ease": EASE,
+    "text-ease": TextEASE,
     "rp3beta": RP3beta,
     "als": ALS,
     "bpr": BPR,
@@ -27,4 +28,4 @@ MODELS: dict[str, type[Recommender]] = {
 }
 
 __all__ = ["ALS", "BPR", "EASE", "MODELS", "BaselineOnly", "BiasedMF", "Blend", "ItemKNN", "KNNBaseline", "Popularity",
-           "RP3beta", "Random", "Recommender", "SVDpp", "ScoreBlend"]
+           "RP3beta", "Random", "Recommender", "SVDpp", "ScoreBlend", "TextEASE"]

@@ -71,12 +71,15 @@ def test_temporal_inner_splits_go_back_in_time(ml100k):
         assert abs(len(s.test) - 0.1 * len(train)) < 0.01 * len(train)
 
 
-def test_light_user_training_split(ml100k):
-    rr = LearnedReranker(n_folds=2, light_users=True, val_size=0.1)
-    splits = list(rr._inner_splits(ml100k))
-    assert len(splits) == 3 and splits[0].method == "light-users"
+def test_light_user_splits_cut_half_the_users_back(ml100k):
+    rr = LearnedReranker(light_users=True, n_light_splits=2, light_max=5)
+    splits = list(rr._light_splits(ml100k))
+    assert len(splits) == 2 and all(s.method == "light-users" for s in splits)
     test_users = np.unique(splits[0].test.interactions["user"])
     assert splits[0].train.user_counts()[test_users].max() <= 5
+    assert 0.4 < len(test_users) / ml100k.n_users < 0.6
+    other = np.unique(splits[1].test.interactions["user"])
+    assert not np.array_equal(test_users, other)  # another draw of users per split
 
 
 def test_text_trend_features_rank_a_new_item_by_its_neighbours():

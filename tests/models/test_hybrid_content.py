@@ -97,3 +97,27 @@ def test_text_trend_ranks_new_items_from_their_neighbours(cold):
     got = evaluate_ranking(trend, s, [20], candidates=mask).metrics["recall@20"]
     rnd = evaluate_ranking(Random().fit(s.train), s, [20], candidates=mask).metrics["recall@20"]
     assert got > 2 * rnd  # measured 0.173 vs 0.060
+
+
+def test_text_ease_adds_text_to_the_gram_matrix(split):
+    from scipy import stats
+
+    from fuserec.models import EASE, TextEASE
+
+    plain = evaluate_ranking(EASE(reg=300.0).fit(split.train), split, [10]).per_user["ndcg@10"]
+    zero = TextEASE(alpha=0.0).fit(split.train)
+    assert np.allclose(zero.item_weights_, EASE(reg=300.0).fit(split.train).item_weights_)  # α = 0 is EASE
+    text = evaluate_ranking(TextEASE(alpha=1.0).fit(split.train), split, [10]).per_user["ndcg@10"]
+    # measured 0.4453 → about 0.450, paired over the 940-odd users
+    assert text.mean() > plain.mean() and stats.ttest_rel(text, plain).pvalue < 0.05
+
+
+def test_text_ease_picks_alpha_on_validation(split):
+    from fuserec.models import TextEASE
+
+    m = TextEASE(alphas=(0.0, 1.0, 50.0)).fit(split.train)
+    assert m.alpha_ in (0.0, 1.0)  # 50 × the mean item count drowns the interactions
+    assert [t["params"]["alpha"] for t in m.validation_] == [0.0, 1.0, 50.0]
+    assert max(m.validation_, key=lambda t: t["score"])["params"]["alpha"] == m.alpha_
+    with pytest.raises(ValueError, match="odd"):
+        TextEASE(power=2, alpha=1.0).fit(split.train)
