@@ -100,3 +100,20 @@ def test_text_trend_features_rank_a_new_item_by_its_neighbours():
     recent2[0] = 9.0
     _, n2 = _text_trend(vecs, count2, recent2, k=5)
     assert n2[0] == pytest.approx(0.0) and n2[1:12].max() > 0
+
+
+def test_light_users_are_routed_to_the_light_rankers(ml100k):
+    from fuserec.data.split import light_users_split
+
+    split = light_users_split(ml100k, 0.2, 5, seed=0)
+    rr = LearnedReranker({"ease": EASE(), "popularity": Popularity()}, semantic_features=False, pool=50, n_folds=1,
+                         n_estimators=50, light_users=True, n_light_splits=1).fit(split.train)
+    assert rr.light_rankers_ is not None
+    counts = split.train.user_counts()
+    light, heavy = np.flatnonzero(counts <= 5)[:3], np.flatnonzero(counts > 5)[:3]
+    users = np.r_[light, heavy]
+    rows, items, x, _ = rr._candidates(rr.fitted_, rr.side_, rr.seen_, users)
+    scores = rr._score_users(users)
+    is_light = rows < len(light)
+    assert np.allclose(scores[rows[is_light], items[is_light]], rr._predict(rr.light_rankers_, x[is_light]), atol=1e-5)
+    assert np.allclose(scores[rows[~is_light], items[~is_light]], rr._predict(rr.rankers_, x[~is_light]), atol=1e-5)
