@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from sklearn.base import clone
 
 from fuserec.data.dataset import Dataset
-from fuserec.data.split import Split
+from fuserec.data.split import Split, light_users_split, temporal_split
 from fuserec.evaluation.topk import mask_seen
 from fuserec.models.base import Recommender
 from fuserec.models.blend import zscore_rows
@@ -279,8 +279,6 @@ class LearnedReranker(Recommender):
     def _inner_splits(self, train: Dataset):
         """``n_folds`` (train minus validation, validation) pairs carved from ``train``: disjoint
         random folds, or for temporal data consecutive windows going back in time."""
-        from fuserec.data.split import temporal_split
-
         n_folds = self.n_folds if self.n_folds is not None else (3 if self.temporal else 8)
         if not self.temporal:
             order = np.random.default_rng(self.random_state).permutation(len(train))
@@ -304,8 +302,6 @@ class LearnedReranker(Recommender):
     def _light_splits(self, train: Dataset):
         """Splits in which half the users with more than ``light_max`` interactions keep only
         their first 1..``light_max``; their test is the rest of theirs (the light-user protocol)."""
-        from fuserec.data.split import light_users_split
-
         for fold in range(self.n_light_splits):
             yield light_users_split(train, 0.5, self.light_max, seed=self.random_state + 1 + fold)
 
