@@ -86,6 +86,8 @@ def rows(ds: Dataset, temporal: bool) -> list[Contender]:
     cf = {"ease": EASE(reg=300.0)} if small else {"als": ALS(factors=64)}
     cf |= {"rp3beta": RP3beta(), "popularity": Popularity()}
     lm = {"semantic": SemanticProfile("minilm"), "text-als": TextMappedFactors(ALS(factors=64), "minilm")}
+    if small:
+        lm["text-ease"] = TextEASE("minilm", temporal=temporal)
     warm = ("overall", "light-users", "text-missing", "noisy")
     out = [
         Contender("fuserec", "Random", "popularity", False, Random, False, ("cold-items",)),

@@ -10,6 +10,12 @@ from fuserec.device import default_device
 from fuserec.models.base import Recommender
 
 
+def gram(seen) -> np.ndarray:
+    """XᵀX of a binary user × item matrix, dense float64."""
+    x = seen.astype(np.float64)
+    return (x.T @ x).toarray()
+
+
 class EASE(Recommender):
     """Embarrassingly shallow autoencoder for implicit feedback (top-K ranking).
 
@@ -24,14 +30,12 @@ class EASE(Recommender):
         self.device = device
 
     def _fit(self, train: Dataset) -> None:
-        self.item_weights_ = self._weights(self._gram())
+        self.item_weights_ = self._weights(gram(self.seen_), self.reg)
 
-    def _gram(self) -> np.ndarray:
-        x = self.seen_.astype(np.float64)
-        return (x.T @ x).toarray()
-
-    def _weights(self, gram: np.ndarray) -> np.ndarray:
-        gram[np.diag_indices_from(gram)] += self.reg
+    def _weights(self, gram: np.ndarray, reg: float) -> np.ndarray:
+        """B = I − P / diag(P), P = (gram + reg·I)⁻¹, with a zero diagonal (``gram`` is left as it was)."""
+        gram = gram.copy()
+        gram[np.diag_indices_from(gram)] += reg
         device = self.device or default_device()
         if device.startswith("cuda"):
             import torch
@@ -49,49 +53,116 @@ class EASE(Recommender):
 
 class TextEASE(EASE):
     """EASE whose Gram matrix also counts how alike the items read: G = XᵀX + α·m·S with
-    S = cos(vᵢ, vⱼ)³ between the items' language-model text vectors and m the mean number of
-    interactions per item (so ``alpha`` means the same on any dataset). Side information added to
-    EASE's Gram matrix is collective EASE (Jeunen, Van Balen & Goethals, 2020); here the side
+    S = cos(vᵢ, vⱼ)^power between the items' language-model text vectors and m the mean number
+    of interactions per item (so ``alpha`` means the same on any dataset). Side information added
+    to EASE's Gram matrix is collective EASE (Jeunen, Van Balen & Goethals, 2020); here the side
     information is the encoder's reading of the item text. Two items that read alike count as if
-    α·m users had taken both; the cube keeps the close pairs (sentence-encoder cosines sit on a
-    high floor) and, as an elementwise power of a Gram matrix, keeps S positive semi-definite.
+    α·m users had taken both; the odd power keeps the close pairs (sentence-encoder cosines sit on
+    a high floor) and, as an elementwise power of a Gram matrix, keeps S positive semi-definite.
 
-    ``alpha=None`` picks it from ``alphas`` by NDCG@10 on a validation split carved from train
-    (``temporal``: its latest ``val_size``); 0 is among them, so where the text does not help the
-    model falls back to plain EASE. Measured on ml-100k (random 80/20, MiniLM on title + genres):
-    NDCG@10 0.4453 for EASE, 0.4499 with α picked on validation (0.5).
+    Any of ``reg``, ``alpha``, ``power`` left as None is chosen jointly from ``regs``, ``alphas``,
+    ``powers`` by mean NDCG@10 over ``n_val`` validation splits carved from train (random, seeds
+    ``random_state``…; ``temporal``: the latest ``val_size``, one split). The text adds to the
+    diagonal too, so the best ridge moves with α and the two are searched together. 0 is among
+    the α's, so where the text does not help the model falls back to plain EASE. Measured on
+    ml-100k (random 80/20, MiniLM on title + genres + year): EASE (λ 300) NDCG@10 0.4453; searched
+    here (λ 500, power 3, α 2) 0.4543, paired p 0.0001; the same search on TF-IDF vectors 0.4479.
+    One matrix inverse per setting and split (1,682 items: 81 in about 30 s on 2 cores).
     """
 
-    def __init__(self, encoder: str = "minilm", reg: float = 300.0, alpha: float | None = None,
-                 alphas: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0, 2.0, 3.0), power: int = 3, val_size: float = 0.1,
-                 temporal: bool = False, device: str | None = None, random_state: int = 0) -> None:
+    def __init__(self, encoder: str = "minilm", reg: float | None = None, alpha: float | None = None,
+                 power: int | None = None, regs: tuple[float, ...] = (300.0, 500.0, 800.0),
+                 alphas: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0), powers: tuple[int, ...] = (3, 5),
+                 n_val: int = 3, val_size: float = 0.1, temporal: bool = False, device: str | None = None,
+                 random_state: int = 0) -> None:
         super().__init__(reg, device)
         self.encoder = encoder
         self.alpha = alpha
-        self.alphas = alphas
         self.power = power
+        self.regs = regs
+        self.alphas = alphas
+        self.powers = powers
+        self.n_val = n_val
         self.val_size = val_size
         self.temporal = temporal
         self.random_state = random_state
 
+    def _grid(self) -> list[tuple[float, int, float]]:
+        regs = self.regs if self.reg is None else (self.reg,)
+        powers = self.powers if self.power is None else (self.power,)
+        alphas = self.alphas if self.alpha is None else (self.alpha,)
+        for p in powers:
+            if p % 2 != 1:
+                raise ValueError(f"TextEASE power must be odd (an even power of cosines can break positive "
+                                 f"semi-definiteness), not {p}")
+        grid = [(float(r), int(p), float(a)) for r in regs for p in powers for a in alphas]
+        # α = 0 is plain EASE whatever the power: keep it once per ridge
+        seen, out = set(), []
+        for r, p, a in grid:
+            key = (r, None if a == 0 else p, a)
+            if key not in seen:
+                seen.add(key)
+                out.append((r, p, a))
+        return out
+
     def _fit(self, train: Dataset) -> None:
         from fuserec.models.content import item_text_vectors
 
-        if self.power % 2 != 1:
-            raise ValueError(f"TextEASE power must be odd (an even power of cosines can break positive "
-                             f"semi-definiteness), not {self.power}")
-        if self.alpha is None:
-            from fuserec.tuning import tune
-
-            result = tune(self, train, {"alpha": list(self.alphas)}, metric="ndcg@10", val_size=self.val_size,
-                          seed=self.random_state, temporal=self.temporal, verbose=False)
-            self.alpha_ = float(result.best_params["alpha"])
-            self.validation_ = result.trials
-        else:
-            self.alpha_ = float(self.alpha)
-        gram = self._gram()
-        if self.alpha_ > 0:
+        grid = self._grid()
+        cos = None
+        if any(a > 0 for _, _, a in grid):
             v = item_text_vectors(train, self.encoder).astype(np.float64)
-            per_item = self.seen_.nnz / max(self.seen_.shape[1], 1)
-            gram += self.alpha_ * per_item * (v @ v.T) ** self.power
-        self.item_weights_ = self._weights(gram)
+            cos = v @ v.T
+        if len(grid) > 1:
+            self.validation_ = self._search(train, grid, cos)
+            best = max(self.validation_, key=lambda t: t["score"])
+            self.reg_, self.power_, self.alpha_ = best["reg"], best["power"], best["alpha"]
+        else:
+            (self.reg_, self.power_, self.alpha_), = grid
+            self.validation_ = []
+        self.item_weights_ = self._weights(self._text_gram(self.seen_, cos, self.power_, self.alpha_), self.reg_)
+
+    @staticmethod
+    def _text_gram(seen, cos: np.ndarray | None, power: int, alpha: float) -> np.ndarray:
+        g = gram(seen)
+        if alpha > 0:
+            g += alpha * seen.nnz / max(seen.shape[1], 1) * cos ** power
+        return g
+
+    def _search(self, train: Dataset, grid: list[tuple[float, int, float]],
+                cos: np.ndarray | None) -> list[dict]:
+        """Mean validation NDCG@10 of every (reg, power, alpha), one inverse per setting and split."""
+        from fuserec.data.split import random_split, temporal_split
+        from fuserec.evaluation.metrics import hit_matrix, ndcg_at_k
+        from fuserec.evaluation.topk import mask_seen, topk_indices
+        from fuserec.progress import progress
+
+        splits = ([temporal_split(train, self.val_size)] if self.temporal else
+                  [random_split(train, self.val_size, seed=self.random_state + f) for f in range(self.n_val)])
+        scores = np.zeros(len(grid))
+        for inner in progress(splits, "TextEASE: validation splits", len(splits)):
+            seen = inner.train.matrix("binary")
+            truth = inner.test.matrix("binary")
+            users = np.flatnonzero(np.diff(truth.indptr) > 0)
+            powered = {}
+            base = gram(seen)
+            per_item = seen.nnz / max(seen.shape[1], 1)
+            for j, (reg, power, alpha) in enumerate(grid):
+                g = base
+                if alpha > 0:
+                    if power not in powered:
+                        powered[power] = cos ** power
+                    g = base + alpha * per_item * powered[power]
+                w = self._weights(g, reg)
+                top, _ = topk_indices(mask_seen(np.asarray(seen[users] @ w), seen[users]), 10)
+                hits = hit_matrix(top, truth[users])
+                scores[j] += ndcg_at_k(hits, np.diff(truth[users].indptr), 10).mean() / len(splits)
+        return [{"reg": r, "power": p, "alpha": a, "score": float(sc)} for (r, p, a), sc in zip(grid, scores,
+                                                                                                 strict=True)]
+
+    def fixed(self) -> TextEASE:
+        """An unfitted copy with the settings this fit chose (no search when it is fit again)."""
+        self._check_fitted()
+        from sklearn.base import clone
+
+        return clone(self).set_params(reg=self.reg_, power=self.power_, alpha=self.alpha_)

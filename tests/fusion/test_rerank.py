@@ -117,3 +117,34 @@ def test_light_users_are_routed_to_the_light_rankers(ml100k):
     is_light = rows < len(light)
     assert np.allclose(scores[rows[is_light], items[is_light]], rr._predict(rr.light_rankers_, x[is_light]), atol=1e-5)
     assert np.allclose(scores[rows[~is_light], items[~is_light]], rr._predict(rr.rankers_, x[~is_light]), atol=1e-5)
+
+
+def test_ranker_early_stopping_holds_out_whole_users():
+    # a user has a group in every inner fold; holding out groups would let the ranker see the
+    # same user (same user features) on both sides of early stopping
+    owner = np.repeat(np.arange(200), 8)
+    held = LearnedReranker._held_out(owner, seed=3)
+    per_user = np.bincount(owner, weights=held, minlength=200)
+    assert set(np.unique(per_user)) == {0.0, 8.0}
+    assert 0.1 < held.mean() < 0.3
+
+
+def test_tree_settings_are_chosen_on_held_out_users(fitted):
+    scores = fitted.tree_scores_["main"]
+    assert set(scores) == set(fitted.tree_settings)
+    leaves, _ = max(scores, key=scores.get)
+    assert all(r.get_params()["num_leaves"] == leaves for r in fitted.rankers_)
+
+
+def test_a_self_tuning_retriever_searches_once(ml100k, monkeypatch):
+    from fuserec.models import TextEASE
+
+    split = random_split(ml100k, 0.2, seed=0)
+    calls = []
+    search = TextEASE._search
+    monkeypatch.setattr(TextEASE, "_search", lambda self, *a: calls.append(1) or search(self, *a))
+    text = TextEASE(regs=(300.0,), alphas=(0.0, 1.0), powers=(3,), n_val=1)
+    rr = LearnedReranker({"text-ease": text, "popularity": Popularity()}, semantic_features=False, pool=50,
+                         n_folds=2, n_estimators=50).fit(split.train)
+    assert len(calls) == 1  # on all of train; the two inner folds reuse its choice
+    assert rr.fitted_["text-ease"].alpha_ in (0.0, 1.0) and rr.uses_lm

@@ -105,19 +105,27 @@ def test_text_ease_adds_text_to_the_gram_matrix(split):
     from fuserec.models import EASE, TextEASE
 
     plain = evaluate_ranking(EASE(reg=300.0).fit(split.train), split, [10]).per_user["ndcg@10"]
-    zero = TextEASE(alpha=0.0).fit(split.train)
+    zero = TextEASE(alpha=0.0, reg=300.0).fit(split.train)
+    assert zero.validation_ == []  # everything fixed: no search
     assert np.allclose(zero.item_weights_, EASE(reg=300.0).fit(split.train).item_weights_)  # α = 0 is EASE
-    text = evaluate_ranking(TextEASE(alpha=1.0).fit(split.train), split, [10]).per_user["ndcg@10"]
-    # measured 0.4453 → about 0.450, paired over the 940-odd users
+    text = evaluate_ranking(TextEASE(alpha=1.0, reg=300.0, power=3).fit(split.train), split, [10]).per_user["ndcg@10"]
+    # measured 0.4453 → 0.4521, paired over the 940-odd users
     assert text.mean() > plain.mean() and stats.ttest_rel(text, plain).pvalue < 0.05
 
 
-def test_text_ease_picks_alpha_on_validation(split):
+def test_text_ease_searches_ridge_power_and_alpha_on_validation(split):
     from fuserec.models import TextEASE
 
-    m = TextEASE(alphas=(0.0, 1.0, 50.0)).fit(split.train)
+    m = TextEASE(regs=(300.0, 500.0), alphas=(0.0, 1.0, 50.0), powers=(3, 5)).fit(split.train)
+    # α = 0 once per ridge (the power does not matter there), then every (power, α > 0)
+    assert len(m.validation_) == 2 * (1 + 2 * 2)
+    best = max(m.validation_, key=lambda t: t["score"])
+    assert (best["reg"], best["power"], best["alpha"]) == (m.reg_, m.power_, m.alpha_)
     assert m.alpha_ in (0.0, 1.0)  # 50 × the mean item count drowns the interactions
-    assert [t["params"]["alpha"] for t in m.validation_] == [0.0, 1.0, 50.0]
-    assert max(m.validation_, key=lambda t: t["score"])["params"]["alpha"] == m.alpha_
+    drowned = [t["score"] for t in m.validation_ if t["alpha"] == 50.0]
+    assert max(drowned) < best["score"]
+    again = m.fixed()
+    assert (again.reg, again.power, again.alpha) == (m.reg_, m.power_, m.alpha_)
+    assert np.allclose(again.fit(split.train).item_weights_, m.item_weights_)
     with pytest.raises(ValueError, match="odd"):
         TextEASE(power=2, alpha=1.0).fit(split.train)
