@@ -227,6 +227,7 @@ class LearnedReranker(Recommender):
         # the inner folds reuse the choice (and the search is not repeated per fold)
         tuned = {name: clone(m).fit(train) for name, m in base.items() if hasattr(m, "fixed")}
         base = {name: tuned[name].fixed() if name in tuned else m for name, m in base.items()}
+        self.tree_scores_: dict[str, dict[tuple[int, int], float]] = {}
         x, y, group, owner, self.recall_at_pool_ = self._training_groups(train, base, self._inner_splits(train))
         self.rankers_ = self._train_rankers(x, y, group, owner)
         self.training_rows_ = len(y)
@@ -274,7 +275,6 @@ class LearnedReranker(Recommender):
         """The averaged rankers of the ``tree_settings`` pair that does best on held-out users
         (``tree_scores_[what]``: held-out NDCG@10 of each pair)."""
         best, best_score = None, -np.inf
-        self.tree_scores_ = getattr(self, "tree_scores_", {}) if what != "main" else {}
         self.tree_scores_[what] = {}
         for leaves, min_child in self.tree_settings:
             rankers = self._rankers(x, y, group, owner, leaves, min_child)

@@ -33,8 +33,8 @@ class EASE(Recommender):
         self.item_weights_ = self._weights(gram(self.seen_), self.reg)
 
     def _weights(self, gram: np.ndarray, reg: float) -> np.ndarray:
-        """B = I − P / diag(P), P = (gram + reg·I)⁻¹, with a zero diagonal (``gram`` is left as it was)."""
-        gram = gram.copy()
+        """B = I − P / diag(P), P = (gram + reg·I)⁻¹, with a zero diagonal (``gram``'s diagonal is
+        overwritten: at n_items² floats, a copy would double the memory)."""
         gram[np.diag_indices_from(gram)] += reg
         device = self.device or default_device()
         if device.startswith("cuda"):
@@ -148,11 +148,11 @@ class TextEASE(EASE):
             base = gram(seen)
             per_item = seen.nnz / max(seen.shape[1], 1)
             for j, (reg, power, alpha) in enumerate(grid):
-                g = base
+                g = base.copy()
                 if alpha > 0:
                     if power not in powered:
                         powered[power] = cos ** power
-                    g = base + alpha * per_item * powered[power]
+                    g += alpha * per_item * powered[power]
                 w = self._weights(g, reg)
                 top, _ = topk_indices(mask_seen(np.asarray(seen[users] @ w), seen[users]), 10)
                 hits = hit_matrix(top, truth[users])
