@@ -95,70 +95,59 @@ class TextEASE(EASE):
             if p % 2 != 1:
                 raise ValueError(f"TextEASE power must be odd (an even power of cosines can break positive "
                                  f"semi-definiteness), not {p}")
-        grid = [(float(r), int(p), float(a)) for r in regs for p in powers for a in alphas]
-        # α = 0 is plain EASE whatever the power: keep it once per ridge
-        seen, out = set(), []
-        for r, p, a in grid:
-            key = (r, None if a == 0 else p, a)
-            if key not in seen:
-                seen.add(key)
-                out.append((r, p, a))
-        return out
+        # α = 0 is plain EASE whatever the power: kept once per ridge
+        return [(float(r), int(p), float(a)) for r in regs for p in powers for a in alphas
+                if a > 0 or p == powers[0]]
 
     def _fit(self, train: Dataset) -> None:
         from fuserec.models.content import item_text_vectors
 
         grid = self._grid()
-        cos = None
+        similarity = {}  # power → cos^power, computed once for the search and the final fit
         if any(a > 0 for _, _, a in grid):
             v = item_text_vectors(train, self.encoder).astype(np.float64)
             cos = v @ v.T
+            similarity = {p: cos ** p for p in {p for _, p, a in grid if a > 0}}
         if len(grid) > 1:
-            self.validation_ = self._search(train, grid, cos)
+            self.validation_ = self._search(train, grid, similarity)
             best = max(self.validation_, key=lambda t: t["score"])
             self.reg_, self.power_, self.alpha_ = best["reg"], best["power"], best["alpha"]
         else:
             (self.reg_, self.power_, self.alpha_), = grid
             self.validation_ = []
-        self.item_weights_ = self._weights(self._text_gram(self.seen_, cos, self.power_, self.alpha_), self.reg_)
+        g = self._text_gram(gram(self.seen_), self.seen_, similarity.get(self.power_), self.alpha_)
+        self.item_weights_ = self._weights(g, self.reg_)
 
     @staticmethod
-    def _text_gram(seen, cos: np.ndarray | None, power: int, alpha: float) -> np.ndarray:
-        g = gram(seen)
-        if alpha > 0:
-            g += alpha * seen.nnz / max(seen.shape[1], 1) * cos ** power
-        return g
+    def _text_gram(base: np.ndarray, seen, similarity: np.ndarray | None, alpha: float) -> np.ndarray:
+        """XᵀX + α·m·S as a new array (``base`` = XᵀX is left as it was)."""
+        if alpha == 0:
+            return base.copy()
+        return base + alpha * seen.nnz / max(seen.shape[1], 1) * similarity
 
     def _search(self, train: Dataset, grid: list[tuple[float, int, float]],
-                cos: np.ndarray | None) -> list[dict]:
+                similarity: dict[int, np.ndarray]) -> list[dict]:
         """Mean validation NDCG@10 of every (reg, power, alpha), one inverse per setting and split."""
-        from fuserec.data.split import random_split, temporal_split
         from fuserec.evaluation.metrics import hit_matrix, ndcg_at_k
         from fuserec.evaluation.topk import mask_seen, topk_indices
         from fuserec.progress import progress
+        from fuserec.tuning import validation_split
 
-        splits = ([temporal_split(train, self.val_size)] if self.temporal else
-                  [random_split(train, self.val_size, seed=self.random_state + f) for f in range(self.n_val)])
+        n_val = 1 if self.temporal else self.n_val  # time has one latest window
+        splits = [validation_split(train, self.val_size, self.random_state + f, self.temporal) for f in range(n_val)]
         scores = np.zeros(len(grid))
         for inner in progress(splits, "TextEASE: validation splits", len(splits)):
             seen = inner.train.matrix("binary")
             truth = inner.test.matrix("binary")
             users = np.flatnonzero(np.diff(truth.indptr) > 0)
-            powered = {}
+            history, relevant = seen[users], truth[users]
             base = gram(seen)
-            per_item = seen.nnz / max(seen.shape[1], 1)
             for j, (reg, power, alpha) in enumerate(grid):
-                g = base.copy()
-                if alpha > 0:
-                    if power not in powered:
-                        powered[power] = cos ** power
-                    g += alpha * per_item * powered[power]
-                w = self._weights(g, reg)
-                top, _ = topk_indices(mask_seen(np.asarray(seen[users] @ w), seen[users]), 10)
-                hits = hit_matrix(top, truth[users])
-                scores[j] += ndcg_at_k(hits, np.diff(truth[users].indptr), 10).mean() / len(splits)
-        return [{"reg": r, "power": p, "alpha": a, "score": float(sc)} for (r, p, a), sc in zip(grid, scores,
-                                                                                                 strict=True)]
+                w = self._weights(self._text_gram(base, seen, similarity.get(power), alpha), reg)
+                top, _ = topk_indices(mask_seen(np.asarray(history @ w), history), 10)
+                scores[j] += ndcg_at_k(hit_matrix(top, relevant), np.diff(relevant.indptr), 10).mean() / n_val
+        return [{"reg": r, "power": p, "alpha": a, "score": float(sc)}
+                for (r, p, a), sc in zip(grid, scores, strict=True)]
 
     def fixed(self) -> TextEASE:
         """An unfitted copy with the settings this fit chose (no search when it is fit again)."""
