@@ -15,7 +15,8 @@ excluded). Slices:
                text are unchanged by construction and are carried over from "overall".
 - noisy:       the overall split with 10% random (user, item) interactions injected into train.
 
-Rows: Popularity, classic CF (EASE where the catalogue is ≤ 5,000 items, RP3beta, ALS), both
+Rows: Popularity, popularity on each user's own clock (time-decayed, up to the user's latest
+interaction), classic CF (EASE where the catalogue is ≤ 5,000 items, RP3beta, ALS), both
 content-only semantic recommenders (TF-IDF, MiniLM), text-EASE (EASE with the items' text
 similarity in its Gram matrix, same catalogue limit), the neural hybrid, text-mapped factors
 (text → ALS space), a score blend of CF and semantic models, the LambdaRank re-ranker with and
@@ -44,6 +45,7 @@ from rich.console import Console
 from rich.table import Table
 from scipy import stats
 
+os.environ.setdefault("TQDM_DISABLE", "1")  # the table lines are the progress here (read when tqdm loads)
 sys.path.insert(0, str(Path(__file__).parent))
 from common import data_dir, row, write_json  # noqa: E402
 
@@ -52,7 +54,7 @@ from fuserec.data.split import Split, cold_items_split, light_users_split, rando
 from fuserec.evaluation import evaluate_ranking  # noqa: E402
 from fuserec.fusion import TextMappedFactors  # noqa: E402
 from fuserec.fusion.rerank import LearnedReranker  # noqa: E402
-from fuserec.models import ALS, EASE, Popularity, Random, RP3beta, ScoreBlend, TextEASE  # noqa: E402
+from fuserec.models import ALS, EASE, Popularity, Random, RP3beta, ScoreBlend, TextEASE, UserTimePopularity  # noqa: E402
 from fuserec.models.content import SemanticProfile, TextTrend  # noqa: E402
 from fuserec.models.hybrid import NeuralHybrid  # noqa: E402
 
@@ -84,7 +86,7 @@ class Contender:
 def rows(ds: Dataset, temporal: bool) -> list[Contender]:
     small = ds.n_items <= EASE_MAX_ITEMS
     cf = {"ease": EASE(reg=300.0)} if small else {"als": ALS(factors=64)}
-    cf |= {"rp3beta": RP3beta(), "popularity": Popularity()}
+    cf |= {"rp3beta": RP3beta(), "popularity": Popularity(), "user-time-popularity": UserTimePopularity()}
     lm = {"semantic": SemanticProfile("minilm"), "text-als": TextMappedFactors(ALS(factors=64), "minilm")}
     if small:
         lm["text-ease"] = TextEASE("minilm", temporal=temporal)
@@ -92,6 +94,7 @@ def rows(ds: Dataset, temporal: bool) -> list[Contender]:
     out = [
         Contender("fuserec", "Random", "popularity", False, Random, False, ("cold-items",)),
         Contender("fuserec", "Popularity", "popularity", False, Popularity, False),
+        Contender("fuserec", "popularity on the user's clock", "popularity", False, UserTimePopularity, False, warm),
         Contender("fuserec", "RP3beta", "cf", False, RP3beta, False),
         Contender("fuserec", "ALS", "cf", False, lambda: ALS(factors=64), False),
         Contender("fuserec", "semantic profile", "content", False, lambda: SemanticProfile("tfidf"), encoder="tfidf"),
@@ -300,7 +303,6 @@ def print_slice(console: Console, dataset: str, slice_name: str, desc: str, rows
 
 
 def main() -> None:
-    os.environ.setdefault("TQDM_DISABLE", "1")  # the table lines are the progress here
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", nargs="*", choices=sorted(DATASETS), help="default: all five")
     parser.add_argument("--slices", nargs="*", choices=SLICES, help="default: each dataset's own list")

@@ -12,5 +12,10 @@ DELAY_SECONDS = 2.0
 
 
 def progress(items: Iterable[T], description: str, total: int | None = None, enabled: bool = True) -> Iterator[T]:
-    """Iterate with a bar that appears only if the loop runs longer than ``DELAY_SECONDS``."""
-    return iter(tqdm(items, desc=description, total=total, disable=not enabled, delay=DELAY_SECONDS, leave=False))
+    """Iterate with a bar that appears only if the loop runs longer than ``DELAY_SECONDS``.
+
+    ``TQDM_DISABLE=1`` in the environment turns every bar off (tqdm reads it as the default,
+    so ``disable`` is only passed when the caller turns a bar off).
+    """
+    off = {} if enabled else {"disable": True}
+    return iter(tqdm(items, desc=description, total=total, delay=DELAY_SECONDS, leave=False, **off))

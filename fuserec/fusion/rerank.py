@@ -49,12 +49,16 @@ class _Side:
                            / np.maximum(self.user_count, 1)).astype(np.float32)
         self.item_recent = recent_counts(train)
         self.item_age = np.full(train.n_items, -1.0, dtype=np.float32)
+        self.user_idle = np.full(train.n_users, -1.0, dtype=np.float32)  # days since the user's latest
         if train.has_timestamps and len(inter):
             ts = inter["timestamp"].to_numpy(np.float64)
             now = ts.max()
             first = np.full(train.n_items, np.inf)
             np.minimum.at(first, items, ts)
             self.item_age = np.where(np.isfinite(first), (now - first) / DAY, -1.0).astype(np.float32)
+            latest = np.full(train.n_users, -np.inf)
+            np.maximum.at(latest, users, ts)
+            self.user_idle = np.where(np.isfinite(latest), (now - latest) / DAY, -1.0).astype(np.float32)
             order = np.lexsort((ts, users))
         else:
             order = np.argsort(users, kind="stable")
@@ -77,7 +81,8 @@ class _Side:
 class LearnedReranker(Recommender):
     """LightGBM LambdaRank over the pooled top-``pool`` of each retriever.
 
-    ``retrievers``: name → unfitted model (default: EASE, RP3beta, Popularity, the MiniLM
+    ``retrievers``: name → unfitted model (default: EASE, RP3beta, Popularity, popularity on the
+    user's clock, the MiniLM
     semantic profile, MiniLM text mapped onto ALS, and TextEASE). ``semantic_features``: add, from
     ``encoder``'s item vectors, the highest and mean text similarity of a candidate to the user's
     latest items, the user's share of the candidate's topic, and two text-trend features that
@@ -135,10 +140,11 @@ class LearnedReranker(Recommender):
         if self.retrievers:
             return dict(self.retrievers)
         from fuserec.fusion.text_to_factors import TextMappedFactors
-        from fuserec.models import ALS, EASE, Popularity, RP3beta, TextEASE
+        from fuserec.models import ALS, EASE, Popularity, RP3beta, TextEASE, UserTimePopularity
         from fuserec.models.content import SemanticProfile
 
         return {"ease": EASE(reg=300.0), "rp3beta": RP3beta(), "popularity": Popularity(),
+                "user-time-popularity": UserTimePopularity(),
                 "semantic": SemanticProfile(self.encoder), "text-als": TextMappedFactors(ALS(factors=64), self.encoder),
                 "text-ease": TextEASE(self.encoder, temporal=self.temporal)}
 
@@ -157,7 +163,8 @@ class LearnedReranker(Recommender):
         names = []
         for r in self.fitted_:
             names += [f"{r}:z", f"{r}:logrank"]
-        names += ["item:logpop", "item:logrecent", "item:age_days", "user:logcount", "user:taste_logpop"]
+        names += ["item:logpop", "item:logrecent", "item:age_days", "user:logcount", "user:taste_logpop",
+                  "user:idle_days"]
         if self.semantic_features:
             names += ["text:max_sim_history", "text:mean_sim_history", "text:topic_share", "text:trend_sim",
                       "text:neighbour_recent"]
@@ -185,7 +192,7 @@ class LearnedReranker(Recommender):
         for z, rank in zip(zs, ranks, strict=True):
             cols += [z[rows, items], np.log1p(rank[rows, items].astype(np.float32))]
         cols += [np.log1p(side.item_count[items]), np.log1p(side.item_recent[items]), side.item_age[items],
-                 np.log1p(side.user_count[u]), side.user_taste[u]]
+                 np.log1p(side.user_count[u]), side.user_taste[u], side.user_idle[u]]
         if self.semantic_features:
             max_sim, mean_sim = self._history_sim(side, users, rows, items)
             cols += [max_sim, mean_sim, side.user_topics[u, side.topics[items]], side.item_trend_sim[items],

@@ -2,7 +2,7 @@
 
 from fuserec.models.base import Recommender
 from fuserec.models.baseline import BaselineOnly
-from fuserec.models.baselines import Popularity, Random
+from fuserec.models.baselines import Popularity, Random, UserTimePopularity
 from fuserec.models.blend import Blend, ScoreBlend
 from fuserec.models.ease import EASE, TextEASE
 from fuserec.models.graph import RP3beta
@@ -13,6 +13,7 @@ from fuserec.models.mf import BiasedMF, SVDpp
 MODELS: dict[str, type[Recommender]] = {
     "popularity": Popularity,
     "random": Random,
+    "user-time-popularity": UserTimePopularity,
     "baseline": BaselineOnly,
     "knn-baseline": KNNBaseline,
     "mf": BiasedMF,
@@ -28,4 +29,5 @@ MODELS: dict[str, type[Recommender]] = {
 }
 
 __all__ = ["ALS", "BPR", "EASE", "MODELS", "BaselineOnly", "BiasedMF", "Blend", "ItemKNN", "KNNBaseline", "Popularity",
-           "RP3beta", "Random", "Recommender", "SVDpp", "ScoreBlend", "TextEASE"]
+           "RP3beta", "Random", "Recommender", "SVDpp", "ScoreBlend", "TextEASE",
+           "UserTimePopularity"]

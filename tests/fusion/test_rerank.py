@@ -31,7 +31,8 @@ def test_reranker_learns_and_ranks(fitted, split):
     assert ndcg > 1.6 * pop  # measured about 0.43 vs 0.21
     assert 0.3 < fitted.recall_at_pool_ < 1.0  # share of validation positives inside the pool
     names = fitted.feature_names()
-    assert {"ease:z", "ease:logrank", "text:max_sim_history", "text:topic_share", "user:logcount"} <= set(names)
+    assert {"ease:z", "ease:logrank", "text:max_sim_history", "text:topic_share", "user:logcount",
+            "user:idle_days"} <= set(names)
     gain = fitted.feature_importance()
     assert list(gain) != [] and max(gain, key=gain.get) in names
     assert fitted.uses_lm
@@ -148,3 +149,17 @@ def test_a_self_tuning_retriever_searches_once(ml100k, monkeypatch):
                          n_folds=2, n_estimators=50).fit(split.train)
     assert len(calls) == 1  # on all of train; the two inner folds reuse its choice
     assert rr.fitted_["text-ease"].alpha_ in (0.0, 1.0) and rr.uses_lm
+
+
+def test_user_idle_days_is_the_time_since_the_users_latest_interaction():
+    import pandas as pd
+
+    from fuserec.data import Dataset
+    from fuserec.fusion.rerank import DAY, _Side
+
+    frame = pd.DataFrame({"user": ["a", "a", "b", "c"], "item": ["x", "y", "x", "z"],
+                          "timestamp": [0, 10 * DAY, 3 * DAY, 40 * DAY]})
+    side = _Side(Dataset.from_frame("idle", frame), None, None)
+    np.testing.assert_allclose(side.user_idle, [30.0, 37.0, 0.0])
+    no_time = _Side(Dataset.from_frame("idle", frame.drop(columns="timestamp")), None, None)
+    np.testing.assert_array_equal(no_time.user_idle, [-1.0, -1.0, -1.0])

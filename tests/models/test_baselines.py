@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 
+from fuserec.data import Dataset
 from fuserec.data.split import random_split
 from fuserec.errors import NotFittedError
-from fuserec.models import Popularity, Random, Recommender
+from fuserec.models import Popularity, Random, Recommender, UserTimePopularity
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +83,50 @@ def test_sklearn_conventions():
     assert m.get_params() == {"damping": 3.0}
     c = clone(m.set_params(damping=7.0))
     assert c.damping == 7.0 and not hasattr(c, "counts_")
+
+
+# ---- popularity on the user's own clock ---------------------------------------------------------
+DAY = 86_400
+
+
+def _clock_data():
+    """Item "old" was popular in year one, item "new" in year three; user "early" stopped in year
+    one, user "late" is active in year three, user "quiet" has no timestamps after day 0."""
+    rows = [(f"crowd{k}", "old", 10 * DAY + k) for k in range(20)]
+    rows += [(f"crowd{k}", "new", 3 * 365 * DAY + k) for k in range(30)]
+    rows += [("early", "x", 20 * DAY), ("late", "y", 3 * 365 * DAY + 100), ("quiet", "z", 0)]
+    frame = pd.DataFrame(rows, columns=["user", "item", "timestamp"])
+    return Dataset.from_frame("clock", frame)
+
+
+def test_user_time_popularity_ranks_what_was_popular_at_the_users_time():
+    ds = _clock_data()
+    model = UserTimePopularity(half_life_days=90).fit(ds)
+    early, _ = model.recommend("early", k=1)
+    late, _ = model.recommend("late", k=1)
+    assert early[0] == "old"  # "new" is 30× more popular overall, but it came after this user
+    assert late[0] == "new"
+    # only the past counts: at day 0 nothing was popular yet, the all-time count breaks the tie
+    assert model.score("quiet", "new")[0] > model.score("quiet", "old")[0]
+    assert model.score("quiet", "new")[0] < 1e-3
+    assert Popularity().fit(ds).recommend("early", k=1)[0][0] == "new"
+
+
+def test_user_time_popularity_chooses_its_half_life_on_validation(ml100k):
+    train = random_split(ml100k, 0.2, seed=0).train
+    model = UserTimePopularity().fit(train)
+    assert model.half_life_ in UserTimePopularity.HALF_LIVES
+    again = model.fixed()
+    assert again.half_life_days == model.half_life_ and not hasattr(again, "by_bin_")
+    users = train.users.ids[:20]
+    np.testing.assert_array_equal(model.recommend(users, k=10)[0], again.fit(train).recommend(users, k=10)[0])
+
+
+def test_user_time_popularity_without_timestamps_is_popularity(train):
+    plain = train.with_interactions(train.interactions.drop(columns="timestamp"), "no-time")
+    users = plain.users.ids[:20]
+    a = UserTimePopularity(half_life_days=30).fit(plain).recommend(users, k=10)[0]
+    b = Popularity().fit(plain).recommend(users, k=10)[0]
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="half_life_days"):
+        UserTimePopularity(half_life_days=0).fit(train)
