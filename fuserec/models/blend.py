@@ -101,22 +101,23 @@ def zscore_rows(scores: np.ndarray) -> np.ndarray:
 class ScoreBlend(Recommender):
     """Top-K ranking blend: Σ_m w_m · z_m(u, i), each model's scores z-scored per user.
 
-    Each weight comes from ``weight_grid`` (all zero excepted; only ratios matter), chosen by
-    NDCG@``k`` on a validation split carved from train (``temporal=True``: its latest
-    interactions), so the blend is never worse on validation than its best member. The models are
-    then refit on all of train.
+    Each weight comes from ``weight_grid``, chosen by NDCG@``k`` on a validation split carved from
+    train (``temporal=True``: its latest interactions) by coordinate ascent that starts at the
+    best single member (at most ``max_sweeps`` sweeps over the members), so the blend is never
+    worse on validation than its best member. The models are then refit on all of train.
     """
 
     task = "ranking"
 
     def __init__(self, models: Mapping[str, Recommender] | None = None,
                  weight_grid: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0), val_size: float = 0.1,
-                 k: int = 10, temporal: bool = False, random_state: int = 0) -> None:
+                 k: int = 10, temporal: bool = False, max_sweeps: int = 3, random_state: int = 0) -> None:
         self.models = models
         self.weight_grid = weight_grid
         self.val_size = val_size
         self.k = k
         self.temporal = temporal
+        self.max_sweeps = max_sweeps
         self.random_state = random_state
 
     def _base_models(self) -> dict[str, Recommender]:
@@ -128,8 +129,6 @@ class ScoreBlend(Recommender):
         return {"ease": EASE(), "rp3beta": RP3beta()}
 
     def _fit(self, train: Dataset) -> None:
-        import itertools
-
         from fuserec.evaluation.metrics import ranking_metrics
         from fuserec.evaluation.topk import mask_seen, topk_indices
         from fuserec.tuning import validation_split
@@ -141,17 +140,31 @@ class ScoreBlend(Recommender):
         seen = inner.train.matrix("binary")[users]
         z = [zscore_rows(clone(m).fit(inner.train)._score_users(users))
              for m in progress(base.values(), "ScoreBlend: members on train minus validation", len(base))]
-        best, best_w = -1.0, None
-        for w in itertools.product(self.weight_grid, repeat=len(z)):
-            if not any(w) or max(w) != 1.0:  # all zero, or a multiple of another setting
-                continue
-            total = sum(wi * zi for wi, zi in zip(w, z, strict=True) if wi)
-            top, _ = topk_indices(mask_seen(np.array(total, dtype=np.float32), seen), self.k)
-            score = ranking_metrics(top, relevant[users], [self.k], names=["ndcg"])[f"ndcg@{self.k}"].mean
-            if score > best:
-                best, best_w = score, w
+        measured: dict[tuple[float, ...], float] = {}
+
+        def score(w: tuple[float, ...]) -> float:  # validation NDCG of one weighting, computed once
+            if w not in measured:
+                total = sum(wi * zi for wi, zi in zip(w, z, strict=True) if wi)
+                top, _ = topk_indices(mask_seen(np.array(total, dtype=np.float32), seen), self.k)
+                measured[w] = ranking_metrics(top, relevant[users], [self.k], names=["ndcg"])[f"ndcg@{self.k}"].mean
+            return measured[w]
+
+        # coordinate ascent from the best single member: each weight in turn takes its best grid
+        # value with the others held, until a sweep changes nothing (the full grid is
+        # |grid|^members blends: 3,367 for six members, 40 minutes on MovieTweetings)
+        best_w = max((tuple(float(i == j) for i in range(len(z))) for j in range(len(z))), key=score)
+        for _ in range(self.max_sweeps):
+            start = best_w
+            for j in range(len(z)):
+                held = best_w
+                tries = [w for g in self.weight_grid if any(w := held[:j] + (g,) + held[j + 1:])]
+                best_w = max(tries, key=lambda w, held=held: (score(w), w == held))  # ties keep what is held
+            if best_w == start:
+                break
+        best = score(best_w)
         self.weights_ = dict(zip(base, best_w, strict=True))
         self.val_ndcg_ = best
+        self.val_scores_ = measured  # every weighting tried, with its validation NDCG
         self.fitted_ = {name: clone(m).fit(train)
                         for name, m in progress(base.items(), "ScoreBlend: members on all of train", len(base))}
 

@@ -102,6 +102,20 @@ def test_score_blend_never_worse_on_validation(split):
     assert blend.val_ndcg_ >= alone.val_ndcg_
 
 
+def test_score_blend_searches_by_coordinate_ascent(split):
+    members = {"ease": EASE(), "rp3": RP3beta(), "pop": Popularity()}
+    blend = ScoreBlend(members, weight_grid=(0.0, 0.25, 0.5, 1.0)).fit(split.train)
+    tried = blend.val_scores_
+    assert len(tried) < 4 ** 3 - 1  # fewer blends than the full grid
+    best = tuple(blend.weights_[m] for m in members)
+    assert tried[best] == blend.val_ndcg_ == max(tried.values())
+    for j in range(3):  # no single weight can be moved to a better grid value
+        for g in (0.0, 0.25, 0.5, 1.0):
+            w = best[:j] + (g,) + best[j + 1:]
+            assert tried.get(w, -1.0) <= blend.val_ndcg_
+            assert w in tried or not any(w)
+
+
 def test_tune_picks_best_validation_trial(split):
     result = tune(EASE(), split.train, {"reg": [10.0, 300.0, 3000.0]}, task="ranking", verbose=False)
     assert len(result.trials) == 3
