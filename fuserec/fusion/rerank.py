@@ -1,7 +1,7 @@
 """Two-stage retrieve-then-rerank: a LightGBM LambdaRank model over candidates pooled from several
 retrievers, with features from both sides (collaborative scores and ranks, semantic similarity,
 topic overlap, what the text says about an item's chances now, item popularity and age, user
-activity).
+activity and how long the user has been idle).
 
 Training follows the usual recipe (and the one the research notes measured): a validation split
 is carved from train (its latest interactions for temporal data); the retrievers are fit on the
