@@ -82,8 +82,8 @@ class LearnedReranker(Recommender):
     """LightGBM LambdaRank over the pooled top-``pool`` of each retriever.
 
     ``retrievers``: name → unfitted model (default: EASE, RP3beta, Popularity, popularity on the
-    user's clock, the MiniLM
-    semantic profile, MiniLM text mapped onto ALS, and TextEASE). ``semantic_features``: add, from
+    user's clock, the MiniLM semantic profile, MiniLM text mapped onto ALS, and TextEASE).
+    ``semantic_features``: add, from
     ``encoder``'s item vectors, the highest and mean text similarity of a candidate to the user's
     latest items, the user's share of the candidate's topic, and two text-trend features that
     exist for items nobody has rated yet (cosine to the recent-popularity-weighted mean text
