@@ -32,14 +32,10 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 
 from fuserec.data import load_dataset  # noqa: E402
 from fuserec.data.split import light_users_split  # noqa: E402
-from fuserec.evaluation.metrics import hit_matrix, ndcg_at_k  # noqa: E402
-from fuserec.evaluation.topk import mask_seen, topk_indices  # noqa: E402
+from fuserec.evaluation.metrics import ndcg_of_scores  # noqa: E402
 from fuserec.models import UserTimePopularity  # noqa: E402
+from fuserec.models.blend import zscore_rows as zscore  # noqa: E402
 from fuserec.models.content import item_text_vectors  # noqa: E402
-
-
-def zscore(x: np.ndarray) -> np.ndarray:
-    return (x - x.mean(axis=1, keepdims=True)) / (x.std(axis=1, keepdims=True) + 1e-9)
 
 
 def main() -> None:
@@ -59,8 +55,7 @@ def main() -> None:
     text = np.stack([(vectors @ vectors[history[r].indices].T).max(axis=1) for r in range(len(users))])
 
     def ndcg(scores: np.ndarray) -> np.ndarray:
-        top, _ = topk_indices(mask_seen(np.array(scores, dtype=np.float32), history), 10)
-        return ndcg_at_k(hit_matrix(top, relevant), np.diff(relevant.indptr), 10)
+        return ndcg_of_scores(np.array(scores, dtype=np.float32), history, relevant)
 
     rows = {"Popularity": ndcg(pop), "popularity on the user's clock": ndcg(clock), "text alone": ndcg(text)}
     for base_name, base in (("Popularity", pop), ("user's clock", clock)):

@@ -15,6 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import stats
 
+from fuserec.evaluation.topk import mask_seen, topk_indices
+
 # ---- rating ------------------------------------------------------------------------------------
 
 
@@ -89,6 +91,13 @@ def ndcg_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
     dcg = (hits[:, :k] * disc[: hits[:, :k].shape[1]]).sum(axis=1)
     ideal = np.cumsum(disc)[np.clip(np.minimum(n_relevant, k) - 1, 0, k - 1)]
     return np.where(n_relevant > 0, dcg / ideal, 0.0)
+
+
+def ndcg_of_scores(scores: np.ndarray, seen: sp.csr_matrix | None, relevant: sp.csr_matrix, k: int = 10) -> np.ndarray:
+    """Per-user NDCG@k of full score rows: ``seen`` items masked (``scores`` is overwritten), the
+    top ``k`` checked against ``relevant`` (rows aligned with ``scores``). For validation searches."""
+    top, _ = topk_indices(mask_seen(scores, seen), k)
+    return ndcg_at_k(hit_matrix(top, relevant), np.diff(relevant.indptr), k)
 
 
 def map_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:

@@ -93,15 +93,15 @@ class UserTimePopularity(Recommender):
         latest = np.full(train.n_users, -1, dtype=np.int64)
         np.maximum.at(latest, users, bins)
         self.user_bin_ = np.where(latest >= 0, latest, bins.max())
-        self.bin_weight_ = 0.5 ** (self.bin_days / self.half_life_)
+        # weight of an interaction ``a`` bins before the user's latest, for every possible ``a``
+        self.decay_ = (0.5 ** (self.bin_days / self.half_life_)) ** np.arange(self.by_bin_.shape[0])
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         ties = 1e-9 * self.counts_ / max(self.counts_.max(), 1.0)  # below any weight that matters
         if self.by_bin_ is None:
             return np.broadcast_to(self.counts_ + ties, (len(users), len(self.counts_)))
-        n_bins = self.by_bin_.shape[0]
-        ago = self.user_bin_[users][:, None] - np.arange(n_bins)[None, :]  # bins before each user's latest
-        weights = np.where(ago >= 0, self.bin_weight_ ** np.maximum(ago, 0), 0.0)
+        ago = self.user_bin_[users][:, None] - np.arange(len(self.decay_))[None, :]  # bins before each user's latest
+        weights = np.where(ago >= 0, self.decay_[np.maximum(ago, 0)], 0.0)
         return np.asarray(self.by_bin_.T @ weights.T).T + ties
 
 

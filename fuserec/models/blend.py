@@ -129,8 +129,7 @@ class ScoreBlend(Recommender):
         return {"ease": EASE(), "rp3beta": RP3beta()}
 
     def _fit(self, train: Dataset) -> None:
-        from fuserec.evaluation.metrics import ranking_metrics
-        from fuserec.evaluation.topk import mask_seen, topk_indices
+        from fuserec.evaluation.metrics import ndcg_of_scores
         from fuserec.tuning import validation_split
 
         base = self._base_models()
@@ -145,8 +144,8 @@ class ScoreBlend(Recommender):
         def score(w: tuple[float, ...]) -> float:  # validation NDCG of one weighting, computed once
             if w not in measured:
                 total = sum(wi * zi for wi, zi in zip(w, z, strict=True) if wi)
-                top, _ = topk_indices(mask_seen(np.array(total, dtype=np.float32), seen), self.k)
-                measured[w] = ranking_metrics(top, relevant[users], [self.k], names=["ndcg"])[f"ndcg@{self.k}"].mean
+                measured[w] = float(ndcg_of_scores(np.array(total, dtype=np.float32), seen, relevant[users],
+                                                   self.k).mean())
             return measured[w]
 
         # coordinate ascent from the best single member: each weight in turn takes its best grid

@@ -128,8 +128,7 @@ class TextEASE(EASE):
     def _search(self, train: Dataset, grid: list[tuple[float, int, float]],
                 similarity: dict[int, np.ndarray]) -> list[dict]:
         """Mean validation NDCG@10 of every (reg, power, alpha), one inverse per setting and split."""
-        from fuserec.evaluation.metrics import hit_matrix, ndcg_at_k
-        from fuserec.evaluation.topk import mask_seen, topk_indices
+        from fuserec.evaluation.metrics import ndcg_of_scores
         from fuserec.progress import progress
         from fuserec.tuning import validation_split
 
@@ -144,8 +143,7 @@ class TextEASE(EASE):
             base = gram(seen)
             for j, (reg, power, alpha) in enumerate(grid):
                 w = self._weights(self._text_gram(base, seen, similarity.get(power), alpha), reg)
-                top, _ = topk_indices(mask_seen(np.asarray(history @ w), history), 10)
-                scores[j] += ndcg_at_k(hit_matrix(top, relevant), np.diff(relevant.indptr), 10).mean() / n_val
+                scores[j] += ndcg_of_scores(np.asarray(history @ w), history, relevant).mean() / n_val
         return [{"reg": r, "power": p, "alpha": a, "score": float(sc)}
                 for (r, p, a), sc in zip(grid, scores, strict=True)]
 

@@ -193,15 +193,13 @@ class NeuralHybrid(Recommender):
                 pred = net.rating(u, i, net.user(u, ones_u), net.item(i, ones_i), ones_u, ones_i).clamp(lo, hi)
                 truth = torch.tensor(inter["rating"].to_numpy(np.float32), device=net.device)
                 return float(torch.sqrt(((pred - truth) ** 2).mean()))
-            from fuserec.evaluation.metrics import ranking_metrics
-            from fuserec.evaluation.topk import mask_seen, topk_indices
+            from fuserec.evaluation.metrics import ndcg_of_scores
 
             truth = val.matrix("binary")
             users = np.flatnonzero(np.diff(truth.indptr) > 0)
             uq, iq, ib = net.export(train.item_counts() > 0, train.user_counts() > 0)
             scores = uq[users] @ iq.T + ib[None, :]
-            top, _ = topk_indices(mask_seen(scores, train.matrix("binary")[users]), 10)
-            return ranking_metrics(top, truth[users], [10], names=["ndcg"])["ndcg@10"].mean
+            return float(ndcg_of_scores(scores, train.matrix("binary")[users], truth[users]).mean())
 
     def _export(self, net, train: Dataset) -> None:
         self._warm_users_ = train.user_counts() > 0
