@@ -163,3 +163,43 @@ def test_user_idle_days_is_the_time_since_the_users_latest_interaction():
     np.testing.assert_allclose(side.user_idle, [30.0, 37.0, 0.0])
     no_time = _Side(Dataset.from_frame("idle", frame.drop(columns="timestamp")), None, None)
     np.testing.assert_array_equal(no_time.user_idle, [-1.0, -1.0, -1.0])
+
+
+def test_held_out_ndcg_counts_positives_outside_the_pool(monkeypatch):
+    class ByFirstColumn:  # ranks by the first feature
+        best_iteration_ = None
+
+        def predict(self, x, num_iteration=None):
+            return x[:, 0]
+
+    monkeypatch.setattr(LearnedReranker, "_held_out", staticmethod(lambda owner, seed: np.ones(len(owner), bool)))
+    rr = LearnedReranker(n_rankers=1)
+    # group 0: three candidates, the positive ranked second, two validation positives in all;
+    # group 1: its one positive ranked first; group 2: lost from the pool (no rows)
+    x = np.array([[3.0], [2.0], [1.0], [5.0], [4.0]])
+    y = np.array([0, 1, 0, 1, 0])
+    gid = np.array([0, 0, 0, 1, 1])
+    values = rr._held_out_ndcg([ByFirstColumn()], x, y, gid, owner=np.arange(3), n_pos=np.array([2, 1, 1]))
+    ideal_two = 1 + 1 / np.log2(3)
+    np.testing.assert_allclose(values, [(1 / np.log2(3)) / ideal_two, 1.0, 0.0])
+
+
+def test_retrievers_are_dropped_only_on_clear_validation_gains(split, monkeypatch):
+    import fuserec.fusion.rerank as rerank
+    from fuserec.models import Random
+
+    small = dict(semantic_features=False, pool=30, n_folds=1, n_estimators=40, n_rankers=2,
+                 tree_settings=((15, 50),), select_retrievers=True)
+    retrievers = {"ease": EASE(reg=300.0), "popularity": Popularity(), "random": Random()}
+    rr = LearnedReranker(retrievers, **small).fit(split.train)
+    scores = rr.retriever_scores_
+    assert {("ease", "popularity", "random"), ("popularity", "random"), ("ease", "random"),
+            ("ease", "popularity")} <= set(scores)
+    assert scores[("popularity", "random")] < scores[("ease", "popularity", "random")] - 0.03  # EASE carries it
+    assert "ease" in rr.fitted_
+    assert LearnedReranker(retrievers, **{**small, "select_retrievers": False}).fit(split.train).retriever_scores_ == {}
+    # with no bar at all, elimination runs down to one retriever, and the model still scores
+    monkeypatch.setattr(rerank, "DROP_T", -np.inf)
+    one = LearnedReranker(retrievers, **small).fit(split.train)
+    assert len(one.fitted_) == 1 and len([n for n in one.feature_names() if n.endswith(":z")]) == 1
+    assert np.isfinite(evaluate_ranking(one, split, [10]).metrics["ndcg@10"])
