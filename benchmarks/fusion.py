@@ -20,7 +20,9 @@ interaction), classic CF (EASE where the catalogue is ≤ 5,000 items, RP3beta, 
 content-only semantic recommenders (TF-IDF, MiniLM), text-EASE (EASE with the items' text
 similarity in its Gram matrix, same catalogue limit), the neural hybrid, text-mapped factors
 (text → ALS space), a score blend of CF and semantic models, the LambdaRank re-ranker with and
-without language-model features (the ablation), and LightFM's hybrid with the same item text.
+without language-model features (the ablation: the CF-only one pools from the neural two-tower
+model on IDs only, the other from the same model reading the item text, plus the text models),
+and LightFM's hybrid with the same item text.
 All at fixed settings stated in `rows()` (no per-dataset tuning). Each slice ends with a paired
 t-test over users: the best row that uses a language model against the best row that does not.
 
@@ -86,8 +88,11 @@ class Contender:
 def rows(ds: Dataset, temporal: bool) -> list[Contender]:
     small = ds.n_items <= EASE_MAX_ITEMS
     cf = {"ease": EASE(reg=300.0)} if small else {"als": ALS(factors=64)}
-    cf |= {"rp3beta": RP3beta(), "popularity": Popularity(), "user-time-popularity": UserTimePopularity()}
-    lm = {"semantic": SemanticProfile("minilm"), "text-als": TextMappedFactors(ALS(factors=64), "minilm")}
+    cf |= {"rp3beta": RP3beta(), "popularity": Popularity(), "user-time-popularity": UserTimePopularity(),
+           "hybrid": NeuralHybrid(None, max_epochs=15, patience=3, temporal=temporal)}  # two towers on IDs only
+    # the language-model side: the same two towers reading the item text, and three text models
+    lm = {"hybrid": NeuralHybrid("minilm", max_epochs=15, patience=3, temporal=temporal),
+          "semantic": SemanticProfile("minilm"), "text-als": TextMappedFactors(ALS(factors=64), "minilm")}
     if small:
         lm["text-ease"] = TextEASE("minilm", temporal=temporal)
     warm = ("overall", "light-users", "text-missing", "noisy")
