@@ -27,7 +27,7 @@ All at fixed settings stated in `rows()` (no per-dataset tuning). Each slice end
 t-test over users: the best row that uses a language model against the best row that does not.
 
     python benchmarks/fusion.py [--dataset NAME ...] [--slices overall cold-items ...]
-                                [--json PATH] [--report PATH.html]
+                                [--rows LABEL-PART ...] [--json PATH] [--report PATH.html]
 """
 
 from __future__ import annotations
@@ -233,7 +233,8 @@ def paired(rows_: list[dict], per_user: dict[int, np.ndarray], metric: str) -> d
             "ratio": a["metrics"][metric] / max(b["metrics"][metric], 1e-12), "p": p}
 
 
-def run_dataset(name: str, slices: list[str], console: Console) -> tuple[list[dict], list[str]]:
+def run_dataset(name: str, slices: list[str], console: Console,
+                only: list[str] | None = None) -> tuple[list[dict], list[str]]:
     ds = shuffle_items(load_dataset(name, data_dir(), download=False))
     overall = DATASETS[name][0]
     temporal = overall == "temporal"
@@ -243,7 +244,8 @@ def run_dataset(name: str, slices: list[str], console: Console) -> tuple[list[di
     overall_rows: dict[str, tuple[dict, np.ndarray]] = {}
     for slice_name in slices:
         split, candidates, min_rating, desc = make_slice(ds, slice_name, overall)
-        contenders = [c for c in rows(split.train, temporal) if slice_name in c.slices]
+        contenders = [c for c in rows(split.train, temporal) if slice_name in c.slices
+                      and (not only or any(o in c.label for o in only))]
         here: list[dict] = []
         per_user: dict[int, np.ndarray] = {}
         for c in contenders:
@@ -311,6 +313,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", nargs="*", choices=sorted(DATASETS), help="default: all five")
     parser.add_argument("--slices", nargs="*", choices=SLICES, help="default: each dataset's own list")
+    parser.add_argument("--rows", nargs="*", help="only rows whose label contains one of these (e.g. re-ranker)")
     parser.add_argument("--json", help="write rows in the shared schema here")
     parser.add_argument("--report", help="write the HTML report here")
     args = parser.parse_args()
@@ -318,7 +321,7 @@ def main() -> None:
     rows_, notes = [], []
     for name in args.dataset or list(DATASETS):
         slices = [s for s in (args.slices or DATASETS[name][1])]
-        r, n = run_dataset(name, slices, console)
+        r, n = run_dataset(name, slices, console, args.rows)
         rows_ += r
         notes += n
         write_json(rows_, args.json)  # after every dataset: a long run keeps what it measured
