@@ -280,7 +280,8 @@ class LearnedReranker(Recommender):
             side = self._side(inner.train)
             seen = inner.train.matrix("binary")
             truth = inner.test.matrix("binary")
-            users = np.flatnonzero(np.diff(truth.indptr) > 0)
+            n_truth = np.diff(truth.indptr)  # validation positives per user, pooled or not
+            users = np.flatnonzero(n_truth > 0)
             wanted += truth[users].sum()
             for start in range(0, len(users), BATCH):
                 block = users[start:start + BATCH]
@@ -293,7 +294,7 @@ class LearnedReranker(Recommender):
                 ys.append(y[keep].astype(np.int32))
                 groups.append(counts[hits > 0])
                 owners.append(block[hits > 0])
-                positives.append(np.diff(truth.indptr)[block[hits > 0]])
+                positives.append(n_truth[block[hits > 0]])
                 found += y.sum()
         return (np.vstack(xs), np.concatenate(ys), np.concatenate(groups), np.concatenate(owners),
                 np.concatenate(positives), float(found / max(wanted, 1)))
