@@ -281,8 +281,10 @@ def tune_command(
         ds = _load(dataset, interactions, items, users, data_dir, user_col, item_col, rating_col, time_col, sep,
                    no_header, scale, duplicates, invalid)
         outer = split(ds, split_method, test_size=test_size, seed=seed)[0]
+        # the validation split mirrors the test: a global cut in time, each user's latest, or random
+        temporal = {"temporal": True, "temporal-per-user": "per-user"}.get(split_method, False)
         result = tune(base, outer.train, grid, task=task, metric=metric, search=search, n_iter=trials,
-                      val_size=val_size, seed=seed, temporal=split_method == "temporal")
+                      val_size=val_size, seed=seed, temporal=temporal)
         final = Experiment([outer], {f"{model} {result.best_params}": result.best_model(base)}, task=task,
                            ks=[int(result.metric.split("@")[1])] if "@" in result.metric else [10]).run()
     except (DataError, DownloadError, KeyError, ValueError) as exc:

@@ -17,8 +17,8 @@ import pandas as pd
 from fuserec.data.dataset import Dataset
 from fuserec.errors import DataError
 
-METHODS = ("random", "random-per-user", "temporal", "leave-last", "kfold", "predefined", "cold-items", "cold-users",
-           "light-users")
+METHODS = ("random", "random-per-user", "temporal", "temporal-per-user", "leave-last", "kfold", "predefined",
+           "cold-items", "cold-users", "light-users")
 
 
 @dataclass
@@ -84,6 +84,22 @@ def temporal_split(ds: Dataset, test_size: float = 0.2) -> Split:
     mask = np.zeros(len(ds), dtype=bool)
     mask[order[len(ds) - n_test:]] = True
     return _by_mask(ds, mask, "temporal")
+
+
+def temporal_per_user_split(ds: Dataset, test_size: float = 0.2) -> Split:
+    """Each user's latest ``test_size`` of interactions (by time, ties in file order) are test; every
+    user keeps at least one in train. A warm-user protocol: unlike the global cut, every test user has
+    a history, though other users' later interactions can sit in train."""
+    _check_size(test_size)
+    ts = _timestamps(ds, "temporal-per-user")
+    users = ds.interactions["user"].to_numpy()
+    order = np.lexsort((np.arange(len(ds)), ts, users))
+    counts = np.bincount(users, minlength=ds.n_users)
+    from_end = counts[users[order]] - 1 - _rank_within(users[order])
+    n_test = np.minimum(np.round(counts * test_size), np.maximum(counts - 1, 0)).astype(np.int64)
+    mask = np.zeros(len(ds), dtype=bool)
+    mask[order] = from_end < n_test[users[order]]
+    return _by_mask(ds, mask, "temporal-per-user")
 
 
 def leave_last_split(ds: Dataset, n: int = 1) -> Split:
@@ -193,6 +209,8 @@ def with_validation(split: Split, val_size: float = 0.1, seed: int = 0) -> Split
     method = split.method
     if method == "temporal":
         inner = temporal_split(split.train, val_size)
+    elif method == "temporal-per-user":
+        inner = temporal_per_user_split(split.train, val_size)
     elif method.startswith("leave-last"):
         inner = leave_last_split(split.train, int(method.rsplit("-", 1)[1]))
     elif method in ("cold-items", "cold-users"):
@@ -213,6 +231,8 @@ def split(ds: Dataset, method: str = "random", *, test_size: float = 0.2, seed: 
         out = [random_per_user_split(ds, test_size, seed)]
     elif method == "temporal":
         out = [temporal_split(ds, test_size)]
+    elif method == "temporal-per-user":
+        out = [temporal_per_user_split(ds, test_size)]
     elif method == "leave-last":
         out = [leave_last_split(ds, n)]
     elif method == "kfold":

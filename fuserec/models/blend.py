@@ -23,12 +23,13 @@ from fuserec.progress import progress
 class Blend(Recommender):
     """Ridge-stacked blend of rating models (``models``: name → unfitted model).
 
-    ``temporal=True`` takes the validation split as the latest ``val_size`` of train, for data
-    whose test is the future (the weights then learn how each model ages).
+    ``temporal=True`` takes the validation split as the latest ``val_size`` of train (``"per-user"``:
+    each user's latest ``val_size``), for data whose test is the future (the weights then learn how
+    each model ages).
     """
 
     def __init__(self, models: Mapping[str, Recommender] | None = None, val_size: float = 0.1, alpha: float = 1.0,
-                 meta_features: bool = True, temporal: bool = False, random_state: int = 0) -> None:
+                 meta_features: bool = True, temporal: bool | str = False, random_state: int = 0) -> None:
         self.models = models
         self.val_size = val_size
         self.alpha = alpha
@@ -102,16 +103,17 @@ class ScoreBlend(Recommender):
     """Top-K ranking blend: Σ_m w_m · z_m(u, i), each model's scores z-scored per user.
 
     Each weight comes from ``weight_grid``, chosen by NDCG@``k`` on a validation split carved from
-    train (``temporal=True``: its latest interactions) by coordinate ascent that starts at the
-    best single member (at most ``max_sweeps`` sweeps over the members), so the blend is never
-    worse on validation than its best member. The models are then refit on all of train.
+    train (``temporal=True``: its latest interactions; ``"per-user"``: each user's latest) by
+    coordinate ascent that starts at the best single member (at most ``max_sweeps`` sweeps over the
+    members), so the blend is never worse on validation than its best member. The models are then
+    refit on all of train.
     """
 
     task = "ranking"
 
     def __init__(self, models: Mapping[str, Recommender] | None = None,
                  weight_grid: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0), val_size: float = 0.1,
-                 k: int = 10, temporal: bool = False, max_sweeps: int = 3, random_state: int = 0) -> None:
+                 k: int = 10, temporal: bool | str = False, max_sweeps: int = 3, random_state: int = 0) -> None:
         self.models = models
         self.weight_grid = weight_grid
         self.val_size = val_size

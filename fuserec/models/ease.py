@@ -62,18 +62,19 @@ class TextEASE(EASE):
 
     Any of ``reg``, ``alpha``, ``power`` left as None is chosen jointly from ``regs``, ``alphas``,
     ``powers`` by mean NDCG@10 over ``n_val`` validation splits carved from train (random, seeds
-    ``random_state``…; ``temporal``: the latest ``val_size``, one split). The text adds to the
-    diagonal too, so the best ridge moves with α and the two are searched together. 0 is among
-    the α's, so where the text does not help the model falls back to plain EASE. Measured on
-    ml-100k (random 80/20, MiniLM on title + genres + year): EASE (λ 300) NDCG@10 0.4453; searched
-    here (λ 500, power 3, α 2) 0.4543, paired p 0.0001; the same search on TF-IDF vectors 0.4479.
-    One matrix inverse per setting and split (1,682 items: 81 in about 30 s on 2 cores).
+    ``random_state``…; ``temporal``: the latest ``val_size``, or each user's latest with
+    ``"per-user"``, one split). The text adds to the diagonal too, so the best ridge moves with α
+    and the two are searched together. 0 is among the α's, so where the text does not help the model
+    falls back to plain EASE. Measured on ml-100k (random 80/20, MiniLM on title + genres + year):
+    EASE (λ 300) NDCG@10 0.4453; searched here (λ 500, power 3, α 2) 0.4543, paired p 0.0001; the
+    same search on TF-IDF vectors 0.4479. One matrix inverse per setting and split (1,682 items: 81
+    in about 30 s on 2 cores).
     """
 
     def __init__(self, encoder: str = "minilm", reg: float | None = None, alpha: float | None = None,
                  power: int | None = None, regs: tuple[float, ...] = (300.0, 500.0, 800.0),
                  alphas: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0), powers: tuple[int, ...] = (3, 5),
-                 n_val: int = 3, val_size: float = 0.1, temporal: bool = False, device: str | None = None,
+                 n_val: int = 3, val_size: float = 0.1, temporal: bool | str = False, device: str | None = None,
                  random_state: int = 0) -> None:
         super().__init__(reg, device)
         self.encoder = encoder

@@ -38,14 +38,15 @@ class NeuralHybrid(Recommender):
     that an ID embedding is zeroed in a training example. ``max_epochs``/``patience``: early
     stopping on validation. ``n_negatives``: above this many warm items the softmax is taken over
     a uniform sample of that size (shared by the batch) plus the batch's positives; 0: always
-    the full catalogue. ``temporal``: the validation split is train's latest ``val_size``.
+    the full catalogue. ``temporal``: the validation split is train's latest ``val_size``
+    (``"per-user"``: each user's latest).
     """
 
     def __init__(self, encoder: str | None = "minilm", loss: str = "softmax", factors: int = 64,
                  id_dropout: float = 0.3, text_hidden: int = 0, lr: float = 3e-3, reg: float = 1e-5,
                  batch_size: int = 1024, n_negatives: int = 2000, max_epochs: int = 40, patience: int = 4,
                  val_size: float = 0.1,
-                 temporal: bool = False, refit: bool = True, device: str | None = None, random_state: int = 0,
+                 temporal: bool | str = False, refit: bool = True, device: str | None = None, random_state: int = 0,
                  verbose: bool = False) -> None:
         self.encoder = encoder
         self.loss = loss

@@ -15,6 +15,7 @@ from fuserec.data.split import (
     random_per_user_split,
     random_split,
     split,
+    temporal_per_user_split,
     temporal_split,
 )
 
@@ -55,6 +56,23 @@ def test_temporal(ml_small):
     assert_no_leak(s)
     assert s.train.interactions["timestamp"].max() <= s.test.interactions["timestamp"].min()
     assert len(s.test) == round(len(ml_small) * 0.2)
+
+
+def test_temporal_per_user(ml_small):
+    s = temporal_per_user_split(ml_small, 0.2)
+    assert_no_leak(s)
+    per_user = ml_small.user_counts()
+    expected = np.minimum(np.round(per_user * 0.2), np.maximum(per_user - 1, 0))
+    assert np.array_equal(s.test.user_counts(), expected)
+    assert (s.train.user_counts()[per_user > 0] >= 1).all()
+    tr = s.train.interactions.groupby("user")["timestamp"].max()
+    te = s.test.interactions.groupby("user")["timestamp"].min()
+    assert (tr.loc[te.index] <= te).all()  # each test user's test is their own latest
+    inner = split(ml_small, "temporal-per-user", val_size=0.1)[0]
+    assert inner.method == "temporal-per-user" and inner.val is not None
+    assert pairs(inner.test) == pairs(s.test)
+    vt = inner.val.interactions.groupby("user")["timestamp"].min()
+    assert (inner.train.interactions.groupby("user")["timestamp"].max().loc[vt.index] <= vt).all()
 
 
 def test_leave_last(ml100k):

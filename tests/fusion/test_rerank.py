@@ -72,6 +72,26 @@ def test_temporal_inner_splits_go_back_in_time(ml100k):
         assert abs(len(s.test) - 0.1 * len(train)) < 0.01 * len(train)
 
 
+def test_per_user_inner_splits_are_each_users_latest(ml100k):
+    from fuserec.tuning import validation_split
+
+    train = random_split(ml100k, 0.2, seed=0).train
+    splits = list(LearnedReranker(n_folds=2, val_size=0.1, temporal="per-user")._inner_splits(train))
+    assert len(splits) == 2
+    for s in splits:  # every validation user's window is later than what that user keeps
+        first = s.test.interactions.groupby("user")["timestamp"].min()
+        kept = s.train.interactions.groupby("user")["timestamp"].max()
+        assert (kept.loc[first.index] <= first).all()
+        assert s.test.interactions["user"].nunique() > 0.9 * ml100k.n_users
+    assert splits[1].test.interactions["timestamp"].mean() < splits[0].test.interactions["timestamp"].mean()
+    one = validation_split(train, 0.1, temporal="per-user")
+    assert one.method == "temporal-per-user" and abs(len(one.test) - 0.1 * len(train)) < 0.01 * len(train)
+    with pytest.raises(ValueError, match="per-user"):
+        validation_split(train, 0.1, temporal="per-item")
+    with pytest.raises(ValueError, match="per-user"):
+        list(LearnedReranker(temporal="later")._inner_splits(train))
+
+
 def test_light_user_splits_cut_half_the_users_back(ml100k):
     rr = LearnedReranker(light_users=True, n_light_splits=2, light_max=5)
     splits = list(rr._light_splits(ml100k))
