@@ -91,14 +91,10 @@ def temporal_per_user_split(ds: Dataset, test_size: float = 0.2) -> Split:
     user keeps at least one in train. A warm-user protocol: unlike the global cut, every test user has
     a history, though other users' later interactions can sit in train."""
     _check_size(test_size)
-    ts = _timestamps(ds, "temporal-per-user")
     users = ds.interactions["user"].to_numpy()
-    order = np.lexsort((np.arange(len(ds)), ts, users))
     counts = np.bincount(users, minlength=ds.n_users)
-    from_end = counts[users[order]] - 1 - _rank_within(users[order])
     n_test = np.minimum(np.round(counts * test_size), np.maximum(counts - 1, 0)).astype(np.int64)
-    mask = np.zeros(len(ds), dtype=bool)
-    mask[order] = from_end < n_test[users[order]]
+    mask = _from_users_end(users, _timestamps(ds, "temporal-per-user")) < n_test[users]
     return _by_mask(ds, mask, "temporal-per-user")
 
 
@@ -108,12 +104,8 @@ def leave_last_split(ds: Dataset, n: int = 1) -> Split:
         raise ValueError(f"n must be at least 1, not {n}")
     users = ds.interactions["user"].to_numpy()
     ts = ds.interactions["timestamp"].to_numpy() if ds.has_timestamps else np.arange(len(ds))
-    order = np.lexsort((np.arange(len(ds)), ts, users))
     counts = np.bincount(users, minlength=ds.n_users)
-    rank = _rank_within(users[order])
-    from_end = counts[users[order]] - 1 - rank
-    mask = np.zeros(len(ds), dtype=bool)
-    mask[order] = (from_end < n) & (counts[users[order]] > n)
+    mask = (_from_users_end(users, ts) < n) & (counts[users] > n)
     return _by_mask(ds, mask, f"leave-last-{n}")
 
 
@@ -258,6 +250,15 @@ def _timestamps(ds: Dataset, method: str) -> np.ndarray:
     if not ds.has_timestamps:
         raise ValueError(f"the {method} split needs timestamps, and {ds.name} has none")
     return ds.interactions["timestamp"].to_numpy()
+
+
+def _from_users_end(users: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """For each row, how many of its user's interactions come later (by ``ts``, ties in row order)."""
+    order = np.lexsort((np.arange(len(users)), ts, users))
+    counts = np.bincount(users)
+    out = np.empty(len(users), dtype=np.int64)
+    out[order] = counts[users[order]] - 1 - _rank_within(users[order])
+    return out
 
 
 def _rank_within(sorted_groups: np.ndarray) -> np.ndarray:

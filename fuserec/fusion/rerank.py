@@ -24,12 +24,13 @@ import scipy.sparse as sp
 from sklearn.base import clone
 
 from fuserec.data.dataset import Dataset
-from fuserec.data.split import Split, light_users_split, temporal_per_user_split, temporal_split
+from fuserec.data.split import Split, light_users_split
 from fuserec.evaluation.topk import mask_seen
 from fuserec.models.base import Recommender
 from fuserec.models.blend import zscore_rows
 from fuserec.models.content import recent_counts, text_trend
 from fuserec.progress import progress
+from fuserec.tuning import validation_split
 
 DAY = 86_400.0
 BATCH = 256  # users whose candidate features are built at once
@@ -96,10 +97,9 @@ class LearnedReranker(Recommender):
     for temporal data, where older windows say less about the next one (windows as long as the
     test's horizon learn from what the test asks: with ``val_size`` = the test's share of train and
     ``n_folds=2``, MovieTweetings-100K NDCG@10 with CF + LM features 0.0967 → 0.1070, while the
-    CF-only ablation falls 0.0987 → 0.0908), and 8 for random splits,
-    where more groups help: ml-100k, NDCG@10 with
-    CF + LM features 0.4398 at 3 folds, 0.4495 at 8, beside EASE's 0.4453, under the earlier
-    group-wise early stopping; with TextEASE among the retrievers and the settings below, 0.4557).
+    CF-only ablation falls 0.0987 → 0.0908), and 8 for random splits, where more groups help:
+    ml-100k, NDCG@10 with CF + LM features 0.4398 at 3 folds, 0.4495 at 8, beside EASE's 0.4453,
+    under the earlier group-wise early stopping; with TextEASE among the retrievers and the settings below, 0.4557).
     ``light_users=True`` is cold-start routing: a second set of rankers is trained on
     ``n_light_splits`` splits in which half the users keep only their first 1..``light_max``
     interactions (the test being the rest of theirs), and users with at most ``light_max``
@@ -417,8 +417,6 @@ class LearnedReranker(Recommender):
     def _inner_splits(self, train: Dataset):
         """``n_folds`` (train minus validation, validation) pairs carved from ``train``: disjoint
         random folds, or for temporal data consecutive windows going back in time."""
-        if self.temporal not in (True, False, "per-user"):
-            raise ValueError(f"temporal must be True, False or 'per-user', not {self.temporal!r}")
         n_folds = self.n_folds if self.n_folds is not None else (3 if self.temporal else 8)
         if not self.temporal:
             order = np.random.default_rng(self.random_state).permutation(len(train))
@@ -435,7 +433,7 @@ class LearnedReranker(Recommender):
             share = self.val_size / (1 - fold * self.val_size)
             if share >= 1:
                 return
-            inner = temporal_per_user_split(rest, share) if self.temporal == "per-user" else temporal_split(rest, share)
+            inner = validation_split(rest, share, temporal=self.temporal)  # a global cut, or each user's latest
             yield inner
             rest = inner.train
 
