@@ -22,10 +22,13 @@ Rows: Popularity, popularity on each user's own clock (time-decayed, up to the u
 interaction), classic CF (EASE where the catalogue is ≤ 5,000 items, RP3beta, ALS), both
 content-only semantic recommenders (TF-IDF, MiniLM), text-EASE (EASE with the items' text
 similarity in its Gram matrix, same catalogue limit), the neural hybrid, text-mapped factors
-(text → ALS space), a score blend of CF and semantic models, the LambdaRank re-ranker with and
-without language-model features (the ablation: the CF-only one pools from the neural two-tower
-model on IDs only, the other from the same model reading the item text, plus the text models),
-and LightFM's hybrid with the same item text.
+(text → ALS space, and ALS trained toward a map of its text), a score blend of CF and semantic
+models, the LambdaRank re-ranker with and without language-model features (the ablation: the
+CF-only one pools from the neural two-tower model on IDs only, the other from the same model reading
+the item text, plus the text models), and the peer hybrids reading the same item text: LightFM's
+(WARP, identity + bag of words) and Cornac's CTR (LDA topics pulling MF item factors; new items
+scored from their topics, as in its paper). Cornac's CDL is not run: it needs TensorFlow, which
+nothing else here uses.
 On a global cut in time (overall, text-missing and noisy on the temporal datasets) the re-rankers
 train on two windows as long as the test's (25% of train each); the CF-only one also runs at the
 library's default three 10% windows, and the better of the two is the bar.
@@ -69,7 +72,17 @@ from fuserec.data.split import (  # noqa: E402
 from fuserec.evaluation import evaluate_ranking  # noqa: E402
 from fuserec.fusion import TextMappedFactors  # noqa: E402
 from fuserec.fusion.rerank import LearnedReranker  # noqa: E402
-from fuserec.models import ALS, EASE, Popularity, Random, RP3beta, ScoreBlend, TextEASE, UserTimePopularity  # noqa: E402
+from fuserec.models import (  # noqa: E402
+    ALS,
+    EASE,
+    Popularity,
+    Random,
+    RP3beta,
+    ScoreBlend,
+    TextEASE,
+    TextRegularizedALS,
+    UserTimePopularity,
+)
 from fuserec.models.content import SemanticProfile, TextTrend  # noqa: E402
 from fuserec.models.hybrid import NeuralHybrid  # noqa: E402
 
@@ -125,6 +138,8 @@ def rows(ds: Dataset, temporal: bool | str, horizon: float | None = None) -> lis
                   lambda: NeuralHybrid("minilm", max_epochs=15, patience=3, temporal=temporal), encoder="minilm"),
         Contender("fuserec", "text-MF: text mapped to ALS factors", "fused", True,
                   lambda: TextMappedFactors(ALS(factors=64), "minilm"), encoder="minilm"),
+        Contender("fuserec", "text-MF: ALS trained toward a map of its text", "fused", True,
+                  lambda: TextRegularizedALS("minilm"), encoder="minilm"),
         Contender("fuserec", "text-MF: text mapped to ALS factors", "fused", False,
                   lambda: TextMappedFactors(ALS(factors=64), "tfidf"), slices=("cold-items",), encoder="tfidf"),
         Contender("fuserec", "score blend (CF + semantic)", "fused", True,
@@ -164,6 +179,13 @@ def rows(ds: Dataset, temporal: bool | str, horizon: float | None = None) -> lis
         out.append(Contender("lightfm", "hybrid WARP (identity + bag of words)", "fused", False, LightFMHybrid))
     except ImportError:
         print("lightfm is not installed: its rows are skipped (make bench installs it)")
+    try:
+        import cornac  # noqa: F401
+        from peers import CornacCTR
+
+        out.append(Contender("cornac", "CTR (collaborative topic regression, bag of words)", "fused", False, CornacCTR))
+    except ImportError:
+        print("cornac is not installed: its CTR rows are skipped (make bench installs it)")
     return out
 
 

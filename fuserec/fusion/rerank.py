@@ -167,13 +167,9 @@ class LearnedReranker(Recommender):
 
     @property
     def uses_lm(self) -> bool:
-        """Whether any part of this re-ranker reads a language model's output."""
-        from fuserec.fusion.text_to_factors import TextMappedFactors
-        from fuserec.models import TextEASE
-        from fuserec.models.content import SemanticProfile, TextTrend
-
-        reads_text = SemanticProfile | TextMappedFactors | TextTrend | TextEASE
-        lm = lambda m: isinstance(m, reads_text) and m.encoder != "tfidf"  # noqa: E731
+        """Whether any part of this re-ranker reads a language model's output: its own semantic
+        features, or a retriever with an ``encoder`` other than TF-IDF (every text-reading model has one)."""
+        lm = lambda m: getattr(m, "encoder", None) not in (None, "tfidf")  # noqa: E731
         return (self.semantic_features and self.encoder != "tfidf") or any(map(lm, self._retrievers().values()))
 
     def feature_names(self) -> list[str]:

@@ -9,6 +9,7 @@ from fuserec.models.graph import RP3beta
 from fuserec.models.implicit_models import ALS, BPR, ItemKNN
 from fuserec.models.knn import KNNBaseline
 from fuserec.models.mf import BiasedMF, SVDpp
+from fuserec.models.text_mf import TextRegularizedALS
 
 MODELS: dict[str, type[Recommender]] = {
     "popularity": Popularity,
@@ -24,10 +25,11 @@ MODELS: dict[str, type[Recommender]] = {
     "text-ease": TextEASE,
     "rp3beta": RP3beta,
     "als": ALS,
+    "text-regularized-als": TextRegularizedALS,
     "bpr": BPR,
     "itemknn": ItemKNN,
 }
 
 __all__ = ["ALS", "BPR", "EASE", "MODELS", "BaselineOnly", "BiasedMF", "Blend", "ItemKNN", "KNNBaseline", "Popularity",
-           "RP3beta", "Random", "Recommender", "SVDpp", "ScoreBlend", "TextEASE",
+           "RP3beta", "Random", "Recommender", "SVDpp", "ScoreBlend", "TextEASE", "TextRegularizedALS",
            "UserTimePopularity"]
