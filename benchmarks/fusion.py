@@ -28,7 +28,8 @@ CF-only one pools from the neural two-tower model on IDs only, the other from th
 the item text, plus the text models), and the peer hybrids reading the same item text: LightFM's
 (WARP, identity + bag of words) and Cornac's CTR (LDA topics pulling MF item factors; new items
 scored from their topics, as in its paper). Cornac's CDL is not run: it needs TensorFlow, which
-nothing else here uses.
+nothing else here uses. On Last.fm, friends' artists (`SocialNeighbours`) alone and as one more
+retriever of each re-ranker.
 On a global cut in time (overall, text-missing and noisy on the temporal datasets) the re-rankers
 train on two windows as long as the test's (25% of train each); the CF-only one also runs at the
 library's default three 10% windows, and the better of the two is the bar.
@@ -79,6 +80,7 @@ from fuserec.models import (  # noqa: E402
     Random,
     RP3beta,
     ScoreBlend,
+    SocialNeighbours,
     TextEASE,
     TextRegularizedALS,
     UserTimePopularity,
@@ -158,6 +160,17 @@ def rows(ds: Dataset, temporal: bool | str, horizon: float | None = None) -> lis
         Contender("fuserec", "text trend: text neighbours' recent popularity", "content", True,
                   lambda: TextTrend("minilm"), slices=("cold-items",), encoder="minilm"),
     ]
+    if ds.social is not None:  # Last.fm's friendships: alone, and as one more retriever on each side
+        social = {"social": SocialNeighbours()}
+        out += [
+            Contender("fuserec", "friends' items (social)", "cf", False, SocialNeighbours, False, warm),
+            Contender("fuserec", "re-ranker, CF + social features", "cf", False,
+                      lambda: LearnedReranker(cf | social, semantic_features=False, temporal=temporal, **windows),
+                      False, warm),
+            Contender("fuserec", "re-ranker (CF + LM + social features)", "fused", True,
+                      lambda: LearnedReranker(cf | lm | social, temporal=temporal, **windows), slices=warm,
+                      encoder="minilm"),
+        ]
     if horizon:  # the CF-only re-ranker at the library's default windows too: the harder bar of the two
         out.append(Contender("fuserec", "re-ranker, CF features only, three 10% windows", "cf", False,
                              lambda: LearnedReranker(cf, semantic_features=False, temporal=temporal), False, warm))

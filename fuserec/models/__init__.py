@@ -9,6 +9,7 @@ from fuserec.models.graph import RP3beta
 from fuserec.models.implicit_models import ALS, BPR, ItemKNN
 from fuserec.models.knn import KNNBaseline
 from fuserec.models.mf import BiasedMF, SVDpp
+from fuserec.models.social import SocialNeighbours
 from fuserec.models.text_mf import TextRegularizedALS
 
 MODELS: dict[str, type[Recommender]] = {
@@ -28,8 +29,10 @@ MODELS: dict[str, type[Recommender]] = {
     "text-regularized-als": TextRegularizedALS,
     "bpr": BPR,
     "itemknn": ItemKNN,
+    "social": SocialNeighbours,
 }
 
 __all__ = ["ALS", "BPR", "EASE", "MODELS", "BaselineOnly", "BiasedMF", "Blend", "ItemKNN", "KNNBaseline", "Popularity",
-           "RP3beta", "Random", "Recommender", "SVDpp", "ScoreBlend", "TextEASE", "TextRegularizedALS",
+           "RP3beta", "Random", "Recommender", "SVDpp", "ScoreBlend", "SocialNeighbours", "TextEASE",
+           "TextRegularizedALS",
            "UserTimePopularity"]

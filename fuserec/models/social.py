@@ -1,0 +1,70 @@
+"""Friends as a signal: recommend what a user's friends interact with (Last.fm's friendships,
+or any ``Dataset.social`` edge list).
+
+score(u, i) = Σ_f w(u, f) · x̂(f, i) over u's friends f, where x̂(f, ·) is f's train history
+normalised to sum to one (a friend who listens to 500 artists does not outvote one who listens to
+50) and w(u, f) = 1 + ``similarity_weight`` · cos(u, f): every friend counts, friends whose taste
+overlaps with the user's count more. A user without friends (or without friends with a history)
+gets all zeros: route them elsewhere, or let `LearnedReranker` do it with this as one retriever.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.preprocessing import normalize
+
+from fuserec.data.dataset import Dataset
+from fuserec.models.base import Recommender
+
+
+def friendship_matrix(train: Dataset) -> sp.csr_matrix:
+    """The users × users 0/1 matrix of ``train.social`` (both directions, no self-loops)."""
+    social = train.social
+    if social is None or len(social) == 0:
+        raise ValueError(f"dataset {train.name!r} has no social edges (Dataset.social): "
+                         "a social model needs a user-user edge list with columns user, friend")
+    missing = {"user", "friend"} - set(social.columns)
+    if missing:
+        raise ValueError(f"dataset {train.name!r}: Dataset.social lacks column(s) {sorted(missing)}")
+    u, f = social["user"].to_numpy(np.int64), social["friend"].to_numpy(np.int64)
+    bad = (u < 0) | (u >= train.n_users) | (f < 0) | (f >= train.n_users)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"dataset {train.name!r}: Dataset.social row {row} ({u[row]}, {f[row]}) is not a user "
+                         f"index in 0..{train.n_users - 1}")
+    keep = u != f
+    a = sp.csr_matrix((np.ones(keep.sum() * 2), (np.r_[u[keep], f[keep]], np.r_[f[keep], u[keep]])),
+                      shape=(train.n_users, train.n_users))
+    a.data[:] = 1.0  # duplicates summed above: back to 0/1
+    return a
+
+
+class SocialNeighbours(Recommender):
+    """What the user's friends interact with, friends weighted by 1 + ``similarity_weight`` × the
+    cosine of their histories. ``values``: ``"binary"`` or ``"rating"`` (play counts on Last.fm,
+    taken as log(1 + count))."""
+
+    task = "ranking"
+
+    def __init__(self, similarity_weight: float = 1.0, values: str = "binary") -> None:
+        self.similarity_weight = similarity_weight
+        self.values = values
+
+    def _fit(self, train: Dataset) -> None:
+        if self.values not in ("binary", "rating"):
+            raise ValueError(f"SocialNeighbours: values must be 'binary' or 'rating', not {self.values!r}")
+        if not float(self.similarity_weight) >= 0:
+            raise ValueError(f"SocialNeighbours: similarity_weight must be ≥ 0, got {self.similarity_weight!r}")
+        friends = friendship_matrix(train)
+        x = train.matrix(self.values).astype(np.float64)
+        if self.values == "rating":
+            x.data = np.log1p(x.data)
+        unit = normalize(x, norm="l2")
+        weights = friends.multiply(unit @ unit.T).tocsr() * self.similarity_weight + friends  # on edges only
+        self.weights_ = weights.tocsr()
+        self.history_ = normalize(x, norm="l1").tocsr()
+        self.users_with_friends_ = int((np.diff(friends.indptr) > 0).sum())
+
+    def _score_users(self, users: np.ndarray) -> np.ndarray:
+        return np.asarray((self.weights_[users] @ self.history_).todense(), dtype=np.float32)
