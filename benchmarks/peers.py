@@ -45,6 +45,17 @@ class ImplicitPeer(Recommender):
         return (self.seen_[users] @ self.model_.similarity).toarray()
 
 
+def _cornac_data(train: Dataset):
+    """Cornac's own Dataset of the train interactions (all weight 1; our indices as raw ids) and,
+    for each of our users, their Cornac index (-1: none)."""
+    import cornac
+
+    inter = train.interactions
+    triples = list(zip(inter["user"].astype(str), inter["item"].astype(str), np.ones(len(inter)), strict=True))
+    data = cornac.data.Dataset.from_uir(triples, seed=0)
+    return data, np.array([data.uid_map.get(str(u), -1) for u in range(train.n_users)])
+
+
 class CornacPeer(Recommender):
     """A Cornac model (EASE, BPR, ...) fitted on Cornac's own Dataset of the train interactions."""
 
@@ -57,16 +68,13 @@ class CornacPeer(Recommender):
     def _fit(self, train: Dataset) -> None:
         import cornac
 
-        inter = train.interactions
-        triples = list(zip(inter["user"].astype(str), inter["item"].astype(str), np.ones(len(inter)), strict=True))
-        data = cornac.data.Dataset.from_uir(triples, seed=0)
+        data, self.user_map_ = _cornac_data(train)
         params = dict(self.params or {})
         params.setdefault("verbose", False)
         if self.algorithm != "EASE":
             params.setdefault("seed", 0)
         self.model_ = getattr(cornac.models, self.algorithm)(**params)
         self.model_.fit(data)
-        self.user_map_ = np.array([data.uid_map.get(str(u), -1) for u in range(train.n_users)])
         self.item_map_ = np.array([data.iid_map.get(str(i), -1) for i in range(train.n_items)])
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
@@ -164,9 +172,7 @@ class CornacCTR(Recommender):
 
         from fuserec.semantic.text import item_texts
 
-        inter = train.interactions
-        triples = list(zip(inter["user"].astype(str), inter["item"].astype(str), np.ones(len(inter)), strict=True))
-        data = cornac.data.Dataset.from_uir(triples, seed=0)
+        data, self.user_map_ = _cornac_data(train)
         known = np.array([int(raw) for raw in data.iid_map], dtype=np.int64)  # ours, in Cornac's order
         cold = np.setdiff1d(np.arange(train.n_items), known)
         texts = item_texts(train)
@@ -179,7 +185,6 @@ class CornacCTR(Recommender):
                                         verbose=False)
         with threadpool_limits(1, "blas"):  # k × k solves one at a time: threads only add overhead
             self.model_.fit(data)
-        self.user_map_ = np.array([data.uid_map.get(str(u), -1) for u in range(train.n_users)])
         vectors = np.zeros((train.n_items, self.k))
         vectors[known] = self.model_.V
         vectors[cold] = self._infer_topics(text.count_matrix[len(known):], self.model_.model.beta)
