@@ -60,9 +60,11 @@ class SocialNeighbours(Recommender):
         x = train.matrix(self.values).astype(np.float64)
         if self.values == "rating":
             x.data = np.log1p(x.data)
-        unit = normalize(x, norm="l2")
-        weights = friends.multiply(unit @ unit.T).tocsr() * self.similarity_weight + friends  # on edges only
-        self.weights_ = weights.tocsr()
+        unit = normalize(x, norm="l2").tocsr()
+        edges = friends.tocoo()  # cosine on the edges only: a users × users product would not scale
+        cosine = np.asarray(unit[edges.row].multiply(unit[edges.col]).sum(axis=1)).ravel()
+        self.weights_ = sp.csr_matrix((1.0 + self.similarity_weight * cosine, (edges.row, edges.col)),
+                                      shape=friends.shape)
         self.history_ = normalize(x, norm="l1").tocsr()
         self.users_with_friends_ = int((np.diff(friends.indptr) > 0).sum())
 
