@@ -23,19 +23,21 @@ from fuserec.progress import progress
 
 
 def _solve_rows(seen: sp.csr_matrix, other: np.ndarray, alpha: float, reg: float,
-                prior: np.ndarray | None = None) -> np.ndarray:
+                prior: np.ndarray | None = None, pull: float = 0.0) -> np.ndarray:
     """One ALS half-step: for each row r of ``seen``, the factors minimising
-    Σ_c c_rc (p_rc − f·y_c)² + reg·‖f − prior_r‖², with c = 1 + alpha on observed cells, 1 elsewhere."""
+    Σ_c c_rc (p_rc − f·y_c)² + reg·‖f‖² + pull·‖f − prior_r‖², with c = 1 + alpha on observed cells,
+    1 elsewhere. Rows with no observed cell and no prior stay zero."""
     k = other.shape[1]
-    base = other.T @ other + reg * np.eye(k)
+    base = other.T @ other + (reg + pull) * np.eye(k)
     out = np.zeros((seen.shape[0], k))
     for r in range(seen.shape[0]):
         idx = seen.indices[seen.indptr[r]:seen.indptr[r + 1]]
-        b = reg * prior[r] if prior is not None else np.zeros(k)
         if len(idx) == 0 and prior is None:
             continue
         y = other[idx]
-        b = b + (1.0 + alpha) * y.sum(axis=0)
+        b = (1.0 + alpha) * y.sum(axis=0)
+        if prior is not None:
+            b += pull * prior[r]
         out[r] = np.linalg.solve(base + alpha * (y.T @ y), b)
     return out
 
@@ -87,12 +89,12 @@ class TextRegularizedALS(Recommender):
         item_f = rng.normal(0.0, 0.01, (train.n_items, self.factors))
         prior = np.zeros_like(item_f)
         self.map_ = Ridge(alpha=self.map_alpha)
+        text_warm = text[warm]  # the map learns from items with interactions only
         with threadpool_limits(1, "blas"):  # k × k solves one at a time: threads only add overhead
             for _ in progress(range(self.iterations), "text-regularised ALS", enabled=self.verbose):
                 user_f = _solve_rows(users, item_f, self.alpha, self.regularization)
-                item_f = _solve_rows(items, user_f, self.alpha, self.regularization + self.text_weight,
-                                     prior * self.text_weight / (self.regularization + self.text_weight))
-                prior = self.map_.fit(text[warm], item_f[warm]).predict(text)
+                item_f = _solve_rows(items, user_f, self.alpha, self.regularization, prior, self.text_weight)
+                prior = self.map_.fit(text_warm, item_f[warm]).predict(text)
         item_f[~warm] = prior[~warm]  # no interaction: what the text says, in the model's terms
         self.user_factors_, self.item_factors_ = user_f.astype(np.float32), item_f.astype(np.float32)
         self.cold_items_ = int((~warm).sum())
