@@ -185,6 +185,38 @@ def test_user_idle_days_is_the_time_since_the_users_latest_interaction():
     np.testing.assert_array_equal(no_time.user_idle, [-1.0, -1.0, -1.0])
 
 
+def test_keyword_overlap_is_the_users_share_of_each_candidate_keyword():
+    import pandas as pd
+    import scipy.sparse as sp
+
+    from fuserec.data import Dataset
+    from fuserec.fusion.rerank import _Side
+
+    frame = pd.DataFrame({"user": ["a", "a", "a", "b"], "item": ["x", "y", "x", "z"]})
+    ds = Dataset.from_frame("kw", frame)
+    idx = {i: int(ds.items.to_index(i)) for i in "xyz"}
+    keywords = sp.lil_matrix((3, 3), dtype=np.float32)  # words 0, 1, 2
+    keywords[idx["x"], [0, 1]] = 1
+    keywords[idx["y"], [0]] = 1
+    keywords[idx["z"], [2]] = 1
+    side = _Side(ds, None, None, sp.csr_matrix(keywords))
+    a, b = int(ds.users.to_index("a")), int(ds.users.to_index("b"))
+    # a's two distinct items (x twice counts once): word 0 on both, word 1 on one
+    np.testing.assert_allclose(side.user_keywords[a].toarray(), [[1.0, 0.5, 0.0]])
+    users, rows = np.array([a, b]), np.array([0, 0, 1, 1])
+    items = np.array([idx["x"], idx["z"], idx["x"], idx["z"]])
+    got = LearnedReranker._keyword_overlap(side, users, rows, items)
+    np.testing.assert_allclose(got, [0.75, 0.0, 0.0, 1.0])
+
+
+def test_keyword_features_enter_the_ranker(split):
+    rr = LearnedReranker({"ease": EASE(reg=300.0), "popularity": Popularity()}, keyword_features=True, pool=50,
+                         n_folds=1, n_estimators=60, n_rankers=1, tree_settings=((15, 50),)).fit(split.train)
+    assert rr.feature_names()[-1] == "text:keyword_overlap"
+    assert rr.keywords_.shape[0] == split.train.n_items and rr.keywords_.nnz > 0
+    assert evaluate_ranking(rr, split, [10]).metrics["ndcg@10"] > 0.35
+
+
 def test_held_out_ndcg_counts_positives_outside_the_pool(monkeypatch):
     class ByFirstColumn:  # ranks by the first feature
         best_iteration_ = None

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from fuserec.semantic import SemanticIndex
-from fuserec.semantic.keywords import evaluate_tag_keywords, extract_keywords, precision_at_k, tfidf_keywords
+from fuserec.semantic.keywords import (
+    evaluate_tag_keywords,
+    extract_keywords,
+    keyword_matrix,
+    precision_at_k,
+    tfidf_keywords,
+)
 from fuserec.semantic.profiles import profile_text, user_keywords, user_vectors
 from fuserec.semantic.topics import fit_topics, user_topic_distribution
 
@@ -27,6 +33,28 @@ def test_keybert_keywords_from_own_text(minilm_index):
     assert any("star" in k or "sci-fi" in k for k in kw)
     base = tfidf_keywords(texts, top_n=3, corpus=minilm_index.texts)[0]
     assert len(base) == 3
+
+
+def test_keyword_matrix_picks_catalogue_words_without_hubs(minilm_index, ml100k):
+    kw, vocab = keyword_matrix(minilm_index.texts, minilm_index.encoder, top_n=5)
+    assert kw.shape == (ml100k.n_items, len(vocab)) and len(vocab) > 500
+    assert set(np.diff(kw.indptr)) == {5} and set(kw.data) == {1.0}
+    assert not any(w in ("genres", "1995") or w[0].isdigit() for w in vocab)
+    star_wars = next(i for i, t in enumerate(minilm_index.texts) if t.startswith("Star Wars (1977)"))
+    words = {vocab[j] for j in kw[star_wars].indices}
+    assert words & {"star", "wars", "jedi", "sci-fi", "space", "galaxy", "trek"}, words
+    # relative to each word's mean cosine, no word is everyone's keyword; by raw cosine a few hub
+    # words would be picked for far more items
+    uses = np.asarray(kw.sum(axis=0)).ravel()
+    words_vec = minilm_index.encoder.encode(vocab, show_progress=False)
+    raw = np.argsort(-(minilm_index.vectors @ words_vec.T), axis=1)[:, :5]
+    raw_uses = np.bincount(raw.ravel(), minlength=len(vocab))
+    print("most used:", vocab[int(uses.argmax())], uses.max(), "by raw cosine:", vocab[int(raw_uses.argmax())],
+          raw_uses.max())
+    assert uses.max() < 0.2 * ml100k.n_items and uses.max() < 0.5 * raw_uses.max()
+    # a text with no words (a blanked item's text is its id) gets no keywords
+    kw2, _ = keyword_matrix(["1234", *minilm_index.texts[:50]], minilm_index.encoder)
+    assert kw2[0].nnz == 0 and kw2[1].nnz == 5
 
 
 def test_chinese_keywords_are_words(e5_index):
