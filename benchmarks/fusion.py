@@ -35,9 +35,12 @@ train on two windows as long as the test's (25% of train each); the CF-only one 
 library's default three 10% windows, and the better of the two is the bar.
 All at fixed settings stated in `rows()` (no per-dataset tuning). Each slice ends with a paired
 t-test over users: the best row that uses a language model against the best row that does not.
+`--keywords` gives the re-rankers that read text one more feature, the overlap of the language
+model's keywords with the user's (`LearnedReranker(keyword_features=True)`; off by default: it did
+not help).
 
     python benchmarks/fusion.py [--dataset NAME ...] [--slices overall cold-items ...]
-                                [--rows LABEL-PART ...] [--json PATH] [--report PATH.html]
+                                [--rows LABEL-PART ...] [--keywords] [--json PATH] [--report PATH.html]
 """
 
 from __future__ import annotations
@@ -99,6 +102,7 @@ DATASETS = {  # name: (overall split, slices run by default)
 }
 SLICES = ("overall", "warm-users", "cold-items", "light-users", "text-missing", "noisy")
 EASE_MAX_ITEMS = 5_000  # EASE inverts an items × items matrix: beyond this it is minutes per fit
+KEYWORDS = {"keyword_features": False}  # --keywords: the LM re-rankers read the LM's keywords too
 
 
 @dataclasses.dataclass
@@ -118,6 +122,7 @@ def rows(ds: Dataset, temporal: bool | str, horizon: float | None = None) -> lis
     is a global cut in time; the re-rankers then train on two windows of that length going back
     (``val_size`` = its share of train), so that what they learn from is as far ahead as the test."""
     small = ds.n_items <= EASE_MAX_ITEMS
+    kw = ", + LM keywords" if KEYWORDS["keyword_features"] else ""
     windows = {"val_size": horizon / (1 - horizon), "n_folds": 2} if horizon else {}
     cf = {"ease": EASE(reg=300.0)} if small else {"als": ALS(factors=64)}
     cf |= {"rp3beta": RP3beta(), "popularity": Popularity(), "user-time-popularity": UserTimePopularity(),
@@ -148,15 +153,16 @@ def rows(ds: Dataset, temporal: bool | str, horizon: float | None = None) -> lis
                   lambda: ScoreBlend(cf | lm, temporal=temporal), slices=warm, encoder="minilm"),
         Contender("fuserec", "re-ranker, CF features only", "cf", False,
                   lambda: LearnedReranker(cf, semantic_features=False, temporal=temporal, **windows), False, warm),
-        Contender("fuserec", "re-ranker (LambdaRank, CF + LM features)", "fused", True,
-                  lambda: LearnedReranker(cf | lm, temporal=temporal, **windows), slices=warm, encoder="minilm"),
+        Contender("fuserec", f"re-ranker (LambdaRank, CF + LM features{kw})", "fused", True,
+                  lambda: LearnedReranker(cf | lm, temporal=temporal, **windows, **KEYWORDS), slices=warm,
+                  encoder="minilm"),
         # the same two, also trained on a split of users cut back to 1-5 interactions
         Contender("fuserec", "re-ranker, CF features only, light-user training", "cf", False,
                   lambda: LearnedReranker(cf, semantic_features=False, temporal=temporal, light_users=True), False,
                   ("light-users",)),
-        Contender("fuserec", "re-ranker (CF + LM features), light-user training", "fused", True,
-                  lambda: LearnedReranker(cf | lm, temporal=temporal, light_users=True), slices=("light-users",),
-                  encoder="minilm"),
+        Contender("fuserec", f"re-ranker (CF + LM features{kw}), light-user training", "fused", True,
+                  lambda: LearnedReranker(cf | lm, temporal=temporal, light_users=True, **KEYWORDS),
+                  slices=("light-users",), encoder="minilm"),
         Contender("fuserec", "text trend: text neighbours' recent popularity", "content", True,
                   lambda: TextTrend("minilm"), slices=("cold-items",), encoder="minilm"),
     ]
@@ -167,8 +173,8 @@ def rows(ds: Dataset, temporal: bool | str, horizon: float | None = None) -> lis
             Contender("fuserec", "re-ranker, CF + social features", "cf", False,
                       lambda: LearnedReranker(cf | social, semantic_features=False, temporal=temporal, **windows),
                       False, warm),
-            Contender("fuserec", "re-ranker (CF + LM + social features)", "fused", True,
-                      lambda: LearnedReranker(cf | lm | social, temporal=temporal, **windows), slices=warm,
+            Contender("fuserec", f"re-ranker (CF + LM + social features{kw})", "fused", True,
+                      lambda: LearnedReranker(cf | lm | social, temporal=temporal, **windows, **KEYWORDS), slices=warm,
                       encoder="minilm"),
         ]
     if horizon:  # the CF-only re-ranker at the library's default windows too: the harder bar of the two
@@ -373,10 +379,12 @@ def main() -> None:
     parser.add_argument("--dataset", nargs="*", choices=sorted(DATASETS), help="default: all five")
     parser.add_argument("--slices", nargs="*", choices=SLICES, help="default: each dataset's own list")
     parser.add_argument("--rows", nargs="*", help="only rows whose label contains one of these (e.g. re-ranker)")
+    parser.add_argument("--keywords", action="store_true", help="re-rankers that read text also read the LM's keywords")
     parser.add_argument("--json", help="write rows in the shared schema here")
     parser.add_argument("--report", help="write the HTML report here")
     args = parser.parse_args()
     console = Console(width=180)
+    KEYWORDS["keyword_features"] = args.keywords
     rows_, notes = [], []
     for name in args.dataset or list(DATASETS):
         slices = [s for s in (args.slices or DATASETS[name][1])]
