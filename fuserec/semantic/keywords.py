@@ -106,8 +106,11 @@ def keyword_matrix(texts: Sequence[str], encoder: Encoder, *, top_n: int = 5,
     """
     segmented = [segment(t) for t in texts]
     vec = CountVectorizer(stop_words=STOP_WORDS, token_pattern=TOKEN, min_df=min_df)
-    vec.fit(segmented)
-    vocab = list(vec.get_feature_names_out())
+    try:
+        vec.fit(segmented)
+        vocab = list(vec.get_feature_names_out())
+    except ValueError:  # no word in min_df texts: a tiny or wordless catalogue
+        vocab = []
     analyse = vec.build_analyzer()
     rows = np.flatnonzero([bool(analyse(t)) for t in segmented])
     shape = (len(texts), len(vocab))

@@ -55,6 +55,8 @@ def test_keyword_matrix_picks_catalogue_words_without_hubs(minilm_index, ml100k)
     # a text with no words (a blanked item's text is its id) gets no keywords
     kw2, _ = keyword_matrix(["1234", *minilm_index.texts[:50]], minilm_index.encoder)
     assert kw2[0].nnz == 0 and kw2[1].nnz == 5
+    empty, words = keyword_matrix(["12", "Alien (1979)"], minilm_index.encoder)  # no word in two texts
+    assert empty.shape == (2, 0) and words == []
 
 
 def test_chinese_keywords_are_words(e5_index):
