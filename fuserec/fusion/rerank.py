@@ -81,9 +81,7 @@ class _Side:
             self.user_topics = dist / np.maximum(dist.sum(axis=1, keepdims=True), 1)
         self.item_keywords = keywords
         if keywords is not None:  # the share of the user's items that carry each keyword
-            seen = sp.csr_matrix((np.ones(len(items), dtype=np.float32), (users, items)),
-                                 shape=(train.n_users, train.n_items))
-            seen.data[:] = 1.0  # duplicates summed: one per distinct item
+            seen = (train.matrix("binary") > 0).astype(np.float32)  # one per distinct item
             distinct = np.maximum(np.diff(seen.indptr), 1).astype(np.float32)
             self.user_keywords = sp.csr_matrix(sp.diags(1 / distinct) @ (seen @ keywords))
 
@@ -273,7 +271,7 @@ class LearnedReranker(Recommender):
             if self.keyword_features:
                 from fuserec.semantic.keywords import keyword_matrix
 
-                self.keywords_ = keyword_matrix(index.texts, index.encoder)[0]
+                self.keywords_ = keyword_matrix(index.texts, index.encoder, vectors=self.vectors_)[0]
         base = self._retrievers()
         # retrievers that search their own settings on validation do it once, on all of train;
         # the inner folds reuse the choice (and the search is not repeated per fold)

@@ -91,7 +91,7 @@ def extract_keywords(texts: Sequence[str], encoder: Encoder, *, top_n: int = 5,
     return out
 
 
-def keyword_matrix(texts: Sequence[str], encoder: Encoder, *, top_n: int = 5,
+def keyword_matrix(texts: Sequence[str], encoder: Encoder, *, vectors: np.ndarray | None = None, top_n: int = 5,
                    min_df: int = 2) -> tuple[sp.csr_matrix, list[str]]:
     """Every item's ``top_n`` keywords as a 0/1 items × vocabulary matrix, and the vocabulary.
 
@@ -102,7 +102,8 @@ def keyword_matrix(texts: Sequence[str], encoder: Encoder, *, top_n: int = 5,
     mean cosine over the catalogue: without that, a few hub words that sit near every text
     ("film-noir", "narnia" on ml-latest-small) are picked for most items (on ml-latest-small the
     most-used word goes from 5,926 items to 407). Texts with no words (a blank text is its
-    item's id) get no keywords.
+    item's id) get no keywords. ``vectors``: the texts' vectors under ``encoder`` when the caller
+    has them already (they are not encoded again).
     """
     segmented = [segment(t) for t in texts]
     vec = CountVectorizer(stop_words=STOP_WORDS, token_pattern=TOKEN, min_df=min_df)
@@ -117,10 +118,10 @@ def keyword_matrix(texts: Sequence[str], encoder: Encoder, *, top_n: int = 5,
     top_n = min(top_n, len(vocab))
     if not top_n or not len(rows):
         return sp.csr_matrix(shape, dtype=np.float32), vocab
-    docs = encoder.encode([texts[i] for i in rows], show_progress=False)
+    docs = vectors[rows] if vectors is not None else encoder.encode([texts[i] for i in rows], show_progress=False)
     words = encoder.encode(vocab, show_progress=False)
+    mean = docs.mean(axis=0) @ words.T  # each word's mean cosine over the texts
     chunks = range(0, len(rows), 2048)
-    mean = sum((docs[a:a + 2048] @ words.T).sum(axis=0) for a in chunks) / len(rows)
     picked = np.vstack([np.argpartition(-(docs[a:a + 2048] @ words.T - mean), top_n - 1, axis=1)[:, :top_n]
                         for a in chunks])
     data = np.ones(picked.size, dtype=np.float32)
