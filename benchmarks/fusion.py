@@ -133,6 +133,13 @@ def rows(ds: Dataset, temporal: bool | str, horizon: float | None = None) -> lis
     if small:
         lm["text-ease"] = TextEASE("minilm", temporal=temporal)
     warm = ("overall", "warm-users", "light-users", "text-missing", "noisy")
+
+    def reranker(retrievers: dict, reads_text: bool, **options) -> Callable[[], LearnedReranker]:
+        """A LearnedReranker over ``retrievers``, with the text features (and ``--keywords``) or
+        without them (the no-LM ablation)."""
+        text = KEYWORDS if reads_text else {"semantic_features": False}
+        return lambda: LearnedReranker(retrievers, temporal=temporal, **text, **options)
+
     out = [
         Contender("fuserec", "Random", "popularity", False, Random, False, ("cold-items",)),
         Contender("fuserec", "Popularity", "popularity", False, Popularity, False),
@@ -151,18 +158,14 @@ def rows(ds: Dataset, temporal: bool | str, horizon: float | None = None) -> lis
                   lambda: TextMappedFactors(ALS(factors=64), "tfidf"), slices=("cold-items",), encoder="tfidf"),
         Contender("fuserec", "score blend (CF + semantic)", "fused", True,
                   lambda: ScoreBlend(cf | lm, temporal=temporal), slices=warm, encoder="minilm"),
-        Contender("fuserec", "re-ranker, CF features only", "cf", False,
-                  lambda: LearnedReranker(cf, semantic_features=False, temporal=temporal, **windows), False, warm),
+        Contender("fuserec", "re-ranker, CF features only", "cf", False, reranker(cf, False, **windows), False, warm),
         Contender("fuserec", f"re-ranker (LambdaRank, CF + LM features{kw})", "fused", True,
-                  lambda: LearnedReranker(cf | lm, temporal=temporal, **windows, **KEYWORDS), slices=warm,
-                  encoder="minilm"),
+                  reranker(cf | lm, True, **windows), slices=warm, encoder="minilm"),
         # the same two, also trained on a split of users cut back to 1-5 interactions
         Contender("fuserec", "re-ranker, CF features only, light-user training", "cf", False,
-                  lambda: LearnedReranker(cf, semantic_features=False, temporal=temporal, light_users=True), False,
-                  ("light-users",)),
+                  reranker(cf, False, light_users=True), False, ("light-users",)),
         Contender("fuserec", f"re-ranker (CF + LM features{kw}), light-user training", "fused", True,
-                  lambda: LearnedReranker(cf | lm, temporal=temporal, light_users=True, **KEYWORDS),
-                  slices=("light-users",), encoder="minilm"),
+                  reranker(cf | lm, True, light_users=True), slices=("light-users",), encoder="minilm"),
         Contender("fuserec", "text trend: text neighbours' recent popularity", "content", True,
                   lambda: TextTrend("minilm"), slices=("cold-items",), encoder="minilm"),
     ]
@@ -171,18 +174,15 @@ def rows(ds: Dataset, temporal: bool | str, horizon: float | None = None) -> lis
         out += [
             Contender("fuserec", "friends' items (social)", "cf", False, SocialNeighbours, False, warm),
             Contender("fuserec", "re-ranker, CF + social features", "cf", False,
-                      lambda: LearnedReranker(cf | social, semantic_features=False, temporal=temporal, **windows),
-                      False, warm),
+                      reranker(cf | social, False, **windows), False, warm),
             Contender("fuserec", f"re-ranker (CF + LM + social features{kw})", "fused", True,
-                      lambda: LearnedReranker(cf | lm | social, temporal=temporal, **windows, **KEYWORDS), slices=warm,
-                      encoder="minilm"),
+                      reranker(cf | lm | social, True, **windows), slices=warm, encoder="minilm"),
         ]
     if horizon:  # both re-rankers at the library's default windows too; each side's better row counts
         out.append(Contender("fuserec", "re-ranker, CF features only, three 10% windows", "cf", False,
-                             lambda: LearnedReranker(cf, semantic_features=False, temporal=temporal), False, warm))
+                             reranker(cf, False), False, warm))
         out.append(Contender("fuserec", f"re-ranker (LambdaRank, CF + LM features{kw}), three 10% windows", "fused",
-                             True, lambda: LearnedReranker(cf | lm, temporal=temporal, **KEYWORDS), slices=warm,
-                             encoder="minilm"))
+                             True, reranker(cf | lm, True), slices=warm, encoder="minilm"))
     if small:
         out.insert(2, Contender("fuserec", "EASE", "cf", False, lambda: EASE(reg=300.0), False))
         out.insert(3, Contender("fuserec", "text-EASE: text similarity in EASE's Gram matrix", "fused", True,

@@ -48,15 +48,16 @@ def timed_fit(model, train):
     return model, time.perf_counter() - start
 
 
-def check_ease(device, split, out, label):
+def check_ease(device, split, out, dataset, label):
     EASE(device=device).fit(split.train)  # warm-up (CUDA context, kernels)
     gpu, t_gpu = timed_fit(EASE(device=device), split.train)
     cpu, t_cpu = timed_fit(EASE(device="cpu"), split.train)
     diff = float(np.abs(gpu.item_weights_ - cpu.item_weights_).max())
     n_gpu = evaluate_ranking(gpu, split, [10]).metrics["ndcg@10"]
     n_cpu = evaluate_ranking(cpu, split, [10]).metrics["ndcg@10"]
-    out.append((f"EASE fit, {label} ({split.train.n_items:,} items)", f"NDCG@10 {n_gpu:.4f}", f"NDCG@10 {n_cpu:.4f}",
-                f"max |ΔB| {diff:.1e}", t_gpu, t_cpu, diff < 1e-3 and abs(n_gpu - n_cpu) < 1e-3))
+    out.append((dataset, f"EASE fit, {label} ({split.train.n_items:,} items)", f"NDCG@10 {n_gpu:.4f}",
+                f"NDCG@10 {n_cpu:.4f}", f"max |ΔB| {diff:.1e}", t_gpu, t_cpu,
+                diff < 1e-3 and abs(n_gpu - n_cpu) < 1e-3))
 
 
 def check_mf(device, u1, out):
@@ -64,7 +65,7 @@ def check_mf(device, u1, out):
     gpu, t_gpu = timed_fit(BiasedMF(device=device, verbose=False), u1.train)
     cpu, t_cpu = timed_fit(BiasedMF(device="numba", verbose=False), u1.train)
     r_gpu, r_cpu = evaluate_rating(gpu, u1).metrics["rmse"], evaluate_rating(cpu, u1).metrics["rmse"]
-    out.append(("BiasedMF fit, ml-100k u1 (CPU: compiled loop)", f"RMSE {r_gpu:.4f}", f"RMSE {r_cpu:.4f}",
+    out.append(("ml-100k", "BiasedMF fit, ml-100k u1 (CPU: compiled loop)", f"RMSE {r_gpu:.4f}", f"RMSE {r_cpu:.4f}",
                 f"Δ {r_gpu - r_cpu:+.4f}", t_gpu, t_cpu, abs(r_gpu - r_cpu) < RMSE_TOL))
 
 
@@ -79,7 +80,7 @@ def check_encoder(device, ds, out):
         seconds[side] = time.perf_counter() - start
     cos = float((vectors["gpu"] * vectors["cpu"]).sum(1).min())
     n = len(texts)
-    out.append((f"MiniLM encode {n} item texts", f"{n / seconds['gpu']:.0f} texts/s",
+    out.append(("ml-100k", f"MiniLM encode {n} item texts", f"{n / seconds['gpu']:.0f} texts/s",
                 f"{n / seconds['cpu']:.0f} texts/s", f"min cosine {cos:.5f}", seconds["gpu"], seconds["cpu"],
                 cos > 0.999))
 
@@ -88,14 +89,14 @@ def check_hybrid(device, split, u1, out):
     sides = (("gpu", device), ("cpu", "cpu"))
     fits = {side: timed_fit(NeuralHybrid("minilm", device=dev), split.train) for side, dev in sides}
     n = {side: evaluate_ranking(m, split, [10]).metrics["ndcg@10"] for side, (m, _) in fits.items()}
-    out.append(("NeuralHybrid softmax + MiniLM, ml-100k random 80/20",
+    out.append(("ml-100k", "NeuralHybrid softmax + MiniLM, ml-100k random 80/20",
                 f"NDCG@10 {n['gpu']:.4f} ({fits['gpu'][0].best_epoch_} ep)",
                 f"NDCG@10 {n['cpu']:.4f} ({fits['cpu'][0].best_epoch_} ep)", f"Δ {n['gpu'] - n['cpu']:+.4f}",
                 fits["gpu"][1], fits["cpu"][1], abs(n["gpu"] - n["cpu"]) < NDCG_TOL))
     fits = {side: timed_fit(NeuralHybrid("minilm", loss="mse", lr=2e-3, reg=1e-4, max_epochs=40, patience=3,
                                          device=dev), u1.train) for side, dev in sides}
     r = {side: evaluate_rating(m, u1).metrics["rmse"] for side, (m, _) in fits.items()}
-    out.append(("NeuralHybrid MSE + MiniLM, ml-100k u1", f"RMSE {r['gpu']:.4f}", f"RMSE {r['cpu']:.4f}",
+    out.append(("ml-100k", "NeuralHybrid MSE + MiniLM, ml-100k u1", f"RMSE {r['gpu']:.4f}", f"RMSE {r['cpu']:.4f}",
                 f"Δ {r['gpu'] - r['cpu']:+.4f}", fits["gpu"][1], fits["cpu"][1], abs(r["gpu"] - r["cpu"]) < RMSE_TOL))
 
 
@@ -115,10 +116,10 @@ def main() -> None:
     split = random_split(ds, 0.2, seed=0)
     u1 = ml100k_folds(ds, data_dir() / "ml-100k", ["u1"])[0]
     out: list[tuple] = []
-    check_ease(device, split, out, "ml-100k random 80/20")
+    check_ease(device, split, out, "ml-100k", "ml-100k random 80/20")
     if (data_dir() / "lastfm-hetrec2011-2k").is_dir():  # 17,632 artists: where the GPU's inverse pays
         check_ease(device, random_split(load_dataset("lastfm", data_dir(), download=False), 0.2, seed=0), out,
-                   "Last.fm random 80/20")
+                   "lastfm", "Last.fm random 80/20")
     check_mf(device, u1, out)
     check_encoder(device, ds, out)
     check_hybrid(device, split, u1, out)
@@ -127,10 +128,10 @@ def main() -> None:
     for col in ("work", device, "cpu", "agreement", f"{device} s", "cpu s", "speed-up", "pass"):
         table.add_column(col, justify="left" if col in ("work", "agreement") else "right")
     rows = []
-    for work, on_gpu, on_cpu, agreement, t_gpu, t_cpu, ok in out:
+    for dataset, work, on_gpu, on_cpu, agreement, t_gpu, t_cpu, ok in out:
         table.add_row(work, on_gpu, on_cpu, agreement, f"{t_gpu:.2f}", f"{t_cpu:.2f}", f"{t_cpu / t_gpu:.1f}×",
                       "yes" if ok else "NO")
-        rows.append(row("fuserec", work, "ml-100k", "gpu-check", {}, t_gpu, device=device, gpu=gpu_name,
+        rows.append(row("fuserec", work, dataset, "gpu-check", {}, t_gpu, device=device, gpu=gpu_name,
                         gpu_result=on_gpu, cpu_result=on_cpu, agreement=agreement, cpu_seconds=t_cpu, passed=ok))
     Console(width=200).print(table)
     write_json(rows, args.json)
