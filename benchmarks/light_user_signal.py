@@ -11,7 +11,16 @@ the test is the rest of theirs). For each test user, every unseen item is scored
 Then, within each decile of item popularity, the AUC of the text similarity for telling a test
 item from an unseen non-test item (0.5 = no signal beyond popularity).
 
-    python benchmarks/light_user_signal.py [--dataset ml-latest-small]
+With `--rerankers`, the bound is taken against the best non-LM model itself: the benchmark's two
+routed re-rankers (CF features only, and CF + LM; rankers trained on users cut back to 1-5) are
+fit as `fusion.py` fits them (about 35 minutes here), and the CF-only one's scores are mixed with
+each text signal (the highest cosine above, and each language-model retriever of the LM re-ranker),
+β picked on the test, again an upper bound. Last, a per-user oracle router: each user gets
+whichever of the two re-rankers scores better for them on the test.
+
+Items are shuffled as `fusion.py` shuffles them, so the split is the benchmark's.
+
+    python benchmarks/light_user_signal.py [--dataset ml-latest-small] [--rerankers]
 """
 
 from __future__ import annotations
@@ -25,6 +34,8 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 sys.path.insert(0, str(Path(__file__).parent))
 import numpy as np  # noqa: E402
 from common import data_dir  # noqa: E402
+from fusion import rows as contenders  # noqa: E402
+from fusion import shuffle_items  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from scipy import stats  # noqa: E402
@@ -41,8 +52,10 @@ from fuserec.models.content import item_text_vectors  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", default="ml-latest-small")
+    parser.add_argument("--rerankers", action="store_true",
+                        help="also bound what the text adds to the routed CF-only re-ranker (about 35 minutes)")
     args = parser.parse_args()
-    ds = load_dataset(args.dataset, data_dir(), download=False)
+    ds = shuffle_items(load_dataset(args.dataset, data_dir(), download=False))
     split = light_users_split(ds, 0.2, 5, seed=0)
     seen, truth = split.train.matrix("binary"), split.test.matrix("binary")
     users = np.flatnonzero(np.diff(truth.indptr) > 0)
@@ -87,6 +100,46 @@ def main() -> None:
         auc = f"{roc_auc_score(y, s):.3f}" if 0 < y.sum() < len(y) else "-"
         counts = np.expm1(pop[0][decile == d]).round().astype(int)
         table.add_row(str(d), f"{counts.min()}-{counts.max()}", str(int((decile == d).sum())), f"{y.mean():.4f}", auc)
+    console.print(table)
+    if args.rerankers:
+        bound_rerankers(console, split, users, ndcg, text)
+
+
+def bound_rerankers(console: Console, split, users: np.ndarray, ndcg, text: np.ndarray) -> None:
+    """The routed CF-only re-ranker + β × each text signal, β picked on the test; and a per-user
+    oracle router between the two re-rankers."""
+    routed = {c.uses_lm: c for c in contenders(split.train, True) if "light-user training" in c.label}
+    scores, models = {}, {}
+    for uses_lm, c in routed.items():
+        models[uses_lm] = c.make().fit(split.train)
+        scores[uses_lm] = models[uses_lm]._score_users(users)
+    cf, lm = ndcg(scores[False]), ndcg(scores[True])
+    pool = scores[False] > -5e3  # the CF-only re-ranker's candidates (the rest sit 1e4 below)
+
+    def z_in_pool(s: np.ndarray) -> np.ndarray:
+        s = np.where(pool, np.asarray(s, dtype=np.float64), np.nan)
+        out = (s - np.nanmean(s, axis=1, keepdims=True)) / (np.nanstd(s, axis=1, keepdims=True) + 1e-12)
+        return np.nan_to_num(out, nan=-np.inf)
+
+    signals = {"highest MiniLM cosine to the user's items": text}
+    signals |= {f"LM retriever: {name}": np.asarray(models[True].fitted_[name]._score_users(users))
+                for name in ("hybrid", "semantic", "text-als", "text-ease") if name in models[True].fitted_}
+    table = Table(title=f"light users ({len(users)}): the routed CF-only re-ranker (NDCG@10 {cf.mean():.4f}) "
+                        "+ β × a text signal, z-scores within its candidates, β picked on the test")
+    for col in ("text signal", "alone (in the pool)", "best β", "NDCG@10", "vs CF-only (p)"):
+        table.add_column(col, justify="left" if col == "text signal" else "right")
+    base = z_in_pool(scores[False])
+    for name, s in signals.items():
+        zs = z_in_pool(s)
+        best, beta = max((ndcg(base + b * zs).mean(), b) for b in (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0))
+        mixed = ndcg(base + beta * zs)
+        table.add_row(name, f"{ndcg(zs).mean():.4f}", str(beta), f"{best:.4f}",
+                      f"{best / cf.mean():.3f} ({stats.ttest_rel(mixed, cf).pvalue:.2g})")
+    oracle = np.maximum(cf, lm)
+    table.add_row("the routed CF + LM re-ranker instead", "", "", f"{lm.mean():.4f}",
+                  f"{lm.mean() / cf.mean():.3f} ({stats.ttest_rel(lm, cf).pvalue:.2g})")
+    table.add_row("per-user oracle: the better re-ranker for each user", "", "", f"{oracle.mean():.4f}",
+                  f"{oracle.mean() / cf.mean():.3f}")
     console.print(table)
 
 

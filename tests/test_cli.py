@@ -10,10 +10,11 @@ import sys
 import pytest
 
 
-def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def run(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``timeout`` guards against a hang, not a speed claim: the machine may be shared."""
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run([sys.executable, "-m", "fuserec.cli", *args], capture_output=True, text=True,
-                          env=full_env, timeout=300)
+                          env=full_env, timeout=timeout)
 
 
 def test_data_info(datasets_dir):
@@ -83,7 +84,7 @@ def test_evaluate_bad_arguments(datasets_dir, args, message):
 
 def test_demo_offline_without_data_dir(tmp_path):
     env = {"FUSEREC_DATA_DIR": "", "FUSEREC_CACHE_DIR": str(tmp_path), "HF_HUB_OFFLINE": "1"}
-    r = run("demo", env=env)
+    r = run("demo", env=env, timeout=900)  # its time doubles when the 2 cores are shared (300 s ran out once)
     assert r.returncode == 0, r.stderr
     assert "movietweetings-100k" in r.stdout and "ndcg@10" in r.stdout
     assert "top-10 for user" in r.stdout and "(20" in r.stdout  # titles with years
