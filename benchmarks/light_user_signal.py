@@ -13,9 +13,9 @@ item from an unseen non-test item (0.5 = no signal beyond popularity).
 
 With `--rerankers`, the bound is taken against the best non-LM model itself: the benchmark's two
 routed re-rankers (CF features only, and CF + LM; rankers trained on users cut back to 1-5) are
-fit as `fusion.py` fits them (about 35 minutes here), and the CF-only one's scores are mixed with
-each text signal (the highest cosine above, and each language-model retriever of the LM re-ranker),
-β picked on the test, again an upper bound. Last, a per-user oracle router: each user gets
+fit as `fusion.py` fits them (about 20 minutes here on ml-latest-small), and the CF-only one's
+scores are mixed with each text signal (the highest cosine above, and each language-model
+retriever of the LM re-ranker), β picked on the test, again an upper bound. Last, a per-user oracle router: each user gets
 whichever of the two re-rankers scores better for them on the test.
 
 Items are shuffled as `fusion.py` shuffles them, so the split is the benchmark's.
@@ -34,8 +34,8 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 sys.path.insert(0, str(Path(__file__).parent))
 import numpy as np  # noqa: E402
 from common import data_dir  # noqa: E402
+from fusion import DATASETS, shuffle_items  # noqa: E402
 from fusion import rows as contenders  # noqa: E402
-from fusion import shuffle_items  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from scipy import stats  # noqa: E402
@@ -51,9 +51,9 @@ from fuserec.models.content import item_text_vectors  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--dataset", default="ml-latest-small")
+    parser.add_argument("--dataset", default="ml-latest-small", choices=sorted(DATASETS))
     parser.add_argument("--rerankers", action="store_true",
-                        help="also bound what the text adds to the routed CF-only re-ranker (about 35 minutes)")
+                        help="also bound what the text adds to the routed CF-only re-ranker (about 20 minutes)")
     args = parser.parse_args()
     ds = shuffle_items(load_dataset(args.dataset, data_dir(), download=False))
     split = light_users_split(ds, 0.2, 5, seed=0)
@@ -102,13 +102,13 @@ def main() -> None:
         table.add_row(str(d), f"{counts.min()}-{counts.max()}", str(int((decile == d).sum())), f"{y.mean():.4f}", auc)
     console.print(table)
     if args.rerankers:
-        bound_rerankers(console, split, users, ndcg, text)
+        bound_rerankers(console, split, DATASETS[args.dataset][0] == "temporal", users, ndcg, text)
 
 
-def bound_rerankers(console: Console, split, users: np.ndarray, ndcg, text: np.ndarray) -> None:
+def bound_rerankers(console: Console, split, temporal: bool, users: np.ndarray, ndcg, text: np.ndarray) -> None:
     """The routed CF-only re-ranker + β × each text signal, β picked on the test; and a per-user
-    oracle router between the two re-rankers."""
-    routed = {c.uses_lm: c for c in contenders(split.train, True) if "light-user training" in c.label}
+    oracle router between the two re-rankers. ``temporal``: the benchmark's validation for the dataset."""
+    routed = {c.uses_lm: c for c in contenders(split.train, temporal) if "light-user training" in c.label}
     scores, models = {}, {}
     for uses_lm, c in routed.items():
         models[uses_lm] = c.make().fit(split.train)
