@@ -15,8 +15,8 @@ With `--rerankers`, the bound is taken against the best non-LM model itself: the
 routed re-rankers (CF features only, and CF + LM; rankers trained on users cut back to 1-5) are
 fit as `fusion.py` fits them (about 20 minutes here on ml-latest-small), and the CF-only one's
 scores are mixed with each text signal (the highest cosine above, and each language-model
-retriever of the LM re-ranker), β picked on the test, again an upper bound. Last, a per-user oracle router: each user gets
-whichever of the two re-rankers scores better for them on the test.
+retriever of the LM re-ranker), β picked on the test, again an upper bound. Last, a per-user
+oracle router: each user gets whichever of the two re-rankers scores better for them on the test.
 
 Items are shuffled as `fusion.py` shuffles them, so the split is the benchmark's.
 
@@ -117,9 +117,7 @@ def bound_rerankers(console: Console, split, temporal: bool, users: np.ndarray, 
     pool = scores[False] > -5e3  # the CF-only re-ranker's candidates (the rest sit 1e4 below)
 
     def z_in_pool(s: np.ndarray) -> np.ndarray:
-        s = np.where(pool, np.asarray(s, dtype=np.float64), np.nan)
-        out = (s - np.nanmean(s, axis=1, keepdims=True)) / (np.nanstd(s, axis=1, keepdims=True) + 1e-12)
-        return np.nan_to_num(out, nan=-np.inf)
+        return zscore(np.where(pool, s, -np.inf))  # outside the pool: -inf, never ranked
 
     signals = {"highest MiniLM cosine to the user's items": text}
     signals |= {f"LM retriever: {name}": np.asarray(models[True].fitted_[name]._score_users(users))
@@ -131,10 +129,11 @@ def bound_rerankers(console: Console, split, temporal: bool, users: np.ndarray, 
     base = z_in_pool(scores[False])
     for name, s in signals.items():
         zs = z_in_pool(s)
-        best, beta = max((ndcg(base + b * zs).mean(), b) for b in (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0))
-        mixed = ndcg(base + beta * zs)
-        table.add_row(name, f"{ndcg(zs).mean():.4f}", str(beta), f"{best:.4f}",
-                      f"{best / cf.mean():.3f} ({stats.ttest_rel(mixed, cf).pvalue:.2g})")
+        mixes = {b: ndcg(base + b * zs) for b in (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0)}
+        beta = max(mixes, key=lambda b: mixes[b].mean())
+        best = mixes[beta]
+        table.add_row(name, f"{ndcg(zs).mean():.4f}", str(beta), f"{best.mean():.4f}",
+                      f"{best.mean() / cf.mean():.3f} ({stats.ttest_rel(best, cf).pvalue:.2g})")
     oracle = np.maximum(cf, lm)
     table.add_row("the routed CF + LM re-ranker instead", "", "", f"{lm.mean():.4f}",
                   f"{lm.mean() / cf.mean():.3f} ({stats.ttest_rel(lm, cf).pvalue:.2g})")
