@@ -1,8 +1,7 @@
-"""The ``fuserec`` command: data info/validate/download, evaluate, demo."""
+"""The ``fuserec`` command: data, models, config, train, recommend, similar, evaluate, tune, semantic, demo."""
 
 from __future__ import annotations
 
-import ast
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,9 +13,9 @@ from rich.table import Table
 
 from fuserec.data import DATASETS, Dataset, load_dataset, load_files, locate
 from fuserec.data.split import METHODS, split
-from fuserec.errors import DataError, DownloadError
+from fuserec.errors import ArtifactError, ConfigError, DataError, DownloadError, ParamError
 from fuserec.evaluation import Experiment
-from fuserec.models import MODELS, Recommender
+from fuserec.models import Recommender
 
 app = typer.Typer(help="Language-model semantics fused with recommender systems.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -156,28 +155,20 @@ def data_list() -> None:
 
 # ---- evaluate -----------------------------------------------------------------------------------
 def _literal(text: str) -> Any:
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return {"true": True, "false": False, "none": None}.get(text.lower(), text)
+    from fuserec.registry import _literal as literal
+
+    return literal(text)
 
 
 def parse_model(spec: str) -> Recommender:
-    """``name`` or ``name:key=value,key=value`` → an unfitted model."""
-    name, _, args = spec.partition(":")
-    cls = MODELS.get(name.strip().lower())
-    if cls is None:
-        raise typer.BadParameter(f"unknown model {name!r}; known: {', '.join(MODELS)}")
-    params: dict[str, Any] = {}
-    for part in filter(None, (p.strip() for p in args.split(","))):
-        key, eq, value = part.partition("=")
-        if not eq:
-            raise typer.BadParameter(f"model option {part!r} is not key=value")
-        params[key.strip()] = _literal(value.strip())
+    """``name`` or ``name:key=value,key=value`` → an unfitted model (types and ranges checked)."""
+    from fuserec.registry import build_model
+
     try:
-        return cls(**params)
-    except TypeError as exc:
-        raise typer.BadParameter(f"{name}: {exc}") from None
+        return build_model(spec)
+    except ParamError as exc:
+        _fail(exc)
+        raise  # unreachable: _fail exits
 
 
 @app.command("evaluate")
@@ -201,8 +192,23 @@ def evaluate(
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the rows as JSON here.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write a self-contained HTML report with "
                                                                   "plots here.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="A TOML run configuration: its data, split, "
+                                                                  "model and k (other options are ignored).")] = None,
 ) -> None:
     """Split a dataset, fit models, and print a table of metrics with fit and predict seconds."""
+    if config is not None:
+        from fuserec.config import load_config
+        from fuserec.train import evaluate as run_config
+
+        try:
+            ds, results = run_config(load_config(config))
+        except (ConfigError, DataError, DownloadError, KeyError, ValueError) as exc:
+            _fail(exc)
+        out.print(results.table())
+        if json_path is not None:
+            results.to_json(json_path)
+            err.print(f"rows written to {json_path}")
+        return
     specs = model or ["popularity", "random"]
     models = {spec: parse_model(spec) for spec in specs}
     try:
@@ -294,7 +300,9 @@ def tune_command(
         t.add_column(name, justify="right")
     t.add_column(result.metric, justify="right")
     t.add_column("fit s", justify="right")
-    for trial in sorted(result.trials, key=lambda tr: tr["score"], reverse=result.metric.split("@")[0] != "rmse"):
+    from fuserec.evaluation.metrics import lower_is_better
+
+    for trial in sorted(result.trials, key=lambda tr: tr["score"], reverse=not lower_is_better(result.metric)):
         mark = "[bold green]" if trial["params"] == result.best_params else ""
         t.add_row(*(f"{mark}{trial['params'][n]}" for n in grid), f"{mark}{trial['score']:.4f}",
                   f"{trial['fit_seconds']:.2f}")
@@ -447,6 +455,220 @@ def semantic_topics(
         examples = ds.item_titles(np.flatnonzero(topics.labels == j)[:3])
         t.add_row(str(j), str(sizes[j]), ", ".join(topics.words[j]), "; ".join(examples))
     out.print(t)
+
+
+# ---- models ---------------------------------------------------------------------------------------
+@app.command("models")
+def models_command(
+    name: Annotated[str | None, typer.Argument(help="A model name: show its parameters.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Every model by name (the fused ones too), or one model's parameters, types, defaults and ranges."""
+    import json
+
+    from fuserec.registry import describe, names
+
+    try:
+        entries = [describe(name)] if name else [describe(n) for n in names()]
+    except ParamError as exc:
+        _fail(exc)
+    if json_out:
+        print(json.dumps(entries[0] if name else entries, indent=2, ensure_ascii=False, default=str))
+        return
+    if name:
+        e = entries[0]
+        out.print(f"[bold]{e['name']}[/] ({e['class']}{', preset of ' + e['preset_of'] if 'preset_of' in e else ''})"
+                  f" · task {e['task']} · {'uses a language model' if e['uses_lm'] else 'no language model'}")
+        out.print(e["summary"])
+        t = Table("parameter", "type", "default", "allowed")
+        for p in e["params"]:
+            t.add_row(p["name"], p["type"], json.dumps(p["default"], default=str)[:60], p["allowed"] or "")
+        out.print(t)
+        return
+    t = Table("name", "class", "task", "LM", "summary", title=f"{len(entries)} models")
+    for e in entries:
+        t.add_row(e["name"], e["class"].rsplit(".", 1)[1] + (f" ({e['preset_of']})" if "preset_of" in e else ""),
+                  e["task"], "yes" if e["uses_lm"] else "", e["summary"][:80])
+    out.print(t)
+
+
+# ---- config ---------------------------------------------------------------------------------------
+config_app = typer.Typer(help="Run configurations (TOML): check one, print the schema.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("check")
+def config_check(files: Annotated[list[Path], typer.Argument(help="TOML files to validate.")]) -> None:
+    """Validate run configurations (keys, types, ranges, model parameters); exit 2 on the first bad one."""
+    from fuserec.config import load_config
+
+    for path in files:
+        try:
+            config = load_config(path)
+        except ConfigError as exc:
+            _fail(exc)
+        out.print(f"[green]ok[/]: {path}: model {config.model_spec()['name']}, split {config.split.method}")
+
+
+@config_app.command("schema")
+def config_schema_command() -> None:
+    """The JSON schema of a run configuration."""
+    import json
+
+    from fuserec.config import config_schema
+
+    print(json.dumps(config_schema(), indent=2))
+
+
+# ---- train / recommend / similar --------------------------------------------------------------------
+@app.command("train")
+def train_command(
+    config: Annotated[Path, typer.Option("--config", help="A TOML run configuration.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Artifact folder (default: the config's "
+                                                                "output.dir).")] = None,
+    refit: Annotated[bool | None, typer.Option("--refit/--no-refit", help="Refit on all the data after the "
+                                                                          "evaluation (default: config).")] = None,
+) -> None:
+    """Evaluate the configured model on its split, refit it on all the data, and write a versioned artifact."""
+    from fuserec.config import load_config
+    from fuserec.train import train
+
+    try:
+        cfg = load_config(config)
+        target = out_dir or (Path(cfg.output.dir) if cfg.output.dir else None)
+        if target is None:
+            raise ConfigError(f"{config}: no output folder: give --out DIR or set output.dir")
+        result = train(cfg, target, refit=refit, console=err)
+    except (ConfigError, DataError, DownloadError, ArtifactError, KeyError, ValueError) as exc:
+        _fail(exc)
+    out.print(result.results.table(title=f"evaluation on the {cfg.split.method} split"))
+    stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+    out.print(f"artifact {result.path} ({'refit on all data' if 'refit' in result.seconds else 'fit on the split'}"
+              f"s train); {stages}")
+
+
+def _load_trained(model_dir: Path):
+    from fuserec.artifacts import load
+
+    try:
+        return load(model_dir)
+    except ArtifactError as exc:
+        _fail(exc)
+        raise
+
+
+def _print_list(payload: dict, what: str) -> None:
+    flag = f" [yellow](fallback: {payload['fallback_reason']})[/]" if payload.get("fallback") else ""
+    t = Table("#", "item", "title", "score", title=f"{what}{flag} · {payload['model']} {payload['model_version']}")
+    for e in payload["items"]:
+        t.add_row(str(e["rank"]), str(e["item"]), e["title"], f"{e['score']:.4g}")
+    out.print(t)
+
+
+@app.command("recommend")
+def recommend_command(
+    model_dir: Annotated[Path, typer.Option("--model", help="Artifact folder (fuserec train --out).")],
+    user: Annotated[str | None, typer.Option(help="One user id.")] = None,
+    users: Annotated[Path | None, typer.Option(help="A file of user ids, one per line (or a CSV/Parquet "
+                                                    "'user' column).")] = None,
+    all_users: Annotated[bool, typer.Option("--all", help="Every user with training interactions.")] = False,
+    k: Annotated[int, typer.Option(help="List length.", min=1)] = 10,
+    exclude_seen: Annotated[bool, typer.Option("--exclude-seen/--include-seen",
+                                               help="Leave out what the user already has.")] = True,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
+    out_path: Annotated[Path | None, typer.Option("--out", help="Batch: write (user, rank, item, title, score, "
+                                                                "fallback) rows to this Parquet file.")] = None,
+) -> None:
+    """Top-k items for a user from a trained artifact; or for many users into a Parquet file."""
+    import json
+
+    if sum(x is not None and x is not False for x in (user, users, all_users or None)) != 1:
+        raise typer.BadParameter("give exactly one of --user ID, --users FILE or --all")
+    trained = _load_trained(model_dir)
+    if user is not None:
+        payload = trained.recommend(user, k, exclude_seen)
+        if json_out:
+            print(json.dumps(payload, ensure_ascii=False, default=str))
+        else:
+            _print_list(payload, f"top-{k} for user {user}")
+        return
+    ids = list(trained.users()) if all_users else _read_ids(users)
+    if out_path is None:
+        raise typer.BadParameter("batch recommendations need --out FILE.parquet")
+    written = _write_batch(trained, ids, k, exclude_seen, out_path)
+    err.print(f"{written:,} rows for {len(ids):,} users written to {out_path}")
+
+
+def _read_ids(path: Path) -> list:
+    import pandas as pd
+
+    try:
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+            return frame["user" if "user" in frame.columns else frame.columns[0]].tolist()
+        lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    except (OSError, KeyError, ValueError) as exc:
+        _fail(DataError(f"cannot be read ({exc})", file=path))
+    if lines and lines[0].lower() in ("user", "user_id", "userid"):
+        lines = lines[1:]
+    return [ln.split(",")[0] for ln in lines]
+
+
+def _write_batch(trained, ids: list, k: int, exclude_seen: bool, path: Path, chunk: int = 2048) -> int:
+    """Chunked: at most ``chunk`` users' rows are held at once; the file appears whole (renamed) at the end."""
+    import os
+    import tempfile
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from fuserec.progress import progress
+
+    schema = pa.schema([("user", pa.string()), ("rank", pa.int32()), ("item", pa.string()), ("title", pa.string()),
+                        ("score", pa.float64()), ("fallback", pa.bool_())])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    written = 0
+    try:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for start in progress(range(0, len(ids), chunk), "recommending", total=-(-len(ids) // chunk)):
+                cols: dict[str, list] = {name: [] for name in schema.names}
+                for payload in trained.recommend_many(ids[start:start + chunk], k, exclude_seen):
+                    for e in payload["items"]:
+                        cols["user"].append(str(payload["user"]))
+                        cols["rank"].append(e["rank"])
+                        cols["item"].append(str(e["item"]))
+                        cols["title"].append(e["title"])
+                        cols["score"].append(e["score"])
+                        cols["fallback"].append(payload["fallback"])
+                writer.write_table(pa.table(cols, schema=schema))
+                written += len(cols["user"])
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return written
+
+
+@app.command("similar")
+def similar_command(
+    model_dir: Annotated[Path, typer.Option("--model", help="Artifact folder (fuserec train --out).")],
+    item: Annotated[str, typer.Option(help="An item id.")],
+    k: Annotated[int, typer.Option(help="How many items.", min=1)] = 10,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Items most like one item, by the trained model's own item representation (or text)."""
+    import json
+
+    trained = _load_trained(model_dir)
+    try:
+        payload = trained.similar(item, k)
+    except KeyError as exc:
+        _fail(exc)
+    if json_out:
+        print(json.dumps(payload, ensure_ascii=False, default=str))
+        return
+    _print_list(payload, f"like {payload['title']} (by {payload['method']})")
 
 
 # ---- demo ---------------------------------------------------------------------------------------

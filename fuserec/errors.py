@@ -48,3 +48,17 @@ class DownloadError(FuserecError):
 
 class NotFittedError(FuserecError, AttributeError):
     """A model was asked to predict before ``fit``."""
+
+
+class ParamError(FuserecError, ValueError):
+    """A model parameter of the wrong type or out of range, or one the model does not have: the
+    message names the model, the parameter and what was expected."""
+
+
+class ConfigError(FuserecError, ValueError):
+    """A run configuration that cannot be used: the message names the file, the key and what was expected."""
+
+
+class ArtifactError(FuserecError):
+    """A model artifact that cannot be loaded: a file changed, truncated or missing (named in the message),
+    or one written by an incompatible version."""

@@ -12,11 +12,10 @@ from sklearn.base import clone
 
 from fuserec.data.dataset import Dataset
 from fuserec.data.split import Split, random_split, temporal_per_user_split, temporal_split
+from fuserec.evaluation.metrics import lower_is_better
 from fuserec.evaluation.protocol import evaluate_ranking, evaluate_rating
 from fuserec.models.base import Recommender
 from fuserec.progress import progress
-
-LOWER_IS_BETTER = ("rmse", "mae", "mse")
 
 
 @dataclass
@@ -68,6 +67,9 @@ def tune(estimator: Recommender, train: Dataset, grid: Mapping[str, Sequence[Any
     import time
 
     metric = metric or ("rmse" if task == "rating" else "ndcg@10")
+    lower = lower_is_better(metric)  # also rejects an unknown metric before any fit
+    if (task == "rating") != (metric.split("@")[0] in ("rmse", "mae", "mse")):
+        raise ValueError(f"metric {metric!r} does not belong to the {task} task")
     inner = validation_split(train, val_size, seed, temporal)
     k = int(metric.split("@")[1]) if "@" in metric else 10
     trials = []
@@ -81,6 +83,5 @@ def tune(estimator: Recommender, train: Dataset, grid: Mapping[str, Sequence[Any
         trials.append({"params": params, "score": float(m.metrics[metric]), "fit_seconds": fit_seconds})
     if not trials:
         raise ValueError("the grid is empty")
-    lower = metric.split("@")[0] in LOWER_IS_BETTER
     best = min(trials, key=lambda t: t["score"]) if lower else max(trials, key=lambda t: t["score"])
     return TuneResult(best["params"], best["score"], metric, trials)

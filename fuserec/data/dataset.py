@@ -77,6 +77,9 @@ class Dataset:
     rating_scale: tuple[float, float] | None = None
     social: pd.DataFrame | None = None  # user-user edges (columns user, friend), indices
     report: dict[str, Any] = field(default_factory=dict)  # what cleaning did
+    # extra (column, label) pairs of ``item_table`` that go into each item's text after the
+    # dataset's own template (e.g. plot overviews joined from another table)
+    text_fields: tuple[tuple[str, str], ...] = ()
 
     # ---- shape -------------------------------------------------------------------------------
     @property

@@ -16,6 +16,7 @@ from rich.table import Table
 from sklearn.base import clone
 
 from fuserec.data.split import Split
+from fuserec.evaluation.metrics import DIRECTION, direction
 from fuserec.evaluation.protocol import Measurement, evaluate_ranking, evaluate_rating
 
 HEADLINE = {"rating": ("rmse", "mae"), "ranking": ("precision", "recall", "ndcg", "hitrate")}
@@ -31,6 +32,8 @@ class Results:
     rows: list[dict[str, Any]] = field(default_factory=list)
     measurements: list[Measurement] = field(default_factory=list)
     task: str = "ranking"
+    #: (label, fold) → the fitted model, when the experiment was run with ``keep_models=True``
+    models: dict[tuple[str, int | None], Any] = field(default_factory=dict)
 
     def to_json(self, path: str | Path | None = None) -> str:
         text = json.dumps({"rows": self.rows}, indent=2)
@@ -107,10 +110,10 @@ def _headline(names: list[str], task: str) -> list[str]:
 
 def _best(summary: list[dict[str, Any]], name: str) -> str | None:
     vals = [(s["mean"][name], s["model"]) for s in summary if name in s["mean"]]
-    if not vals or name.split("@")[0] in ("coverage", "novelty", "arp", "gini"):
+    better = direction(name) if name.split("@")[0] in DIRECTION else None
+    if not vals or better is None:
         return None
-    lower_better = name in ("rmse", "mae", "mse")
-    return (min(vals) if lower_better else max(vals))[1]
+    return (min(vals) if better == "lower" else max(vals))[1]
 
 
 class Experiment:
@@ -140,7 +143,9 @@ class Experiment:
         self.split_name = split_name or self.splits[0].method
         self.console = console or Console(stderr=True)
 
-    def run(self) -> Results:
+    def run(self, keep_models: bool = False) -> Results:
+        """Fit and measure every model on every split; ``keep_models`` keeps the fitted models
+        in ``Results.models`` (for a caller that writes one out)."""
         results = Results(task=self.task)
         with self.console.status("") as status:
             for split in self.splits:
@@ -157,6 +162,8 @@ class Experiment:
                     else:
                         m = evaluate_ranking(model, split, self.ks, min_rating=self.min_rating)
                     results.measurements.append(m)
+                    if keep_models:
+                        results.models[(label, split.fold)] = model
                     results.rows.append({
                         "system": "fuserec",
                         "model": label,

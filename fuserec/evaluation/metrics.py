@@ -127,6 +127,36 @@ RANKING_METRICS = {
     "hitrate": hitrate_at_k,
 }
 
+# ---- which way is better -----------------------------------------------------------------------
+#: Every metric an evaluation reports, and which way it is better: "higher", "lower", or None for
+#: descriptive ones (coverage, novelty, popularity, Gini) that no table or search should rank by.
+#: Tuning, the experiment tables, the reports and the command line all read this one mapping.
+DIRECTION: dict[str, str | None] = {
+    "rmse": "lower", "mae": "lower", "mse": "lower",
+    **{name: "higher" for name in RANKING_METRICS},
+    "coverage": None, "novelty": None, "arp": None, "gini": None,
+}
+
+
+def direction(metric: str) -> str | None:
+    """``"higher"``, ``"lower"`` or ``None`` for a metric name such as ``rmse`` or ``ndcg@10``.
+
+    Raises
+    ------
+    ValueError
+        For a name that is not a known metric (the message lists the known ones).
+    """
+    base = metric.split("@")[0].strip().lower()
+    if base not in DIRECTION:
+        raise ValueError(f"unknown metric {metric!r}; known: {', '.join(DIRECTION)} (ranking ones take @k)")
+    return DIRECTION[base]
+
+
+def lower_is_better(metric: str) -> bool:
+    """Whether the smallest value of ``metric`` is the best one (errors such as RMSE and MAE)."""
+    return direction(metric) == "lower"
+
+
 # ---- beyond accuracy ---------------------------------------------------------------------------
 
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-LOWER_IS_BETTER = ("rmse", "mae", "mse")
+from fuserec.evaluation.metrics import lower_is_better
+
 KIND_COLOURS = {"popularity": "#9e9e9e", "cf": "#1f77b4", "content": "#2ca02c", "fused": "#d62728"}
 
 
@@ -53,7 +54,7 @@ def metric_bars(rows: Sequence[dict[str, Any]], metric: str, title: str) -> str:
     rows = [r for r in rows if metric in r["metrics"]]
     if not rows:
         return ""
-    rows = sorted(rows, key=lambda r: r["metrics"][metric], reverse=metric in LOWER_IS_BETTER)
+    rows = sorted(rows, key=lambda r: r["metrics"][metric], reverse=lower_is_better(metric))
     values = np.array([r["metrics"][metric] for r in rows])
     lo = np.array([r.get("ci95", {}).get(metric, [v, v])[0] for r, v in zip(rows, values, strict=True)])
     hi = np.array([r.get("ci95", {}).get(metric, [v, v])[1] for r, v in zip(rows, values, strict=True)])

@@ -18,6 +18,7 @@ per-user z-scores.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,6 +30,7 @@ from fuserec.evaluation.topk import mask_seen
 from fuserec.models.base import Recommender
 from fuserec.models.blend import zscore_rows
 from fuserec.models.content import recent_counts, text_trend
+from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
 from fuserec.tuning import validation_split
 
@@ -132,6 +134,13 @@ class LearnedReranker(Recommender):
     ``objective`` is LightGBM's ("lambdarank"; "rank_xendcg" and "binary" measured within noise
     of it on ml-100k).
     """
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "pool": Range(ge=1), "n_topics": Range(ge=2), "val_size": Range(gt=0, lt=1), "n_folds": Range(ge=1),
+        "light_max": Range(ge=1), "n_light_splits": Range(ge=1), "temporal": OneOf(False, True, "per-user"),
+        "n_estimators": Range(ge=1), "learning_rate": Range(gt=0), "n_rankers": Range(ge=1),
+        "objective": OneOf("lambdarank", "rank_xendcg", "binary"), "random_state": Range(ge=0),
+    }
 
     task = "ranking"
 

@@ -9,12 +9,15 @@ text similarity (which measured far weaker here: see the cold-item benchmark).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import Ridge
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
+from fuserec.models.params import OneOf, Range
 
 
 class TextMappedFactors(Recommender):
@@ -25,6 +28,10 @@ class TextMappedFactors(Recommender):
     ``alpha``: ridge strength. ``map_warm=True`` also replaces warm items' factors (to measure
     the map itself); by default warm items keep what they learned from interactions.
     """
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "alpha": Range(gt=0),
+    }
 
     task = "ranking"
 

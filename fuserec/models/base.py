@@ -12,7 +12,7 @@ import pickle
 import tempfile
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,10 +31,30 @@ class Recommender(BaseEstimator, ABC):
 
     #: "rating" models predict ratings on the dataset's scale; "ranking" ones only order items.
     task: str = "both"
+    #: What each hyper-parameter may be beyond its annotated type (see ``fuserec.models.params``).
+    param_rules: ClassVar[dict[str, Any]] = {}
+
+    @property
+    def uses_lm(self) -> bool:
+        """Whether this model reads a language model's output: an ``encoder`` other than TF-IDF,
+        its own or a nested model's."""
+        params = self.get_params(deep=False)
+        if params.get("encoder") not in (None, "tfidf"):
+            return True
+        return any(m.uses_lm for m in nested_models(params))
 
     # ---- training --------------------------------------------------------------------------
     def fit(self, train: Dataset) -> Recommender:
-        """Learn from ``train``; returns ``self``."""
+        """Learn from ``train``; returns ``self``.
+
+        Raises
+        ------
+        ParamError
+            When a hyper-parameter has the wrong type or is out of range (checked before any work).
+        """
+        from fuserec.models.params import validate_params
+
+        validate_params(type(self), self.get_params(deep=False))
         if len(train) == 0:
             raise ValueError(f"cannot fit {type(self).__name__} on an empty dataset ({train.name})")
         self.users_: IdMap = train.users
@@ -128,6 +148,19 @@ class Recommender(BaseEstimator, ABC):
             return ids[0], val[0]
         return ids, val
 
+    # ---- learned state, as data ------------------------------------------------------------
+    def get_state(self) -> dict[str, Any]:
+        """The learned state: every attribute ending in ``_`` (arrays, sparse matrices, id maps,
+        nested fitted models). ``fuserec.artifacts`` writes it without pickle; a model holding
+        something else (a torch module) overrides this and ``set_state``."""
+        self._check_fitted()
+        return {k: v for k, v in vars(self).items() if k.endswith("_") and not k.startswith("__")}
+
+    def set_state(self, state: dict[str, Any]) -> Recommender:
+        """Restore what ``get_state`` returned; returns ``self``."""
+        vars(self).update(state)
+        return self
+
     # ---- persistence -----------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write the fitted model, with its id maps, atomically to ``path``."""
@@ -155,3 +188,14 @@ class Recommender(BaseEstimator, ABC):
         if not isinstance(model, cls):
             raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
         return model
+
+
+def nested_models(params: dict[str, Any]) -> list[Recommender]:
+    """The models among a model's parameters (a base model, or a mapping name → model)."""
+    out = []
+    for value in params.values():
+        if isinstance(value, Recommender):
+            out.append(value)
+        elif isinstance(value, dict):
+            out += [v for v in value.values() if isinstance(v, Recommender)]
+    return out

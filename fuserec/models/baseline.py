@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
+from fuserec.models.params import OneOf, Range
 
 
 def fit_biases(users: np.ndarray, items: np.ndarray, ratings: np.ndarray, n_users: int, n_items: int,
@@ -23,6 +26,10 @@ def fit_biases(users: np.ndarray, items: np.ndarray, ratings: np.ndarray, n_user
 
 class BaselineOnly(Recommender):
     """Global mean plus user and item biases; the rating floor every factor model builds on."""
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "reg_user": Range(ge=0), "reg_item": Range(ge=0), "epochs": Range(ge=1),
+    }
 
     def __init__(self, reg_user: float = 15.0, reg_item: float = 10.0, epochs: int = 10) -> None:
         self.reg_user = reg_user

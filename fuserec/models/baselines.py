@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
+from fuserec.models.params import OneOf, Range
 
 
 class Popularity(Recommender):
@@ -14,6 +17,10 @@ class Popularity(Recommender):
     ``damping``: pseudo-ratings at the global mean added to each item, so an item rated once
     does not predict its single rating (Bayesian average).
     """
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "damping": Range(ge=0),
+    }
 
     def __init__(self, damping: float = 5.0) -> None:
         self.damping = damping
@@ -52,6 +59,10 @@ class UserTimePopularity(Recommender):
     ``half_life_days=None`` chooses it from ``HALF_LIVES`` by NDCG@10 on the latest tenth of
     train (``fuserec.tuning.tune``); ``fixed()`` is then the model with the choice written in.
     """
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "half_life_days": Range(gt=0), "bin_days": Range(gt=0),
+    }
 
     task = "ranking"
     HALF_LIVES = (30.0, 90.0, 250.0, 500.0, 1000.0, 3000.0)
@@ -108,6 +119,10 @@ class UserTimePopularity(Recommender):
 class Random(Recommender):
     """Random order; predicts ratings drawn from a normal fitted to train ratings (Surprise's
     NormalPredictor). Seeded: the same ``random_state`` gives the same output."""
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "random_state": Range(ge=0),
+    }
 
     def __init__(self, random_state: int = 0) -> None:
         self.random_state = random_state

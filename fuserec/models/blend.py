@@ -10,6 +10,7 @@ neighbourhood model more for well-rated items and a factor model more elsewhere.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import clone
@@ -17,6 +18,7 @@ from sklearn.linear_model import Ridge
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
+from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
 
 
@@ -27,6 +29,11 @@ class Blend(Recommender):
     each user's latest ``val_size``), for data whose test is the future (the weights then learn how
     each model ages).
     """
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "val_size": Range(gt=0, lt=1), "alpha": Range(ge=0), "temporal": OneOf(False, True, "per-user"),
+        "random_state": Range(ge=0),
+    }
 
     def __init__(self, models: Mapping[str, Recommender] | None = None, val_size: float = 0.1, alpha: float = 1.0,
                  meta_features: bool = True, temporal: bool | str = False, random_state: int = 0) -> None:
@@ -108,6 +115,11 @@ class ScoreBlend(Recommender):
     members), so the blend is never worse on validation than its best member. The models are then
     refit on all of train.
     """
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "val_size": Range(gt=0, lt=1), "k": Range(ge=1), "temporal": OneOf(False, True, "per-user"),
+        "max_sweeps": Range(ge=1), "random_state": Range(ge=0),
+    }
 
     task = "ranking"
 

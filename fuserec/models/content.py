@@ -9,10 +9,13 @@ it is a baseline, a retriever and a feature for the fused models.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
+from fuserec.models.params import OneOf, Range
 
 
 def item_text_vectors(train: Dataset, encoder: str = "minilm") -> np.ndarray:
@@ -27,6 +30,10 @@ class SemanticProfile(Recommender):
 
     ``half_life_days``: recency weighting of the user's items (``None``: all count the same).
     """
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "half_life_days": Range(gt=0),
+    }
 
     task = "ranking"
 
@@ -88,6 +95,10 @@ class TextTrend(Recommender):
     Popularity cannot rank an item nobody has rated; this can, so it brings new releases that
     read like the current hits into a re-ranker's candidate pool (and is a cold-start baseline).
     """
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "k": Range(ge=1), "recent_share": Range(gt=0, le=1),
+    }
 
     task = "ranking"
 

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import scipy.sparse as sp
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
+from fuserec.models.params import OneOf, Range
 
 
 class RP3beta(Recommender):
     """W_ij = Σ_u P(u|i)^α P(j|u)^α / pop(j)^β, each row pruned to its ``k`` largest weights."""
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "alpha": Range(ge=0), "beta": Range(ge=0), "k": Range(ge=1),
+    }
 
     task = "ranking"
 

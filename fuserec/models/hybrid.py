@@ -19,12 +19,14 @@ GPU when torch sees one.
 from __future__ import annotations
 
 import copy
+from typing import ClassVar
 
 import numpy as np
 
 from fuserec.data.dataset import Dataset
 from fuserec.device import default_device
 from fuserec.models.base import Recommender
+from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
 
 LOSSES = ("softmax", "bpr", "mse")
@@ -41,6 +43,13 @@ class NeuralHybrid(Recommender):
     the full catalogue. ``temporal``: the validation split is train's latest ``val_size``
     (``"per-user"``: each user's latest).
     """
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "loss": OneOf(*LOSSES), "factors": Range(ge=1), "id_dropout": Range(ge=0, lt=1),
+        "text_hidden": Range(ge=0), "lr": Range(gt=0), "reg": Range(ge=0), "batch_size": Range(ge=1),
+        "n_negatives": Range(ge=0), "max_epochs": Range(ge=1), "patience": Range(ge=1),
+        "val_size": Range(gt=0, lt=1), "temporal": OneOf(False, True, "per-user"), "random_state": Range(ge=0),
+    }
 
     def __init__(self, encoder: str | None = "minilm", loss: str = "softmax", factors: int = 64,
                  id_dropout: float = 0.3, text_hidden: int = 0, lr: float = 3e-3, reg: float = 1e-5,
@@ -69,10 +78,6 @@ class NeuralHybrid(Recommender):
     @property
     def task(self) -> str:  # type: ignore[override]
         return "both" if self.loss == "mse" else "ranking"
-
-    @property
-    def uses_lm(self) -> bool:
-        return self.encoder not in (None, "tfidf")
 
     # ---- training --------------------------------------------------------------------------
     def _fit(self, train: Dataset) -> None:
@@ -209,6 +214,31 @@ class NeuralHybrid(Recommender):
         self.user_factors_, self.item_factors_, self.item_bias_ = uq, iq, ib
         if self.loss == "mse":
             self.net_ = net.cpu().eval()
+
+    # ---- learned state, as data ------------------------------------------------------------
+    def get_state(self) -> dict:
+        """As the base class, with the rating network (``loss="mse"``) as its weight arrays."""
+        state = super().get_state()
+        net = state.pop("net_", None)
+        if net is not None:
+            state["net_weights_"] = {k: v.detach().cpu().numpy() for k, v in net.state_dict().items()}
+            state["net_mu_"] = float(net.mu)
+        return state
+
+    def set_state(self, state: dict) -> NeuralHybrid:
+        state = dict(state)
+        weights, mu = state.pop("net_weights_", None), state.pop("net_mu_", None)
+        super().set_state(state)
+        if weights is not None:
+            import torch
+
+            text = weights.get("item_text")
+            net = _Net(len(self.user_factors_), len(self.item_bias_), self.factors, text,
+                       weights.get("user_text"), self.text_hidden, True)
+            net.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()})
+            net.mu = mu
+            self.net_ = net.eval()
+        return self
 
     # ---- scoring ---------------------------------------------------------------------------
     def _score_users(self, users: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from contextlib import contextmanager
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,6 +16,7 @@ from threadpoolctl import threadpool_limits
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
+from fuserec.models.params import OneOf, Range
 
 
 @contextmanager
@@ -51,6 +53,11 @@ class _FactorWrapper(Recommender):
 class ALS(_FactorWrapper):
     """Implicit-feedback ALS (Hu, Koren, Volinsky 2008), confidence 1 + α·x (implicit's ALS)."""
 
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "factors": Range(ge=1), "regularization": Range(ge=0), "alpha": Range(gt=0), "iterations": Range(ge=1),
+        "random_state": Range(ge=0),
+    }
+
     def __init__(self, factors: int = 64, regularization: float = 0.05, alpha: float = 2.0, iterations: int = 15,
                  random_state: int = 0, use_gpu: bool | None = None, verbose: bool = False) -> None:
         self.factors = factors
@@ -70,6 +77,11 @@ class ALS(_FactorWrapper):
 
 class BPR(_FactorWrapper):
     """Bayesian personalised ranking (Rendle et al. 2009), implicit's multithreaded SGD."""
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "factors": Range(ge=1), "learning_rate": Range(gt=0), "regularization": Range(ge=0),
+        "iterations": Range(ge=1), "random_state": Range(ge=0),
+    }
 
     def __init__(self, factors: int = 64, learning_rate: float = 0.05, regularization: float = 0.01,
                  iterations: int = 100, random_state: int = 0, use_gpu: bool | None = None,
@@ -91,6 +103,10 @@ class BPR(_FactorWrapper):
 
 class ItemKNN(Recommender):
     """Item kNN: score = Σ over the user's items of similarity; ``similarity`` 'cosine' or 'bm25'."""
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "k": Range(ge=1), "similarity": OneOf("cosine", "bm25"), "k1": Range(ge=0), "b": Range(ge=0, le=1),
+    }
 
     task = "ranking"
 

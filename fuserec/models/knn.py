@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import scipy.sparse as sp
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
 from fuserec.models.baseline import fit_biases
+from fuserec.models.params import OneOf, Range
 
 DENSE_MAX = 20_000  # above this many entities the similarity stays sparse (n² floats would not fit)
 
@@ -62,6 +65,11 @@ class KNNBaseline(Recommender):
     """r̂_ui = b_ui + Σ_{j∈N^k_i(u)} s_ij (r_uj − b_uj) / Σ s_ij over the k most similar items the
     user rated (positive similarities only); ``user_based=True`` swaps the roles of users and items.
     Similarity: shrunk Pearson of baseline residuals (Surprise's ``pearson_baseline``)."""
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "k": Range(ge=1), "min_k": Range(ge=1), "shrinkage": Range(ge=0), "reg_user": Range(ge=0),
+        "reg_item": Range(ge=0), "baseline_epochs": Range(ge=1),
+    }
 
     def __init__(self, k: int = 40, min_k: int = 1, shrinkage: float = 100.0, user_based: bool = False,
                  reg_user: float = 15.0, reg_item: float = 10.0, baseline_epochs: int = 10) -> None:

@@ -7,11 +7,14 @@ predicts the rating, learned by stochastic gradient descent. The per-rating loop
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from fuserec.data.dataset import Dataset
 from fuserec.models._kernels import sgd_biased_mf_epoch, sgd_bpr_epoch, sgd_svdpp_epoch
 from fuserec.models.base import Recommender
+from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
 
 
@@ -36,6 +39,12 @@ class BiasedMF(Recommender):
     mini-batches, whose time goes on launching small kernels (``benchmarks/gpu_check.py``). The MSE
     loss only: BPR always runs the CPU loop.
     """
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "factors": Range(ge=1), "epochs": Range(ge=1), "lr": Range(gt=0), "reg": Range(ge=0),
+        "lr_bias": Range(gt=0), "reg_bias": Range(ge=0), "init_std": Range(ge=0), "lr_decay": Range(gt=0, le=1),
+        "loss": OneOf("mse", "bpr"), "batch_size": Range(ge=1), "random_state": Range(ge=0),
+    }
 
     def __init__(self, factors: int = 100, epochs: int = 40, lr: float = 0.007, reg: float = 0.08,
                  lr_bias: float | None = None, reg_bias: float | None = None, init_std: float = 0.1,
@@ -144,6 +153,12 @@ class BiasedMF(Recommender):
 class SVDpp(Recommender):
     """SVD++ (Koren 2008): biased MF whose user vector adds |N(u)|^-1/2 Σ_{j∈N(u)} y_j over the
     items the user rated, so the fact of rating carries signal as well as the rating."""
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "factors": Range(ge=1), "epochs": Range(ge=1), "lr": Range(gt=0), "reg": Range(ge=0),
+        "lr_bias": Range(gt=0), "reg_bias": Range(ge=0), "lr_y": Range(gt=0), "reg_y": Range(ge=0),
+        "init_std": Range(ge=0), "lr_decay": Range(gt=0, le=1), "random_state": Range(ge=0),
+    }
 
     def __init__(self, factors: int = 100, epochs: int = 40, lr: float = 0.007, reg: float = 0.08,
                  lr_bias: float | None = None, reg_bias: float | None = None, lr_y: float | None = None,

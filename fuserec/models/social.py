@@ -10,12 +10,15 @@ gets all zeros: route them elsewhere, or let `LearnedReranker` do it with this a
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
+from fuserec.models.params import OneOf, Range
 
 
 def friendship_matrix(train: Dataset) -> sp.csr_matrix:
@@ -44,6 +47,10 @@ class SocialNeighbours(Recommender):
     """What the user's friends interact with, friends weighted by 1 + ``similarity_weight`` × the
     cosine of their histories. ``values``: ``"binary"`` or ``"rating"`` (play counts on Last.fm,
     taken as log(1 + count))."""
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "similarity_weight": Range(ge=0), "values": OneOf("binary", "rating"),
+    }
 
     task = "ranking"
 

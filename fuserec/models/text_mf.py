@@ -12,6 +12,8 @@ factors learned without it, the factor space here is shaped to be predictable fr
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import Ridge
@@ -19,6 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
+from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
 
 
@@ -54,6 +57,11 @@ class TextRegularizedALS(Recommender):
     ``encoder``: the semantic encoder of the item texts (through the cache). The other settings
     are those of `ALS`.
     """
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "factors": Range(ge=1), "regularization": Range(ge=0), "alpha": Range(gt=0), "text_weight": Range(ge=0),
+        "map_alpha": Range(gt=0), "iterations": Range(ge=1), "random_state": Range(ge=0),
+    }
 
     task = "ranking"
 

@@ -38,7 +38,8 @@ def item_texts(ds: Dataset, template: list[tuple[str, str]] | None = None) -> li
     music, news), else every column of the item table. Items without text get their id.
     """
     table = ds.item_table
-    template = template or template_for(ds)
+    template = list(template or template_for(ds))
+    template += [f for f in ds.text_fields if f not in template]
     parts = []
     for field, label in template:
         if field not in table.columns:

@@ -1,0 +1,65 @@
+"""What the re-ranker with its default retrievers costs, and what it scores, on the embedded sample.
+
+The embedded MovieTweetings snapshot (10.5k items) split in time: the latest 20% of
+interactions are the test. ``LearnedReranker(temporal=True)`` (the library's default retrievers,
+validation windows going back in time, as for any test that is the future) is fit on the rest,
+and this prints its fit seconds, the process's peak resident memory and NDCG@10 on the test,
+beside EASE fit on the same split (the best classic model's cost, for scale).
+
+    python benchmarks/reranker_cost.py [--json PATH] [--no-peer]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import row, write_json  # noqa: E402
+
+from fuserec.data import load_dataset  # noqa: E402
+from fuserec.data.split import split  # noqa: E402
+from fuserec.evaluation import evaluate_ranking  # noqa: E402
+from fuserec.fusion import LearnedReranker  # noqa: E402
+from fuserec.models import EASE  # noqa: E402
+
+warnings.filterwarnings("ignore", module="implicit")
+warnings.filterwarnings("ignore", module="lightgbm")
+
+
+def peak_gb() -> float:
+    """Peak resident memory of this process so far, GB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
+
+
+def measure(label: str, model, sp) -> dict:
+    start = time.perf_counter()
+    model.fit(sp.train)
+    fit = time.perf_counter() - start
+    m = evaluate_ranking(model, sp, [10])
+    out = row("fuserec", label, "movietweetings-100k", "temporal 80/20", m.metrics, fit, m.predict_seconds,
+              peak_gb=peak_gb())
+    print(f"{label}: fit {fit:.1f} s, peak {out['peak_gb']:.2f} GB, NDCG@10 {m.metrics['ndcg@10']:.4f}", flush=True)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--no-peer", action="store_true", help="Skip the EASE row.")
+    args = parser.parse_args()
+    ds = load_dataset("movietweetings-100k")
+    sp = split(ds, "temporal", test_size=0.2)[0]
+    print(f"{ds.name}: {len(sp.train):,} train interactions, {ds.n_items:,} items", flush=True)
+    rows = [measure("re-ranker, default retrievers (temporal)", LearnedReranker(temporal=True), sp)]
+    if not args.no_peer:
+        rows.append(measure("EASE (reg 300)", EASE(reg=300.0), sp))
+    write_json(rows, args.json)
+
+
+if __name__ == "__main__":
+    main()

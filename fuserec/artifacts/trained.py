@@ -1,0 +1,281 @@
+"""A trained model loaded from its artifact: recommendations and similar items, in one JSON shape.
+
+``fuserec.load(DIR)`` returns a ``TrainedModel``. A recommendation list, wherever it is shown
+(``fuserec recommend --json``, the Python API, the service), is one mapping::
+
+    {"user": "42", "model": "reranker", "model_version": "20261201T221500Z-1a2b3c", "k": 10,
+     "fallback": false, "fallback_reason": null,
+     "items": [{"rank": 1, "item": "0111161", "title": "...", "score": 2.31}, ...]}
+
+A user the model has never seen (or one with no training interactions) gets the fallback: the
+items most interacted with in the latest tenth of the training data (all-time counts break
+ties), flagged with ``"fallback": true`` and the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fuserec.artifacts import codec, store
+from fuserec.data.dataset import IdMap
+from fuserec.errors import ArtifactError
+from fuserec.models.base import Recommender
+
+ITEMS = "items.parquet"
+USERS = "users.parquet"
+FALLBACK = "fallback.npz"
+VECTORS = "vectors.npz"
+CONFIG = "config.json"
+
+
+def external(value: Any) -> Any:
+    """An id as JSON writes it (numpy scalars become Python ones)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def lookup(ids: IdMap, raw: Any) -> int | None:
+    """Index of an id given as typed on a command line (``"42"`` finds the integer id 42), or None."""
+    candidates = [raw]
+    if isinstance(raw, str):
+        try:
+            candidates.append(int(raw))
+        except ValueError:
+            pass
+    for value in candidates:
+        if value in ids:
+            return int(ids.to_index(value))
+    return None
+
+
+@dataclass
+class TrainedModel:
+    """A fitted model with what serving it needs: ids and titles, the fallback, the manifest.
+
+    Attributes
+    ----------
+    folder : Path
+        The artifact version it was read from.
+    manifest : dict
+        The verified manifest (versions, encoder, data fingerprint, metrics, files).
+    model : Recommender
+        The fitted model.
+    titles : numpy.ndarray
+        Item titles in the model's index order.
+    fallback_scores : numpy.ndarray
+        Per item, the score that ranks items for users the model cannot place.
+    vectors : numpy.ndarray or None
+        The encoder's unit item vectors, for models that read text.
+    """
+
+    folder: Path
+    manifest: dict[str, Any]
+    model: Recommender
+    titles: np.ndarray
+    fallback_scores: np.ndarray
+    vectors: np.ndarray | None = None
+
+    @property
+    def version(self) -> str:
+        return self.manifest["version"]
+
+    @property
+    def name(self) -> str:
+        return self.manifest.get("model", {}).get("name", type(self.model).__name__)
+
+    # ---- recommendations -------------------------------------------------------------------
+    def _entries(self, idx: np.ndarray, scores: np.ndarray) -> list[dict[str, Any]]:
+        keep = idx >= 0
+        idx, scores = idx[keep], scores[keep]
+        ids = self.model.items_.to_external(idx)
+        return [{"rank": r + 1, "item": external(i), "title": str(self.titles[j]), "score": float(s)}
+                for r, (i, j, s) in enumerate(zip(ids, idx, scores, strict=True))]
+
+    def _fallback(self, k: int, banned: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        scores = self.fallback_scores.astype(np.float64).copy()
+        if banned is not None:
+            scores[banned] = -np.inf
+        order = np.argsort(-scores, kind="stable")[:k]
+        order = order[np.isfinite(scores[order])]
+        return order, scores[order]
+
+    def recommend(self, user: Any, k: int = 10, exclude_seen: bool = True) -> dict[str, Any]:
+        """The top-``k`` list for one external user id, in the shared JSON shape."""
+        return next(iter(self.recommend_many([user], k, exclude_seen)))
+
+    def recommend_many(self, users: Iterable[Any], k: int = 10, exclude_seen: bool = True,
+                       batch: int = 1024) -> Iterator[dict[str, Any]]:
+        """Lists for many users, scored ``batch`` users at a time (memory stays bounded)."""
+        if k < 1:
+            raise ValueError(f"k must be at least 1, not {k}")
+        users = list(users)
+        history = np.diff(self.model.seen_.indptr)
+        for start in range(0, len(users), batch):
+            chunk = users[start:start + batch]
+            index = [lookup(self.model.users_, u) for u in chunk]
+            known = [i for i in index if i is not None and history[i] > 0]
+            if known:
+                idx, val = self.model.recommend_indices(np.asarray(known, dtype=np.int64), k, exclude_seen)
+                placed = {u: (idx[j], val[j]) for j, u in enumerate(known)}
+            else:
+                placed = {}
+            for raw, i in zip(chunk, index, strict=True):
+                head = {"user": external(raw), "model": self.name, "model_version": self.version, "k": k}
+                if i is not None and i in placed:
+                    yield {**head, "fallback": False, "fallback_reason": None, "items": self._entries(*placed[i])}
+                    continue
+                reason = "unknown user" if i is None else "no training interactions"
+                yield {**head, "fallback": True, "fallback_reason": reason, "items": self._entries(*self._fallback(k))}
+
+    def users(self) -> np.ndarray:
+        """External ids of every user with training interactions."""
+        return self.model.users_.to_external(np.flatnonzero(np.diff(self.model.seen_.indptr) > 0))
+
+    # ---- similar items ---------------------------------------------------------------------
+    def similar(self, item: Any, k: int = 10) -> dict[str, Any]:
+        """Items most like ``item``: by the model's own item representation where it has one
+        (factor vectors, or item-item weights), else by text vectors, else by who interacted
+        with both (cosine over the training matrix). An item with no interactions is compared by
+        its text where there is text."""
+        i = lookup(self.model.items_, item)
+        if i is None:
+            raise KeyError(f"unknown item {item!r}")
+        scores, method = self._similarity(i)
+        scores = np.asarray(scores, dtype=np.float64).ravel().copy()
+        scores[i] = -np.inf
+        order = np.argsort(-scores, kind="stable")[:k]
+        order = order[np.isfinite(scores[order])]
+        return {"item": external(item if not isinstance(item, str) else self.model.items_.to_external([i])[0]),
+                "title": str(self.titles[i]), "model": self.name, "model_version": self.version,
+                "method": method, "items": self._entries(order, scores[order])}
+
+    def _similarity(self, i: int) -> tuple[np.ndarray, str]:
+        model = self.model
+        warm = np.diff(model.seen_.tocsc().indptr)[i] > 0
+        if warm:
+            factors = getattr(model, "item_factors_", None)
+            if isinstance(factors, np.ndarray) and factors.ndim == 2:
+                q = factors / np.maximum(np.linalg.norm(factors, axis=1, keepdims=True), 1e-12)
+                return q @ q[i], "collaborative factors"
+            weights = getattr(model, "item_weights_", None)
+            if weights is not None:
+                row = weights[i]
+                return (row.toarray() if hasattr(row, "toarray") else np.asarray(row)), "item-item weights"
+        if self.vectors is not None:
+            return self.vectors @ self.vectors[i], "text"
+        x = model.seen_.tocsc().astype(np.float64)
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=0))).ravel()
+        co = np.asarray((x.T @ x[:, i]).todense()).ravel()
+        return co / np.maximum(norms * max(norms[i], 1e-12), 1e-12), "co-occurrence"
+
+
+def load(path: str | Path) -> TrainedModel:
+    """Load and verify an artifact: ``path`` is a folder written by ``fuserec train`` (its
+    ``current`` version is read) or one version folder inside it.
+
+    Raises
+    ------
+    ArtifactError
+        When a file is missing, truncated or changed (named in the message).
+    """
+    folder = store.resolve(path)
+    manifest = store.verify(folder)
+    try:
+        model = codec.read_model(folder / "model")
+        items = pd.read_parquet(folder / ITEMS)
+        with np.load(folder / FALLBACK, allow_pickle=False) as npz:
+            fallback = npz["scores"]
+        vectors = None
+        if (folder / VECTORS).is_file():
+            with np.load(folder / VECTORS, allow_pickle=False) as npz:
+                vectors = npz["vectors"]
+    except (OSError, KeyError, ValueError) as exc:
+        raise ArtifactError(f"{folder}: cannot be read ({exc})") from None
+    return TrainedModel(folder, manifest, model, items["title"].astype(str).to_numpy(), fallback, vectors)
+
+
+def data_fingerprint(data: Any) -> dict[str, Any]:
+    """sha256 of the training interactions (users, items, ratings, times) and the id maps, with counts."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    inter = data.interactions
+    for column in ("user", "item", "rating", "timestamp"):
+        if column in inter.columns:
+            digest.update(column.encode())
+            digest.update(np.ascontiguousarray(inter[column].to_numpy()).tobytes())
+    for ids in (data.users.ids, data.items.ids):
+        digest.update("\x1f".join(map(str, ids)).encode("utf-8"))
+    return {"name": data.name, "sha256": digest.hexdigest(), "interactions": int(len(data)),
+            "users": int(data.n_users), "items": int(data.n_items)}
+
+
+def fallback_scores(data: Any) -> np.ndarray:
+    """Per item: interactions in the latest tenth of ``data`` (all of it without timestamps),
+    with the all-time count, scaled below one interaction, breaking ties."""
+    from fuserec.models.content import recent_counts
+
+    counts = data.item_counts().astype(np.float64)
+    return recent_counts(data).astype(np.float64) + counts / max(counts.max(), 1.0) * 0.5
+
+
+def save(out: str | Path, model: Recommender, data: Any, *, config: dict[str, Any] | None = None,
+         metrics: list[dict[str, Any]] | None = None, refit: bool = True, encoder: str | None = None,
+         version: str | None = None) -> Path:
+    """Write ``model`` (fitted on ``data``) as a new artifact version under ``out`` and make it
+    ``current``; returns the version folder.
+
+    Parameters
+    ----------
+    out : path
+        The artifact folder.
+    model : Recommender
+        A fitted model.
+    data : Dataset
+        What ``model`` was fitted on (ids, titles, fallback and fingerprint come from it).
+    config : dict, optional
+        The resolved run configuration, stored beside the model.
+    metrics : list of dict, optional
+        Evaluation rows (``Results.rows``) to keep in the manifest.
+    refit : bool
+        Whether ``data`` is all the data (True) or the evaluation split's train (False).
+    encoder : str, optional
+        The encoder whose item vectors are stored with a model that reads text.
+    """
+    import json
+
+    from fuserec.registry import canonical_name
+
+    model._check_fitted()
+
+    def fill(tmp: Path) -> dict[str, Any]:
+        codec.write_model(model, tmp / "model")
+        titles = data.item_titles(np.arange(data.n_items))
+        pd.DataFrame({"id": pd.Series(list(data.items.ids), dtype=object).map(str),
+                      "title": titles}).to_parquet(tmp / ITEMS, index=False)
+        pd.DataFrame({"id": pd.Series(list(data.users.ids), dtype=object).map(str)}).to_parquet(tmp / USERS,
+                                                                                               index=False)
+        with open(tmp / FALLBACK, "wb") as fh:
+            np.savez(fh, scores=fallback_scores(data))
+        encoder_info = None
+        if encoder and model.uses_lm:
+            from fuserec.semantic import SemanticIndex
+
+            index = SemanticIndex(data, encoder, show_progress=False)
+            with open(tmp / VECTORS, "wb") as fh:
+                np.savez(fh, vectors=np.asarray(index.vectors, dtype=np.float32))
+            encoder_info = {"name": encoder, "id": index.encoder.id, "dim": int(index.vectors.shape[1])}
+        if config is not None:
+            (tmp / CONFIG).write_text(json.dumps(config, indent=2, ensure_ascii=False, default=str) + "\n",
+                                      encoding="utf-8")
+        return {"model": {"name": canonical_name(model), "class": type(model).__name__,
+                          "uses_lm": bool(model.uses_lm), "task": model.task},
+                "encoder": encoder_info, "data": data_fingerprint(data), "refit": refit,
+                "metrics": metrics or []}
+
+    return store.write_version(out, fill, version)

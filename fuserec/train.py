@@ -1,0 +1,120 @@
+"""Train from a run configuration: evaluate on its split, refit on all the data, write an artifact.
+
+``fuserec train --config FILE --out DIR`` and ``fuserec evaluate --config FILE`` call these.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from sklearn.base import clone
+
+from fuserec.config import RunConfig, load_data, split_data
+from fuserec.evaluation import Experiment, Results
+
+
+@contextmanager
+def threads(n: int | None):
+    """At most ``n`` threads for BLAS, OpenMP and torch inside the block (no limit for None)."""
+    if n is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    old = os.environ.get("OMP_NUM_THREADS")
+    os.environ["OMP_NUM_THREADS"] = str(n)
+    torch_threads = None
+    try:
+        import sys
+
+        if "torch" in sys.modules:
+            import torch
+
+            torch_threads = torch.get_num_threads()
+            torch.set_num_threads(n)
+        with threadpool_limits(n):
+            yield
+    finally:
+        if old is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = old
+        if torch_threads is not None:
+            import torch
+
+            torch.set_num_threads(torch_threads)
+
+
+def resolved(config: RunConfig) -> dict[str, Any]:
+    """The configuration as it ran: every model parameter spelt out (defaults included)."""
+    from fuserec.registry import to_spec
+
+    out = config.model_dump(mode="json", by_alias=True)
+    out["model"] = _jsonable(to_spec(config.build_model()))
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def evaluate(config: RunConfig, console: Console | None = None, keep_models: bool = False) -> tuple[Any, Results]:
+    """Load the data, split it, fit the configured model on each split and measure it; returns
+    the dataset and the results."""
+    console = console or Console(stderr=True)
+    with threads(config.threads):
+        ds = load_data(config)
+        splits = split_data(config, ds)
+        label = config.model_spec()["name"]
+        results = Experiment(splits, {label: config.build_model()}, task=config.task, ks=config.k,
+                             min_rating=config.min_rating, console=console).run(keep_models=keep_models)
+    return ds, results
+
+
+@dataclass
+class TrainResult:
+    """What ``train`` wrote: the version folder, the evaluation, and how long each stage took."""
+
+    path: Path
+    results: Results
+    seconds: dict[str, float]
+
+
+def train(config: RunConfig, out: str | Path, *, refit: bool | None = None,
+          console: Console | None = None) -> TrainResult:
+    """Evaluate ``config`` on its split, then fit on all the data (``refit``, default the
+    config's ``output.refit``; otherwise keep the model fitted on the split's train) and write
+    a new artifact version under ``out``."""
+    from fuserec.artifacts import save
+
+    console = console or Console(stderr=True)
+    refit = config.output.refit if refit is None else refit
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    ds, results = evaluate(config, console, keep_models=not refit)
+    seconds["evaluate"] = time.perf_counter() - start
+    with threads(config.threads):
+        if refit:
+            start = time.perf_counter()
+            with console.status(f"fitting {config.model_spec()['name']} on all {len(ds):,} interactions"):
+                model = clone(config.build_model()).fit(ds)
+            data = ds
+            seconds["refit"] = time.perf_counter() - start
+        else:
+            (model,) = [m for (_, fold), m in results.models.items() if fold in (None, 0)][:1]
+            data = split_data(config, ds)[0].train
+        start = time.perf_counter()
+        path = save(out, model, data, config=resolved(config), metrics=results.rows, refit=refit,
+                    encoder=config.encoder.name)
+        seconds["write"] = time.perf_counter() - start
+    return TrainResult(path, results, seconds)
