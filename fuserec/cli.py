@@ -22,7 +22,7 @@ app = typer.Typer(help="Language-model semantics fused with recommender systems.
 data_app = typer.Typer(help="Inspect, validate and download datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 # ---- shared options -----------------------------------------------------------------------------
 DatasetOpt = Annotated[str | None, typer.Option("--dataset", "-d", help=f"A known dataset: {', '.join(DATASETS)}.")]
