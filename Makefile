@@ -8,7 +8,7 @@ SHARED_DATA := $(abspath ../shared/datasets)
 export FUSEREC_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo test bench lint clean
+.PHONY: install demo test test-slow bench lint clean
 
 install: $(STAMP)
 
@@ -24,6 +24,9 @@ demo: install
 
 test: install
 	$(PY) -m pytest
+
+test-slow: install  # the long real-data runs (the fused model trained from examples/ml-latest-small.toml)
+	$(PY) -m pytest -m slow
 
 BENCH_STAMP := $(VENV)/.bench-installed
 

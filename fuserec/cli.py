@@ -674,13 +674,15 @@ def similar_command(
 # ---- demo ---------------------------------------------------------------------------------------
 @app.command("demo")
 def demo(dataset: Annotated[str, typer.Option(help="Dataset to run on.")] = "movietweetings-100k",
-         data_dir: DataDirOpt = None, k: Annotated[int, typer.Option(help="List length.")] = 10) -> None:
-    """The whole loop on real data, offline: load, split in time, fit, evaluate, recommend."""
+         data_dir: DataDirOpt = None, k: Annotated[int, typer.Option(help="List length.")] = 10,
+         out_dir: Annotated[Path | None, typer.Option("--out", help="Keep the artifact here (default: a "
+                                                                    "temporary folder).")] = None) -> None:
+    """The whole loop on real data, offline: train from a config, evaluate, write the artifact, recommend."""
     from fuserec.demo import run_demo
 
     try:
-        run_demo(dataset, data_dir, k, out)
-    except (DataError, DownloadError) as exc:
+        run_demo(dataset, data_dir, k, out, out_dir)
+    except (DataError, DownloadError, ConfigError, ArtifactError) as exc:
         _fail(exc)
 
 

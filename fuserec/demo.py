@@ -1,106 +1,124 @@
-"""``make demo``: the whole loop on real data, offline, in a minute or two.
+"""``make demo``: the loop a user follows, on real data, offline, in under two minutes.
 
-Loads the embedded MovieTweetings snapshot (or any known dataset), splits it in time (the
-future is the test), fits every available model, prints the comparison tables, shows one
-user's recent history and their top-K from the best model refitted on all data, and places a
-movie that has no ratings yet by its text alone (language model → collaborative space).
+Trains the fused model from a run configuration (``fuserec/demo.toml``, the same file as
+``examples/movies-sample.toml``) on the embedded MovieTweetings snapshot split in time (the
+future is the test), evaluates it beside the classic models on the same split, writes the
+artifact, loads it back as another process would, recommends for one user from it, and places a
+movie that has no ratings yet by its text alone (language model → collaborative space). It says
+how long each step took.
 """
 
 from __future__ import annotations
 
+import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from fuserec.data import load_dataset
 from fuserec.data.split import split
 from fuserec.evaluation import Experiment
-from fuserec.models import ALS, EASE, BaselineOnly, BiasedMF, ItemKNN, Popularity, Random, Recommender, SVDpp
+from fuserec.models import ALS, ItemKNN, Popularity, Random, Recommender
+
+CONFIG = Path(__file__).with_name("demo.toml")
 
 
-def demo_models(temporal: bool = True) -> dict[str, Recommender]:
-    """The ranking models the demo compares: floors, classic CF, and one fused with the language model
-    (a LambdaRank re-ranker over CF, popularity and MiniLM semantic retrievers, with text features)."""
-    from fuserec.fusion import LearnedReranker
-    from fuserec.models.content import SemanticProfile
-
-    fused = LearnedReranker({"itemknn": ItemKNN(similarity="bm25"), "popularity": Popularity(),
-                             "semantic": SemanticProfile("minilm")}, pool=50, n_folds=1, temporal=temporal)
+def demo_models() -> dict[str, Recommender]:
+    """The classic models the fused one is compared with: floors and collaborative filtering."""
     return {
         "popularity": Popularity(),
         "random": Random(random_state=0),
         "itemknn-bm25": ItemKNN(similarity="bm25"),
         "als": ALS(),
-        "mf-bpr": BiasedMF(loss="bpr", factors=64, epochs=30, lr=0.05, reg=0.01, init_std=0.01, verbose=False),
-        "ease": EASE(),
-        "fused: re-ranker + MiniLM": fused,
     }
 
 
-def demo_rating_models() -> dict[str, Recommender]:
-    """The rating models the demo compares."""
-    return {"baseline": BaselineOnly(), "mf": BiasedMF(verbose=False), "svd++": SVDpp(verbose=False)}
-
-
 def run_demo(dataset: str = "movietweetings-100k", data_dir: str | Path | None = None, k: int = 10,
-             console: Console | None = None) -> dict:
-    console = console or Console()
-    ds = load_dataset(dataset, data_dir)
-    console.rule(f"[bold]fuserec demo · {ds.name}")
-    console.print(f"{ds}\n")
-    method = "temporal" if ds.has_timestamps else "random"
-    splits = split(ds, method, test_size=0.2, seed=0)
-    console.print(f"split: {splits[0]} ({'latest 20% of interactions are the test' if method == 'temporal' else ''})")
-    results = Experiment(splits, demo_models(method == "temporal"), task="ranking", ks=[k], console=console).run()
-    shown = [f"{m}@{k}" for m in ("precision", "recall", "ndcg", "hitrate", "coverage")]
-    console.print(results.table(title=f"{ds.name} · {method} split · full ranking, train items excluded",
-                                metrics=shown))
-    if ds.has_ratings and ds.rating_scale is not None:
-        rating = Experiment(splits, demo_rating_models(), task="rating", console=console).run()
-        console.print(rating.table(title=f"{ds.name} · {method} split · rating prediction"))
+             console: Console | None = None, out: str | Path | None = None) -> dict:
+    """Train → evaluate → artifact → recommend, printing each step and its seconds."""
+    import fuserec
+    from fuserec.config import load_config, load_data
+    from fuserec.train import train
 
-    key = f"ndcg@{k}"
-    ranked = sorted(results.rows, key=lambda r: -r["metrics"][key])
-    best = ranked[0]["model"]
-    # the best model may be a non-personal floor (popularity wins on a future full of new users);
-    # show the best personalised one beside it
-    personal = next(r["model"] for r in ranked if r["model"] not in ("popularity", "random"))
-    shown_models = [best] if best == personal else [best, personal]
-    counts = ds.user_counts()
-    user_idx = int(np.argsort(-counts, kind="stable")[min(10, ds.n_users - 1)])  # an active, not extreme, user
-    user_id = ds.users.to_external([user_idx])[0]
+    console = console or Console()
+    clock = time.perf_counter()
+    config = load_config(CONFIG)
+    config.data.dataset, config.k = dataset, [k]
+    if data_dir is not None:
+        config.data.data_dir = str(data_dir)
+    ds = load_data(config)
+    console.rule(f"[bold]fuserec demo · {ds.name}")
+    console.print(f"{ds}\nconfiguration: {CONFIG.name} (model {config.model_spec()['name']}, split "
+                  f"{config.split.method}, encoder {config.encoder.name})")
+    seconds: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="fuserec-demo-") as tmp:
+        target = Path(out) if out is not None else Path(tmp) / "artifact"
+        start = time.perf_counter()
+        result = train(config, target, refit=False, console=console)
+        seconds["train the fused model (evaluate, write the artifact)"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        splits = split(ds, config.split.method, test_size=config.split.test_size, seed=config.split.seed)
+        classic = Experiment(splits, demo_models(), task="ranking", ks=[k], console=console).run()
+        seconds["the classic models on the same split"] = time.perf_counter() - start
+        rows = [{**r, "model": f"fused: {r['model']} + {config.encoder.name}"} for r in result.results.rows]
+        classic.rows = rows + classic.rows
+        shown = [f"{m}@{k}" for m in ("precision", "recall", "ndcg", "hitrate", "coverage")]
+        console.print(classic.table(title=f"{ds.name} · {config.split.method} split · full ranking, train items "
+                                          "excluded", metrics=shown))
+
+        start = time.perf_counter()
+        trained = fuserec.load(target)
+        user_id = _active_user(trained)
+        payload = trained.recommend(user_id, k)
+        seconds["load the artifact and recommend"] = time.perf_counter() - start
+        _show_history(ds, user_id, console)
+        rec = Table(title=f"top-{k} for user {user_id} from the artifact {trained.version} "
+                          f"({trained.name}, ndcg@{k} {rows[0]['metrics'][f'ndcg@{k}']:.4f})")
+        rec.add_column("#", justify="right")
+        rec.add_column("title")
+        rec.add_column("score", justify="right")
+        for e in payload["items"]:
+            rec.add_row(str(e["rank"]), e["title"], f"{e['score']:.3g}")
+        console.print(rec)
+        console.print(f"artifact: {target} ({len(trained.manifest['files'])} files, sha256-checked on load"
+                      f"{'' if out is not None else '; a temporary folder, give --out to keep it'})")
+    start = time.perf_counter()
+    new_movie = _new_movie(ds, splits[0], console, k)
+    seconds["a new movie placed by its text"] = time.perf_counter() - start
+    t = Table("step", "seconds", title="how long it took")
+    for step, s in seconds.items():
+        t.add_row(step, f"{s:.1f}")
+    t.add_row("[bold]total (with loading the data)", f"[bold]{time.perf_counter() - clock:.1f}")
+    console.print(t)
+    return {"results": classic, "user": user_id, "recommendation": payload, "new_movie": new_movie,
+            "seconds": seconds}
+
+
+def _active_user(trained) -> object:
+    """An active, not extreme, user: the 11th most active in training."""
+    counts = np.diff(trained.model.seen_.indptr)
+    index = int(np.argsort(-counts, kind="stable")[min(10, len(counts) - 1)])
+    return trained.model.users_.to_external([index])[0]
+
+
+def _show_history(ds, user_id, console: Console) -> None:
+    user_idx = int(ds.users.to_index(user_id))
     hist = ds.interactions[ds.interactions["user"] == user_idx]
     if ds.has_timestamps:
         hist = hist.sort_values("timestamp")
-    recent = hist.tail(5)
     t = Table(title=f"user {user_id}: {len(hist)} ratings, the latest 5")
     t.add_column("title")
     if ds.has_ratings:
         t.add_column("rating", justify="right")
-    for _, row in recent.iterrows():
+    for _, row in hist.tail(5).iterrows():
         cells = [ds.item_titles([int(row["item"])])[0]]
         if ds.has_ratings:
             cells.append(f"{row['rating']:g}")
         t.add_row(*cells)
     console.print(t)
-    recommendations = {}
-    for name in shown_models:
-        model = demo_models(method == "temporal")[name].fit(ds)
-        ids, scores = model.recommend(user_id, k=k)
-        recommendations[name] = list(ids)
-        rec = Table(title=f"top-{k} for user {user_id} from {name} ({key} {_metric(results, name, key):.4f}), "
-                          "fitted on all data")
-        rec.add_column("#", justify="right")
-        rec.add_column("title")
-        rec.add_column("score", justify="right")
-        titles = ds.item_titles(ds.items.to_index(ids))
-        for rank, (title, score) in enumerate(zip(titles, scores, strict=True), start=1):
-            rec.add_row(str(rank), title, f"{score:.3g}")
-        console.print(rec)
-    new_movie = _new_movie(ds, splits[0], console, k)
-    return {"results": results, "user": user_id, "recommendations": recommendations, "new_movie": new_movie}
 
 
 def _new_movie(ds, split, console: Console, k: int) -> dict:
@@ -137,7 +155,3 @@ def _new_movie(ds, split, console: Console, k: int) -> dict:
     console.print(t)
     return {"item": ds.items.ids[item], "title": title, "neighbours": ds.item_titles(near), "hits_in_100": hits}
 
-
-
-def _metric(results, model: str, key: str) -> float:
-    return next(r["metrics"][key] for r in results.rows if r["model"] == model)

@@ -12,6 +12,7 @@ import gzip
 import io
 import json
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -98,18 +99,33 @@ def read_table(
         psep = _UNIT_SEP
     first = text.split("\n", 1)[0]
     try:
-        df = pd.read_csv(
-            io.StringIO(text),
-            sep=psep,
-            header=0 if header else None,
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=False,
-            index_col=False,
-            quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
-            engine="c",
-        )
+        with warnings.catch_warnings():  # a line with extra fields must be an error, not data silently dropped
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(
+                io.StringIO(text),
+                sep=psep,
+                header=0 if header else None,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                index_col=False,
+                quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
+                engine="c",
+            )
+    except pd.errors.ParserWarning:
+        width = None
+        rows = csv.reader(io.StringIO(text), delimiter=psep, quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE)
+        for number, fields in enumerate(rows, start=1):
+            if not fields:
+                continue
+            if width is None:
+                width = len(fields)
+            elif len(fields) != width:
+                raise DataError(f"line has {len(fields)} fields", file=path, line=number,
+                                expected=f"{width} fields separated by {sep!r}") from None
+        raise DataError("lines have more fields than the header", file=path,
+                        expected=f"fields separated by {sep!r}") from None
     except pd.errors.ParserError as exc:
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if match:

@@ -11,6 +11,8 @@ from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
 from fuserec.models.params import OneOf, Range
 
+BLOCK = 1024  # item rows of the walk computed at once
+
 
 class RP3beta(Recommender):
     """W_ij = Σ_u P(u|i)^α P(j|u)^α / pop(j)^β, each row pruned to its ``k`` largest weights."""
@@ -32,14 +34,19 @@ class RP3beta(Recommender):
         iu = sp.diags(1.0 / np.maximum(np.asarray(x.sum(axis=0)).ravel(), 1)) @ x.T.tocsr()  # P(u | i)
         ui.data **= self.alpha
         iu.data **= self.alpha
-        w = (iu @ ui).toarray()
-        pop = np.asarray(x.sum(axis=0)).ravel()
-        w /= np.power(np.maximum(pop, 1), self.beta)[None, :]
-        np.fill_diagonal(w, 0.0)
-        if self.k < w.shape[1]:
-            drop = np.argpartition(-w, self.k, axis=1)[:, self.k:]
-            np.put_along_axis(w, drop, 0.0, axis=1)
-        self.item_weights_ = sp.csr_matrix(w.astype(np.float32))
+        pop = np.power(np.maximum(np.asarray(x.sum(axis=0)).ravel(), 1), self.beta)
+        n = x.shape[1]
+        blocks = []
+        for start in range(0, n, BLOCK):  # items × items, a block of rows at a time (memory: BLOCK × n)
+            rows = np.arange(start, min(start + BLOCK, n))
+            w = (iu[rows] @ ui).toarray()
+            w /= pop[None, :]
+            w[np.arange(len(rows)), rows] = 0.0
+            if self.k < n:
+                drop = np.argpartition(-w, self.k, axis=1)[:, self.k:]
+                np.put_along_axis(w, drop, 0.0, axis=1)
+            blocks.append(sp.csr_matrix(w.astype(np.float32)))
+        self.item_weights_ = sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((n, n), dtype=np.float32)
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         return (self.seen_[users] @ self.item_weights_).toarray()

@@ -77,8 +77,9 @@ def test_every_registered_model_round_trips_in_another_process_without_pickle(ar
 
 
 def test_social_model_round_trips_with_friendships(tiny, tmp_path):
-    import pandas as pd
     from dataclasses import replace
+
+    import pandas as pd
 
     users = np.flatnonzero(tiny.user_counts() > 0)
     edges = pd.DataFrame({"user": users[:-1], "friend": users[1:]})
