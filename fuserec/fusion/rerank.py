@@ -322,7 +322,8 @@ class LearnedReranker(Recommender):
             n_truth = np.diff(truth.indptr)  # validation positives per user, pooled or not
             users = np.flatnonzero(n_truth > 0)
             wanted += truth[users].sum()
-            for start in range(0, len(users), BATCH):
+            for start in progress(range(0, len(users), BATCH), f"re-ranker: candidates of {what} {fold + 1}",
+                                  -(-len(users) // BATCH)):
                 block = users[start:start + BATCH]
                 rows, items, x, _ = self._candidates(fitted, side, seen, block)
                 y = np.asarray(truth[block[rows], items]).ravel() > 0
@@ -344,7 +345,8 @@ class LearnedReranker(Recommender):
         (``tree_scores_[what]``: held-out NDCG@10 of each pair)."""
         best, best_score = None, -np.inf
         self.tree_scores_[what] = {}
-        for leaves, min_child in self.tree_settings:
+        for leaves, min_child in progress(self.tree_settings, f"re-ranker: {what} rankers, each tree setting",
+                                          len(self.tree_settings)):
             rankers = self._rankers(x, y, group, owner, leaves, min_child)
             score = float(np.mean([r.best_score_["valid_0"]["ndcg@10"] for r in rankers]))
             self.tree_scores_[what][(leaves, min_child)] = score

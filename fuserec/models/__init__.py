@@ -1,4 +1,4 @@
-"""Recommender models behind one interface (``Recommender``), and a registry by name."""
+"""Recommender models behind one interface (``Recommender``); names for them live in ``fuserec.registry``."""
 
 from fuserec.models.base import Recommender
 from fuserec.models.baseline import BaselineOnly
@@ -12,27 +12,21 @@ from fuserec.models.mf import BiasedMF, SVDpp
 from fuserec.models.social import SocialNeighbours
 from fuserec.models.text_mf import TextRegularizedALS
 
-MODELS: dict[str, type[Recommender]] = {
-    "popularity": Popularity,
-    "random": Random,
-    "user-time-popularity": UserTimePopularity,
-    "baseline": BaselineOnly,
-    "knn-baseline": KNNBaseline,
-    "mf": BiasedMF,
-    "svdpp": SVDpp,
-    "blend": Blend,
-    "score-blend": ScoreBlend,
-    "ease": EASE,
-    "text-ease": TextEASE,
-    "rp3beta": RP3beta,
-    "als": ALS,
-    "text-regularized-als": TextRegularizedALS,
-    "bpr": BPR,
-    "itemknn": ItemKNN,
-    "social": SocialNeighbours,
-}
 
-__all__ = ["ALS", "BPR", "EASE", "MODELS", "BaselineOnly", "BiasedMF", "Blend", "ItemKNN", "KNNBaseline", "Popularity",
+def __getattr__(name: str):
+    """``MODELS`` moved to ``fuserec.registry.CLASSES`` (which also holds the fused models)."""
+    if name == "MODELS":
+        import warnings
+
+        warnings.warn("fuserec.models.MODELS is deprecated: use fuserec.registry (CLASSES, build_model)",
+                      DeprecationWarning, stacklevel=2)
+        from fuserec.registry import CLASSES
+
+        return CLASSES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["ALS", "BPR", "EASE", "BaselineOnly", "BiasedMF", "Blend", "ItemKNN", "KNNBaseline", "Popularity",
            "RP3beta", "Random", "Recommender", "SVDpp", "ScoreBlend", "SocialNeighbours", "TextEASE",
            "TextRegularizedALS",
            "UserTimePopularity"]

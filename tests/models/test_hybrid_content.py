@@ -66,7 +66,7 @@ def test_hybrid_save_load(hybrid, tmp_path):
 
 
 def test_hybrid_bad_loss(split):
-    with pytest.raises(ValueError, match="loss must be one of"):
+    with pytest.raises(ValueError, match="'loss'.*one of 'softmax'"):
         NeuralHybrid(loss="hinge").fit(split.train)
 
 

@@ -117,3 +117,9 @@ def test_generated_bytes_raise_only_config_errors(tmp_path, data):
         load_config(path)
     except ConfigError as exc:
         assert str(path) in str(exc)
+
+
+def test_the_demo_runs_the_example_configuration():
+    from fuserec.demo import CONFIG
+
+    assert CONFIG.read_text() == (ROOT / "examples" / "movies-sample.toml").read_text()
