@@ -139,7 +139,7 @@ def _new_movie(ds, split, console: Console, k: int) -> dict:
     near = warm[np.argsort(-cos)[:5]]
     raters = set(split.test.interactions.loc[split.test.interactions["item"] == item, "user"])
     known = np.flatnonzero(split.train.user_counts() > 0)
-    scores = model._score_users(known)[:, item]
+    scores = model.user_factors_[known] @ q[item] + model.item_bias_[item]  # one column, not every score
     reached = known[np.argsort(-scores)[:100]]
     hits = len(raters & set(reached.tolist()))
     base_rate = len(raters & set(known.tolist())) / max(len(known), 1) * 100

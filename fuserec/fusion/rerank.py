@@ -92,7 +92,10 @@ class LearnedReranker(Recommender):
     """LightGBM LambdaRank over the pooled top-``pool`` of each retriever.
 
     ``retrievers``: name → unfitted model (default: EASE, RP3beta, Popularity, popularity on the
-    user's clock, the MiniLM semantic profile, MiniLM text mapped onto ALS, and TextEASE).
+    user's clock, the MiniLM semantic profile, MiniLM text mapped onto ALS, and TextEASE; the two
+    EASE models in single precision). The defaults (``pool=50``, ``n_rankers=3``, single-precision
+    EASE) are chosen for cost, so that a catalogue of ten thousand items trains in minutes on two
+    cores; ``benchmarks/fusion.py`` states the settings its figures were measured with.
     ``semantic_features``: add, from
     ``encoder``'s item vectors, the highest and mean text similarity of a candidate to the user's
     latest items, the user's share of the candidate's topic, and two text-trend features that
@@ -144,13 +147,13 @@ class LearnedReranker(Recommender):
 
     task = "ranking"
 
-    def __init__(self, retrievers: Mapping[str, Recommender] | None = None, pool: int = 100,
+    def __init__(self, retrievers: Mapping[str, Recommender] | None = None, pool: int = 50,
                  semantic_features: bool = True, encoder: str = "minilm", n_topics: int = 20,
                  val_size: float = 0.1, n_folds: int | None = None, light_users: bool = False, light_max: int = 5,
                  n_light_splits: int = 3, temporal: bool | str = False, n_estimators: int = 400,
                  learning_rate: float = 0.05,
                  tree_settings: tuple[tuple[int, int], ...] = ((31, 50), (15, 300)),
-                 n_rankers: int = 5, select_retrievers: bool = False, objective: str = "lambdarank",
+                 n_rankers: int = 3, select_retrievers: bool = False, objective: str = "lambdarank",
                  keyword_features: bool = False, random_state: int = 0) -> None:
         self.retrievers = retrievers
         self.pool = pool
@@ -180,10 +183,10 @@ class LearnedReranker(Recommender):
         from fuserec.models import ALS, EASE, Popularity, RP3beta, TextEASE, UserTimePopularity
         from fuserec.models.content import SemanticProfile
 
-        return {"ease": EASE(reg=300.0), "rp3beta": RP3beta(), "popularity": Popularity(),
+        return {"ease": EASE(reg=300.0, dtype="float32"), "rp3beta": RP3beta(), "popularity": Popularity(),
                 "user-time-popularity": UserTimePopularity(),
                 "semantic": SemanticProfile(self.encoder), "text-als": TextMappedFactors(ALS(factors=64), self.encoder),
-                "text-ease": TextEASE(self.encoder, temporal=self.temporal)}
+                "text-ease": TextEASE(self.encoder, temporal=self.temporal, dtype="float32")}
 
     @property
     def uses_lm(self) -> bool:

@@ -13,26 +13,27 @@ from fuserec.models.base import Recommender
 from fuserec.models.params import OneOf, Range
 
 
-def gram(seen) -> np.ndarray:
-    """XᵀX of a binary user × item matrix, dense float64."""
+def gram(seen, dtype: str = "float64") -> np.ndarray:
+    """XᵀX of a binary user × item matrix, dense (float64 unless ``dtype`` says otherwise)."""
     x = seen.astype(np.float64)
-    return (x.T @ x).toarray()
+    return (x.T @ x).toarray().astype(dtype, copy=False)
 
 
 def spd_inverse(a: np.ndarray, block: int = 2048) -> np.ndarray:
-    """Inverse of a symmetric positive definite float64 matrix, computed in ``a``'s own memory
-    (LAPACK ``potrf`` + ``potri``; the triangle it leaves is mirrored block by block). Falls back
-    to a general inverse when ``a`` is not positive definite."""
+    """Inverse of a symmetric positive definite float64 or float32 matrix, computed in ``a``'s own
+    memory (LAPACK ``potrf`` + ``potri``; the triangle it leaves is mirrored block by block). Falls
+    back to a general inverse when ``a`` is not positive definite."""
     from scipy.linalg import lapack
 
-    if a.dtype != np.float64:
+    if a.dtype not in (np.float64, np.float32):
         a = a.astype(np.float64)
     if not a.flags.f_contiguous:  # a symmetric C-ordered array is its own transpose in Fortran order
         a = a.T if a.flags.c_contiguous else np.asfortranarray(a)
-    c, info = lapack.dpotrf(a, lower=True, overwrite_a=True, clean=False)
+    potrf, potri = (lapack.spotrf, lapack.spotri) if a.dtype == np.float32 else (lapack.dpotrf, lapack.dpotri)
+    c, info = potrf(a, lower=True, overwrite_a=True, clean=False)
     if info != 0:
         return np.linalg.inv(a)
-    p, info = lapack.dpotri(c, lower=True, overwrite_c=True)
+    p, info = potri(c, lower=True, overwrite_c=True)
     if info != 0:
         raise np.linalg.LinAlgError(f"potri failed ({info})")
     n = p.shape[0]
@@ -48,29 +49,32 @@ def spd_inverse(a: np.ndarray, block: int = 2048) -> np.ndarray:
 class EASE(Recommender):
     """Embarrassingly shallow autoencoder for implicit feedback (top-K ranking).
 
-    The item×item inverse runs in torch on the GPU when there is one (``device``), else numpy's
-    LAPACK. Memory is n_items² floats: fine to ~30,000 items.
+    The item×item inverse runs in torch on the GPU when there is one (``device``), else LAPACK's
+    Cholesky routines in place, over the items that have interactions (the others' weights are
+    zero). Memory is n_items² floats: fine to ~30,000 items. ``dtype="float32"`` halves the memory
+    and about halves the time of the inverse, at single precision.
     """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
-        "reg": Range(gt=0),
+        "reg": Range(gt=0), "dtype": OneOf("float64", "float32"),
     }
 
     task = "ranking"
 
-    def __init__(self, reg: float = 300.0, device: str | None = None) -> None:
+    def __init__(self, reg: float = 300.0, device: str | None = None, dtype: str = "float64") -> None:
         self.reg = reg
         self.device = device
+        self.dtype = dtype
 
     def _fit(self, train: Dataset) -> None:
         # an item nobody interacted with has a zero row and column in XᵀX, so its block of the
         # inverse is 1/reg and its weights are exactly zero: invert over the warm items only
         warm = np.flatnonzero(np.diff(self.seen_.tocsc().indptr) > 0)
         if len(warm) == self.seen_.shape[1]:
-            self.item_weights_ = self._weights(gram(self.seen_), self.reg)
+            self.item_weights_ = self._weights(gram(self.seen_, self.dtype), self.reg)
             return
         weights = np.zeros((self.seen_.shape[1],) * 2, dtype=np.float32)
-        weights[np.ix_(warm, warm)] = self._weights(gram(self.seen_[:, warm]), self.reg)
+        weights[np.ix_(warm, warm)] = self._weights(gram(self.seen_[:, warm], self.dtype), self.reg)
         self.item_weights_ = weights
 
     def _weights(self, gram: np.ndarray, reg: float) -> np.ndarray:
@@ -87,7 +91,7 @@ class EASE(Recommender):
             p = spd_inverse(gram)
         p /= -np.diag(p).copy()[None, :]
         np.fill_diagonal(p, 0.0)
-        return p.astype(np.float32)
+        return p.astype(np.float32, copy=False)
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         return np.asarray(self.seen_[users] @ self.item_weights_)
@@ -117,15 +121,15 @@ class TextEASE(EASE):
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
         "reg": Range(gt=0), "alpha": Range(ge=0), "power": Range(ge=1), "n_val": Range(ge=1),
         "val_size": Range(gt=0, lt=1), "temporal": OneOf(False, True, "per-user"), "random_state": Range(ge=0),
-        "search_items": Range(ge=10),
+        "search_items": Range(ge=10), "dtype": OneOf("float64", "float32"),
     }
 
     def __init__(self, encoder: str = "minilm", reg: float | None = None, alpha: float | None = None,
                  power: int | None = None, regs: tuple[float, ...] = (300.0, 500.0, 800.0),
                  alphas: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0), powers: tuple[int, ...] = (3, 5),
                  n_val: int = 3, val_size: float = 0.1, temporal: bool | str = False, search_items: int = 3000,
-                 device: str | None = None, random_state: int = 0) -> None:
-        super().__init__(reg, device)
+                 device: str | None = None, dtype: str = "float64", random_state: int = 0) -> None:
+        super().__init__(reg, device, dtype)
         self.search_items = search_items
         self.encoder = encoder
         self.alpha = alpha
@@ -162,7 +166,7 @@ class TextEASE(EASE):
         else:
             (self.reg_, self.power_, self.alpha_), = grid
             self.validation_ = []
-        g = gram(self.seen_)
+        g = gram(self.seen_, self.dtype)
         if self.alpha_ > 0:
             g = self._add_text(g, self.seen_, v, self.power_, self.alpha_)
         self.item_weights_ = self._weights(g, self.reg_)
@@ -170,7 +174,7 @@ class TextEASE(EASE):
     @staticmethod
     def _add_text(base: np.ndarray, seen, vectors: np.ndarray, power: int, alpha: float) -> np.ndarray:
         """XᵀX + α·m·cos^power, written into ``base`` (one extra items × items array at a time)."""
-        similarity = vectors @ vectors.T
+        similarity = (vectors @ vectors.T).astype(base.dtype, copy=False)
         similarity **= power
         similarity *= alpha * seen.nnz / max(seen.shape[1], 1)
         base += similarity
@@ -199,7 +203,7 @@ class TextEASE(EASE):
             truth = inner.test.matrix("binary")[:, sample]
             users = np.flatnonzero(np.diff(truth.indptr) > 0)
             history, relevant = seen[users], truth[users]
-            base = gram(seen)
+            base = gram(seen, self.dtype)
             for j, (reg, power, alpha) in enumerate(progress(grid, "TextEASE: settings", len(grid))):
                 g = base.copy() if alpha == 0 else self._add_text(base.copy(), seen, v, power, alpha)
                 w = self._weights(g, reg)
