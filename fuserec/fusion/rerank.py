@@ -339,6 +339,7 @@ class LearnedReranker(Recommender):
                 owners.append(block[hits > 0])
                 positives.append(n_truth[block[hits > 0]])
                 found += y.sum()
+            del fitted, side  # this fold's retrievers go before the next fold's are fit (memory)
         return (np.vstack(xs), np.concatenate(ys), np.concatenate(groups), np.concatenate(owners),
                 np.concatenate(positives), float(found / max(wanted, 1)))
 

@@ -14,9 +14,10 @@ from fuserec.models.params import OneOf, Range
 
 
 def gram(seen, dtype: str = "float64") -> np.ndarray:
-    """XᵀX of a binary user × item matrix, dense (float64 unless ``dtype`` says otherwise)."""
-    x = seen.astype(np.float64)
-    return (x.T @ x).toarray().astype(dtype, copy=False)
+    """XᵀX of a binary user × item matrix, dense (float64 unless ``dtype`` says otherwise; the
+    counts are whole numbers, exact in either)."""
+    x = seen.astype(dtype)
+    return (x.T @ x).toarray()
 
 
 def spd_inverse(a: np.ndarray, block: int = 2048) -> np.ndarray:
@@ -174,7 +175,8 @@ class TextEASE(EASE):
     @staticmethod
     def _add_text(base: np.ndarray, seen, vectors: np.ndarray, power: int, alpha: float) -> np.ndarray:
         """XᵀX + α·m·cos^power, written into ``base`` (one extra items × items array at a time)."""
-        similarity = (vectors @ vectors.T).astype(base.dtype, copy=False)
+        v = vectors.astype(base.dtype, copy=False)
+        similarity = v @ v.T
         similarity **= power
         similarity *= alpha * seen.nnz / max(seen.shape[1], 1)
         base += similarity
