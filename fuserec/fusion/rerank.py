@@ -277,7 +277,7 @@ class LearnedReranker(Recommender):
 
             from fuserec.semantic import SemanticIndex
 
-            index = SemanticIndex(train, self.encoder, show_progress=False)
+            index = SemanticIndex(train, self.encoder, show_progress=True)
             self.vectors_ = np.asarray(index.vectors, dtype=np.float32)
             self.topics_ = KMeans(self.n_topics, n_init=3, random_state=self.random_state).fit_predict(self.vectors_)
             if self.keyword_features:

@@ -56,7 +56,7 @@ class TextMappedFactors(Recommender):
         for attr in ("user_factors_", "item_factors_"):
             if not hasattr(model, attr):
                 raise TypeError(f"{type(model).__name__} has no {attr}: TextMappedFactors needs a factor model")
-        vectors = SemanticIndex(train, self.encoder, show_progress=False).vectors
+        vectors = SemanticIndex(train, self.encoder, show_progress=True).vectors
         q = np.asarray(model.item_factors_, dtype=np.float64)
         bias = np.asarray(getattr(model, "item_bias_", np.zeros(train.n_items)), dtype=np.float64)
         target = np.hstack([q, bias[:, None]])

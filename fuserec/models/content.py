@@ -22,7 +22,7 @@ def item_text_vectors(train: Dataset, encoder: str = "minilm") -> np.ndarray:
     """Unit text vectors of every item of ``train``'s catalogue (cached; TF-IDF fit on the catalogue)."""
     from fuserec.semantic import SemanticIndex
 
-    return np.asarray(SemanticIndex(train, encoder, show_progress=False).vectors, dtype=np.float32)
+    return np.asarray(SemanticIndex(train, encoder, show_progress=True).vectors, dtype=np.float32)
 
 
 class SemanticProfile(Recommender):
