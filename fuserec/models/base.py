@@ -163,7 +163,15 @@ class Recommender(BaseEstimator, ABC):
 
     # ---- persistence -----------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write the fitted model, with its id maps, atomically to ``path``."""
+        """Write the fitted model, with its id maps, atomically to ``path`` as a pickle.
+
+        Deprecated: ``fuserec.artifacts.save`` writes a model as data that anyone can load
+        safely; a pickle runs code when it is loaded. Kept for one release.
+        """
+        import warnings
+
+        warnings.warn("Recommender.save writes a pickle: use fuserec.artifacts.save (data, no pickle)",
+                      DeprecationWarning, stacklevel=2)
         self._check_fitted()
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -179,7 +187,10 @@ class Recommender(BaseEstimator, ABC):
 
     @classmethod
     def load(cls, path: str | Path) -> Recommender:
-        """Read a model written by ``save`` (only load files you trust: this unpickles)."""
+        """Read a model written by ``save`` (only load files you trust: this unpickles).
+
+        Deprecated with ``save``: ``fuserec.load`` reads an artifact, verified and without pickle.
+        """
         with open(path, "rb") as fh:
             blob = pickle.load(fh)  # noqa: S301 (own format; documented as trusted files only)
         if not isinstance(blob, dict) or blob.get("format") != FORMAT_VERSION:
