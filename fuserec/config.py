@@ -370,17 +370,16 @@ def join_item_text(ds, extra: ItemTextConfig, config: RunConfig, dataset_dir: Pa
     lookup = table.set_index("_key")
     item_table = ds.item_table.copy()
     fields = list(ds.text_fields)
+    report = dict(ds.report)
     for column in extra.columns:
         values = keys.map(lookup[column]).fillna("").astype(str).to_numpy()
         name = column if column not in item_table.columns else f"{column}_{extra.key}"
         item_table[name] = values
         fields.append((name, column.replace("_", " ").capitalize()))
+        report[f"items_with_{name}"] = int((values != "").sum())
     from dataclasses import replace
 
-    out = replace(ds, item_table=item_table, text_fields=tuple(fields),
-                  report={**ds.report, f"items_with_{extra.columns[0]}": int((keys.map(lookup[extra.columns[0]])
-                                                                              .fillna("").astype(str) != "").sum())})
-    return out
+    return replace(ds, item_table=item_table, text_fields=tuple(fields), report=report)
 
 
 def split_data(config: RunConfig, ds):

@@ -102,7 +102,7 @@ class _Writer:
                 value, fmt = value.tocsr(), "csr"
                 node["$sparse"], parts = "csr", ("data", "indices", "indptr")
             for part in parts:
-                node[part] = self.array(np.asarray(getattr(value, part if part != "row" else "row")), where)
+                node[part] = self.array(np.asarray(getattr(value, part)), where)
             return node
         if isinstance(value, IdMap):
             return {"$idmap": self.array(np.asarray(value.ids), where)}

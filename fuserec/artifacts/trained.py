@@ -150,14 +150,14 @@ class TrainedModel:
         scores[i] = -np.inf
         order = np.argsort(-scores, kind="stable")[:k]
         order = order[np.isfinite(scores[order])]
-        return {"item": external(item if not isinstance(item, str) else self.model.items_.to_external([i])[0]),
+        return {"item": external(self.model.items_.to_external([i])[0]),
                 "title": str(self.titles[i]), "model": self.name, "model_version": self.version,
                 "method": method, "items": self._entries(order, scores[order])}
 
     def _similarity(self, i: int) -> tuple[np.ndarray, str]:
         model = self.model
-        warm = np.diff(model.seen_.tocsc().indptr)[i] > 0
-        if warm:
+        by_item = model.seen_.tocsc()
+        if by_item.indptr[i + 1] > by_item.indptr[i]:  # the item has training interactions
             factors = getattr(model, "item_factors_", None)
             if isinstance(factors, np.ndarray) and factors.ndim == 2:
                 q = factors / np.maximum(np.linalg.norm(factors, axis=1, keepdims=True), 1e-12)
@@ -168,7 +168,7 @@ class TrainedModel:
                 return (row.toarray() if hasattr(row, "toarray") else np.asarray(row)), "item-item weights"
         if self.vectors is not None:
             return self.vectors @ self.vectors[i], "text"
-        x = model.seen_.tocsc().astype(np.float64)
+        x = by_item.astype(np.float64)
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=0))).ravel()
         co = np.asarray((x.T @ x[:, i]).todense()).ravel()
         return co / np.maximum(norms * max(norms[i], 1e-12), 1e-12), "co-occurrence"
