@@ -18,7 +18,6 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from fuserec.data.split import split
 from fuserec.evaluation import Experiment
 from fuserec.models import ALS, ItemKNN, Popularity, Random, Recommender
 
@@ -60,7 +59,7 @@ def run_demo(dataset: str = "movietweetings-100k", data_dir: str | Path | None =
         seconds["train the fused model (evaluate, write the artifact)"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        splits = split(ds, config.split.method, test_size=config.split.test_size, seed=config.split.seed)
+        splits = result.splits  # the split the fused model was evaluated on
         classic = Experiment(splits, demo_models(), task="ranking", ks=[k], console=console).run()
         seconds["the classic models on the same split"] = time.perf_counter() - start
         rows = [{**r, "model": f"fused: {r['model']} + {config.encoder.name}"} for r in result.results.rows]

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from sklearn.base import clone
 
 from fuserec.config import RunConfig, load_data, split_data
 from fuserec.evaluation import Experiment, Results
@@ -68,17 +67,21 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def evaluate(config: RunConfig, console: Console | None = None, keep_models: bool = False) -> tuple[Any, Results]:
+def evaluate(config: RunConfig, console: Console | None = None) -> tuple[Any, Results]:
     """Load the data, split it, fit the configured model on each split and measure it; returns
     the dataset and the results."""
-    console = console or Console(stderr=True)
+    ds, _, results = _evaluate(config, console or Console(stderr=True), keep_models=False)
+    return ds, results
+
+
+def _evaluate(config: RunConfig, console: Console, keep_models: bool) -> tuple[Any, list, Results]:
     with threads(config.threads):
         ds = load_data(config)
         splits = split_data(config, ds)
         label = config.model_spec()["name"]
         results = Experiment(splits, {label: config.build_model()}, task=config.task, ks=config.k,
                              min_rating=config.min_rating, console=console).run(keep_models=keep_models)
-    return ds, results
+    return ds, splits, results
 
 
 @dataclass
@@ -86,6 +89,7 @@ class TrainResult:
     """What ``train`` wrote: the version folder, the evaluation, and how long each stage took."""
 
     path: Path
+    splits: list
     results: Results
     seconds: dict[str, float]
 
@@ -101,20 +105,20 @@ def train(config: RunConfig, out: str | Path, *, refit: bool | None = None,
     refit = config.output.refit if refit is None else refit
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    ds, results = evaluate(config, console, keep_models=not refit)
+    ds, splits, results = _evaluate(config, console, keep_models=not refit)
     seconds["evaluate"] = time.perf_counter() - start
     with threads(config.threads):
         if refit:
             start = time.perf_counter()
             with console.status(f"fitting {config.model_spec()['name']} on all {len(ds):,} interactions"):
-                model = clone(config.build_model()).fit(ds)
+                model = config.build_model().fit(ds)
             data = ds
             seconds["refit"] = time.perf_counter() - start
         else:
             (model,) = [m for (_, fold), m in results.models.items() if fold in (None, 0)][:1]
-            data = split_data(config, ds)[0].train
+            data = splits[0].train
         start = time.perf_counter()
         path = save(out, model, data, config=resolved(config), metrics=results.rows, refit=refit,
                     encoder=config.encoder.name)
         seconds["write"] = time.perf_counter() - start
-    return TrainResult(path, results, seconds)
+    return TrainResult(path, splits, results, seconds)
