@@ -23,7 +23,7 @@ from fuserec.data.movielens import load_ml100k  # noqa: E402
 from fuserec.data.split import random_split  # noqa: E402
 from fuserec.evaluation import evaluate_ranking  # noqa: E402
 from fuserec.evaluation.metrics import ranking_metrics  # noqa: E402
-from fuserec.evaluation.topk import mask_seen, topk_indices  # noqa: E402
+from fuserec._core.topk import mask_seen, topk_indices  # noqa: E402
 from fuserec.models import Popularity  # noqa: E402
 
 DATASET = "ml-100k"

@@ -88,8 +88,8 @@ from fuserec.models import (  # noqa: E402
     TextRegularizedALS,
     UserTimePopularity,
 )
-from fuserec.models.content import SemanticProfile, TextTrend  # noqa: E402
-from fuserec.models.hybrid import NeuralHybrid  # noqa: E402
+from fuserec.fusion.content import SemanticProfile, TextTrend  # noqa: E402
+from fuserec.fusion.hybrid import NeuralHybrid  # noqa: E402
 
 warnings.filterwarnings("ignore", module="implicit")
 warnings.filterwarnings("ignore", module="lightgbm")

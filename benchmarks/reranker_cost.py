@@ -26,7 +26,7 @@ from fuserec.data.split import split  # noqa: E402
 from fuserec.evaluation import evaluate_ranking  # noqa: E402
 from fuserec.fusion import LearnedReranker, TextMappedFactors  # noqa: E402
 from fuserec.models import ALS, EASE, Popularity, RP3beta, TextEASE, UserTimePopularity  # noqa: E402
-from fuserec.models.content import SemanticProfile  # noqa: E402
+from fuserec.fusion.content import SemanticProfile  # noqa: E402
 
 warnings.filterwarnings("ignore", module="implicit")
 warnings.filterwarnings("ignore", module="lightgbm")

@@ -38,8 +38,8 @@ from fuserec.models import (
     UserTimePopularity,
 )
 from fuserec.models.base import nested_models
-from fuserec.models.content import SemanticProfile, TextTrend
-from fuserec.models.hybrid import NeuralHybrid
+from fuserec.fusion.content import SemanticProfile, TextTrend
+from fuserec.fusion.hybrid import NeuralHybrid
 from fuserec.models.params import param_specs, validate_params
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.base import clone
 
 from fuserec.data.dataset import Dataset
-from fuserec.data.split import Split, random_split, temporal_per_user_split, temporal_split
+from fuserec.data.split import validation_split  # noqa: F401 (kept: it was defined here)
 from fuserec.evaluation.metrics import lower_is_better
 from fuserec.evaluation.protocol import evaluate_ranking, evaluate_rating
 from fuserec.models.base import Recommender
@@ -42,19 +42,6 @@ def candidates(grid: Mapping[str, Sequence[Any]], search: str = "grid", n_iter: 
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(combos), size=min(n_iter, len(combos)), replace=False)
     return [combos[i] for i in sorted(pick)]
-
-
-def validation_split(train: Dataset, val_size: float = 0.1, seed: int = 0, temporal: bool | str = False) -> Split:
-    """Train minus validation, and validation, both from ``train`` (the test set is never seen).
-
-    ``temporal``: False, a random share; True, the latest ``val_size`` of all interactions (a global
-    cut, for a test that is the future); ``"per-user"``, each user's latest ``val_size`` (for a test
-    that is each user's own latest interactions)."""
-    if temporal == "per-user":
-        return temporal_per_user_split(train, val_size)
-    if temporal not in (True, False):
-        raise ValueError(f"temporal must be True, False or 'per-user', not {temporal!r}")
-    return temporal_split(train, val_size) if temporal else random_split(train, val_size, seed)
 
 
 def tune(estimator: Recommender, train: Dataset, grid: Mapping[str, Sequence[Any]], *, task: str = "ranking",

@@ -218,7 +218,7 @@ def data_fingerprint(data: Any) -> dict[str, Any]:
 def fallback_scores(data: Any) -> np.ndarray:
     """Per item: interactions in the latest tenth of ``data`` (all of it without timestamps),
     with the all-time count, scaled below one interaction, breaking ties."""
-    from fuserec.models.content import recent_counts
+    from fuserec.models.baselines import recent_counts
 
     counts = data.item_counts().astype(np.float64)
     return recent_counts(data).astype(np.float64) + counts / max(counts.max(), 1.0) * 0.5

@@ -269,3 +269,16 @@ def _rank_within(sorted_groups: np.ndarray) -> np.ndarray:
     starts = np.r_[0, np.flatnonzero(sorted_groups[1:] != sorted_groups[:-1]) + 1]
     lengths = np.diff(np.r_[starts, n])
     return np.arange(n) - np.repeat(starts, lengths)
+
+
+def validation_split(train: Dataset, val_size: float = 0.1, seed: int = 0, temporal: bool | str = False) -> Split:
+    """Train minus validation, and validation, both from ``train`` (the test set is never seen).
+
+    ``temporal``: False, a random share; True, the latest ``val_size`` of all interactions (a global
+    cut, for a test that is the future); ``"per-user"``, each user's latest ``val_size`` (for a test
+    that is each user's own latest interactions)."""
+    if temporal == "per-user":
+        return temporal_per_user_split(train, val_size)
+    if temporal not in (True, False):
+        raise ValueError(f"temporal must be True, False or 'per-user', not {temporal!r}")
+    return temporal_split(train, val_size) if temporal else random_split(train, val_size, seed)

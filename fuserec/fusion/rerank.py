@@ -26,13 +26,14 @@ from sklearn.base import clone
 
 from fuserec.data.dataset import Dataset
 from fuserec.data.split import Split, light_users_split
-from fuserec.evaluation.topk import mask_seen
+from fuserec._core.topk import mask_seen
 from fuserec.models.base import Recommender
-from fuserec.models.blend import zscore_rows
-from fuserec.models.content import recent_counts, text_trend
+from fuserec._core.scores import zscore_rows
+from fuserec.models.baselines import recent_counts
+from fuserec.fusion.content import text_trend
 from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
-from fuserec.tuning import validation_split
+from fuserec.data.split import validation_split
 
 DAY = 86_400.0
 BATCH = 256  # users whose candidate features are built at once
@@ -181,7 +182,7 @@ class LearnedReranker(Recommender):
             return dict(self.retrievers)
         from fuserec.fusion.text_to_factors import TextMappedFactors
         from fuserec.models import ALS, EASE, Popularity, RP3beta, TextEASE, UserTimePopularity
-        from fuserec.models.content import SemanticProfile
+        from fuserec.fusion.content import SemanticProfile
 
         return {"ease": EASE(reg=300.0, dtype="float32"), "rp3beta": RP3beta(), "popularity": Popularity(),
                 "user-time-popularity": UserTimePopularity(),
@@ -429,7 +430,7 @@ class LearnedReranker(Recommender):
         """NDCG@10 of each ranker on each group it held out, as one (rankers × groups) row-major
         vector with NaN where a group was not held out (``gid``: each row's group among all the
         groups; a held-out group without rows scores 0)."""
-        from fuserec.evaluation.metrics import ndcg_at_k
+        from fuserec._core.ranking import ndcg_at_k
 
         out = np.full((len(rankers), len(owner)), np.nan)
         for r, (ranker, seed) in enumerate(zip(rankers, self._seeds(), strict=True)):

@@ -3,14 +3,14 @@
 from fuserec.models.base import Recommender
 from fuserec.models.baseline import BaselineOnly
 from fuserec.models.baselines import Popularity, Random, UserTimePopularity
-from fuserec.models.blend import Blend, ScoreBlend
+from fuserec.fusion.blend import Blend, ScoreBlend
 from fuserec.models.ease import EASE, TextEASE
 from fuserec.models.graph import RP3beta
 from fuserec.models.implicit_models import ALS, BPR, ItemKNN
 from fuserec.models.knn import KNNBaseline
 from fuserec.models.mf import BiasedMF, SVDpp
 from fuserec.models.social import SocialNeighbours
-from fuserec.models.text_mf import TextRegularizedALS
+from fuserec.fusion.text_mf import TextRegularizedALS
 
 
 def __getattr__(name: str):

@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator
 
 from fuserec.data.dataset import Dataset, IdMap
 from fuserec.errors import NotFittedError
-from fuserec.evaluation.topk import mask_seen, topk_indices
+from fuserec._core.topk import mask_seen, topk_indices
 
 FORMAT_VERSION = 1
 BATCH_USERS = 1024  # users scored at once in recommend(): bounds memory at BATCH_USERS × n_items

@@ -143,3 +143,14 @@ class Random(Recommender):
 
     def _score_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         return self._rng(users).normal(self.mean_, self.std_, size=len(users))
+
+
+def recent_counts(train: Dataset, share: float = 0.1) -> np.ndarray:
+    """Interactions per item in the latest ``share`` of ``train`` ("what is hot now"; all of
+    train without timestamps)."""
+    inter = train.interactions
+    items = inter["item"].to_numpy()
+    if train.has_timestamps and len(inter):
+        ts = inter["timestamp"].to_numpy(np.float64)
+        items = items[ts >= np.quantile(ts, 1 - share)]
+    return np.bincount(items, minlength=train.n_items).astype(np.float32)

@@ -1,5 +1,6 @@
-"""EASE (Steck 2019): a closed-form item–item model, B = I − P / diag(P) with P = (XᵀX + λI)⁻¹;
-and TextEASE, the same with the items' text similarity added to XᵀX."""
+"""EASE (Steck 2019): a closed-form item–item model, B = I − P / diag(P) with P = (XᵀX + λI)⁻¹.
+
+``TextEASE``, the same with the items' text similarity added to XᵀX, is in ``fuserec.fusion.text_ease``."""
 
 from __future__ import annotations
 
@@ -98,124 +99,6 @@ class EASE(Recommender):
         return np.asarray(self.seen_[users] @ self.item_weights_)
 
 
-class TextEASE(EASE):
-    """EASE whose Gram matrix also counts how alike the items read: G = XᵀX + α·m·S with
-    S = cos(vᵢ, vⱼ)^power between the items' language-model text vectors and m the mean number
-    of interactions per item (so ``alpha`` means the same on any dataset). Side information added
-    to EASE's Gram matrix is collective EASE (Jeunen, Van Balen & Goethals, 2020); here the side
-    information is the encoder's reading of the item text. Two items that read alike count as if
-    α·m users had taken both; the odd power keeps the close pairs (sentence-encoder cosines sit on
-    a high floor) and, as an elementwise power of a Gram matrix, keeps S positive semi-definite.
+from fuserec._core.deprecation import moved  # noqa: E402
 
-    Any of ``reg``, ``alpha``, ``power`` left as None is chosen jointly from ``regs``, ``alphas``,
-    ``powers`` by mean NDCG@10 over ``n_val`` validation splits carved from train (random, seeds
-    ``random_state``…; ``temporal``: the latest ``val_size``, or each user's latest with
-    ``"per-user"``, one split). The text adds to the diagonal too, so the best ridge moves with α
-    and the two are searched together. 0 is among the α's, so where the text does not help the model
-    falls back to plain EASE. Measured on ml-100k (random 80/20, MiniLM on title + genres + year):
-    EASE (λ 300) NDCG@10 0.4453; searched here (λ 500, power 3, α 2) 0.4543, paired p 0.0001; the
-    same search on TF-IDF vectors 0.4479. One matrix inverse per setting and split; on a catalogue
-    over ``search_items`` the search runs on that many of the most interacted-with items, and the
-    chosen setting is fit once on the whole catalogue.
-    """
-
-    param_rules: ClassVar[dict[str, Range | OneOf]] = {
-        "reg": Range(gt=0), "alpha": Range(ge=0), "power": Range(ge=1), "n_val": Range(ge=1),
-        "val_size": Range(gt=0, lt=1), "temporal": OneOf(False, True, "per-user"), "random_state": Range(ge=0),
-        "search_items": Range(ge=10), "dtype": OneOf("float64", "float32"),
-    }
-
-    def __init__(self, encoder: str = "minilm", reg: float | None = None, alpha: float | None = None,
-                 power: int | None = None, regs: tuple[float, ...] = (300.0, 500.0, 800.0),
-                 alphas: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0), powers: tuple[int, ...] = (3, 5),
-                 n_val: int = 3, val_size: float = 0.1, temporal: bool | str = False, search_items: int = 3000,
-                 device: str | None = None, dtype: str = "float64", random_state: int = 0) -> None:
-        super().__init__(reg, device, dtype)
-        self.search_items = search_items
-        self.encoder = encoder
-        self.alpha = alpha
-        self.power = power
-        self.regs = regs
-        self.alphas = alphas
-        self.powers = powers
-        self.n_val = n_val
-        self.val_size = val_size
-        self.temporal = temporal
-        self.random_state = random_state
-
-    def _grid(self) -> list[tuple[float, int, float]]:
-        regs = self.regs if self.reg is None else (self.reg,)
-        powers = self.powers if self.power is None else (self.power,)
-        alphas = self.alphas if self.alpha is None else (self.alpha,)
-        for p in powers:
-            if p % 2 != 1:
-                raise ValueError(f"TextEASE power must be odd (an even power of cosines can break positive "
-                                 f"semi-definiteness), not {p}")
-        # α = 0 is plain EASE whatever the power: kept once per ridge
-        return [(float(r), int(p), float(a)) for r in regs for p in powers for a in alphas
-                if a > 0 or p == powers[0]]
-
-    def _fit(self, train: Dataset) -> None:
-        from fuserec.models.content import item_text_vectors
-
-        grid = self._grid()
-        v = item_text_vectors(train, self.encoder).astype(np.float64) if any(a > 0 for _, _, a in grid) else None
-        if len(grid) > 1:
-            self.validation_ = self._search(train, grid, v)
-            best = max(self.validation_, key=lambda t: t["score"])
-            self.reg_, self.power_, self.alpha_ = best["reg"], best["power"], best["alpha"]
-        else:
-            (self.reg_, self.power_, self.alpha_), = grid
-            self.validation_ = []
-        g = gram(self.seen_, self.dtype)
-        if self.alpha_ > 0:
-            g = self._add_text(g, self.seen_, v, self.power_, self.alpha_)
-        self.item_weights_ = self._weights(g, self.reg_)
-
-    @staticmethod
-    def _add_text(base: np.ndarray, seen, vectors: np.ndarray, power: int, alpha: float) -> np.ndarray:
-        """XᵀX + α·m·cos^power, written into ``base`` (one extra items × items array at a time)."""
-        v = vectors.astype(base.dtype, copy=False)
-        similarity = v @ v.T
-        similarity **= power
-        similarity *= alpha * seen.nnz / max(seen.shape[1], 1)
-        base += similarity
-        return base
-
-    def _search(self, train: Dataset, grid: list[tuple[float, int, float]], vectors: np.ndarray | None) -> list[dict]:
-        """Mean validation NDCG@10 of every (reg, power, alpha), one inverse per setting and split.
-
-        On a catalogue over ``search_items`` the search runs on that many of the most
-        interacted-with items (histories and validation items cut to them), so each inverse is
-        of that size; the chosen setting is then fit once on the whole catalogue.
-        """
-        from fuserec.evaluation.metrics import ndcg_of_scores
-        from fuserec.progress import progress
-        from fuserec.tuning import validation_split
-
-        sample = np.arange(train.n_items)
-        if train.n_items > self.search_items:
-            sample = np.sort(np.argsort(-train.item_counts(), kind="stable")[:self.search_items])
-        v = vectors[sample] if vectors is not None else None
-        n_val = 1 if self.temporal else self.n_val  # time has one latest window
-        splits = [validation_split(train, self.val_size, self.random_state + f, self.temporal) for f in range(n_val)]
-        scores = np.zeros(len(grid))
-        for inner in progress(splits, "TextEASE: validation splits", len(splits)):
-            seen = inner.train.matrix("binary")[:, sample]
-            truth = inner.test.matrix("binary")[:, sample]
-            users = np.flatnonzero(np.diff(truth.indptr) > 0)
-            history, relevant = seen[users], truth[users]
-            base = gram(seen, self.dtype)
-            for j, (reg, power, alpha) in enumerate(progress(grid, "TextEASE: settings", len(grid))):
-                g = base.copy() if alpha == 0 else self._add_text(base.copy(), seen, v, power, alpha)
-                w = self._weights(g, reg)
-                scores[j] += ndcg_of_scores(np.asarray(history @ w), history, relevant).mean() / n_val
-        return [{"reg": r, "power": p, "alpha": a, "score": float(sc)}
-                for (r, p, a), sc in zip(grid, scores, strict=True)]
-
-    def fixed(self) -> TextEASE:
-        """An unfitted copy with the settings this fit chose (no search when it is fit again)."""
-        self._check_fitted()
-        from sklearn.base import clone
-
-        return clone(self).set_params(reg=self.reg_, power=self.power_, alpha=self.alpha_)
+__getattr__ = moved(__name__, {"TextEASE": "fuserec.fusion.text_ease"})

@@ -68,3 +68,8 @@ class SemanticIndex:
             if candidates:
                 return self.ds.items.ids[candidates[0]]
         raise KeyError(f"no item titled {title!r} in {self.ds.name}")
+
+
+def item_text_vectors(train: Dataset, encoder: str = "minilm") -> np.ndarray:
+    """Unit text vectors of every item of ``train``'s catalogue (cached; TF-IDF fit on the catalogue)."""
+    return np.asarray(SemanticIndex(train, encoder, show_progress=True).vectors, dtype=np.float32)

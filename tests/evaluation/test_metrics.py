@@ -11,7 +11,7 @@ from scipy import stats
 from sklearn.metrics import mean_absolute_error, mean_squared_error, ndcg_score
 
 from fuserec.evaluation import metrics as M
-from fuserec.evaluation.topk import mask_seen, topk_indices
+from fuserec._core.topk import mask_seen, topk_indices
 
 
 def test_rating_metrics_hand_and_sklearn():

@@ -12,7 +12,7 @@ from fuserec.data.split import cold_items_split
 from fuserec.evaluation import evaluate_ranking
 from fuserec.fusion import TextMappedFactors
 from fuserec.models import ALS
-from fuserec.models.content import SemanticProfile
+from fuserec.fusion.content import SemanticProfile
 
 
 @pytest.fixture(scope="module")

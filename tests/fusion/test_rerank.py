@@ -11,7 +11,7 @@ from fuserec.evaluation import evaluate_ranking
 from fuserec.fusion import LearnedReranker
 from fuserec.models import EASE, Popularity, RP3beta
 from fuserec.models.base import Recommender
-from fuserec.models.content import SemanticProfile
+from fuserec.fusion.content import SemanticProfile
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,7 @@ def test_temporal_inner_splits_go_back_in_time(ml100k):
 
 
 def test_per_user_inner_splits_are_each_users_latest(ml100k):
-    from fuserec.tuning import validation_split
+    from fuserec.data.split import validation_split
 
     train = random_split(ml100k, 0.2, seed=0).train
     splits = list(LearnedReranker(n_folds=2, val_size=0.1, temporal="per-user")._inner_splits(train))
@@ -104,7 +104,7 @@ def test_light_user_splits_cut_half_the_users_back(ml100k):
 
 
 def test_text_trend_features_rank_a_new_item_by_its_neighbours():
-    from fuserec.models.content import text_trend as _text_trend
+    from fuserec.fusion.content import text_trend as _text_trend
 
     rng = np.random.default_rng(0)
     hot, stale = rng.normal(size=8), rng.normal(size=8)

@@ -10,8 +10,8 @@ from fuserec.data.split import cold_items_split, random_split
 from fuserec.evaluation import evaluate_ranking, evaluate_rating
 from fuserec.models import Popularity, Random
 from fuserec.models.base import Recommender
-from fuserec.models.content import SemanticProfile
-from fuserec.models.hybrid import NeuralHybrid
+from fuserec.fusion.content import SemanticProfile
+from fuserec.fusion.hybrid import NeuralHybrid
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_hybrid_sampled_softmax(split):
 
 
 def test_text_trend_ranks_new_items_from_their_neighbours(cold):
-    from fuserec.models.content import TextTrend
+    from fuserec.fusion.content import TextTrend
 
     s, mask = cold
     trend = TextTrend("minilm").fit(s.train)

@@ -1,0 +1,16 @@
+"""Score normalisation shared by the blends and the re-ranker."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def zscore_rows(scores: np.ndarray) -> np.ndarray:
+    """Each row minus its mean, over its standard deviation (non-finite entries stay -inf)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    finite = np.isfinite(scores)
+    s = np.where(finite, scores, np.nan)
+    mean = np.nanmean(s, axis=1, keepdims=True)
+    std = np.nanstd(s, axis=1, keepdims=True)
+    z = (s - mean) / np.where(std > 0, std, 1.0)
+    return np.where(finite, z, -np.inf)

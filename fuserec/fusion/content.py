@@ -1,0 +1,100 @@
+"""Content-only recommender: a user's semantic vector against item text vectors.
+
+The user vector is the rating-centred (and, with timestamps, recency-weighted) sum of the text
+vectors of the items they interacted with (``semantic.profiles.user_vectors``); an item's score
+is the cosine to its text vector. It needs no interactions on the item side, so it ranks new
+items, but raw text similarity is a weak recommender on its own (see the cold-item benchmark):
+it is a baseline, a retriever and a feature for the fused models.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from fuserec.data.dataset import Dataset
+from fuserec.models.base import Recommender
+from fuserec.models.baselines import recent_counts
+from fuserec.models.params import OneOf, Range
+from fuserec.semantic.search import item_text_vectors
+
+
+class SemanticProfile(Recommender):
+    """Score = cos(user semantic vector, item text vector); ``encoder``: "minilm", "e5", "tfidf", ...
+
+    ``half_life_days``: recency weighting of the user's items (``None``: all count the same).
+    """
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "half_life_days": Range(gt=0),
+    }
+
+    task = "ranking"
+
+    def __init__(self, encoder: str = "minilm", half_life_days: float | None = None) -> None:
+        self.encoder = encoder
+        self.half_life_days = half_life_days
+
+    def _fit(self, train: Dataset) -> None:
+        from fuserec.semantic.profiles import user_vectors
+
+        self.item_vectors_ = item_text_vectors(train, self.encoder)
+        self.user_vectors_ = user_vectors(train, self.item_vectors_, half_life_days=self.half_life_days)
+        self.user_vectors_ = self.user_vectors_.astype(np.float32)
+
+    def _score_users(self, users: np.ndarray) -> np.ndarray:
+        return self.user_vectors_[users] @ self.item_vectors_.T
+
+
+def text_trend(vectors: np.ndarray, count: np.ndarray, recent: np.ndarray,
+                k: int = 10, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """Per item, from text alone: cosine to what is hot now (the recent-popularity-weighted mean
+    text vector), and the mean log recent popularity of its ``k`` nearest warm text neighbours.
+    Both exist for items nobody has rated yet: a new release that reads like the current hits."""
+    weight = recent if recent.sum() > 0 else count
+    trend = weight @ vectors
+    trend /= max(float(np.linalg.norm(trend)), 1e-12)
+    trend_sim = (vectors @ trend).astype(np.float32)
+    warm = np.flatnonzero(count > 0)
+    neighbour = np.zeros(len(vectors), dtype=np.float32)
+    if len(warm) > k:
+        logrecent = np.log1p(recent[warm])
+        column = np.full(len(vectors), -1)  # an item's column among the warm items, -1 if cold
+        column[warm] = np.arange(len(warm))
+        for start in range(0, len(vectors), block):
+            sims = vectors[start:start + block] @ vectors[warm].T
+            rows = np.arange(start, min(start + block, len(vectors)))
+            own = column[rows]
+            sims[np.flatnonzero(own >= 0), own[own >= 0]] = -np.inf  # an item is not its own neighbour
+            top = np.argpartition(-sims, k, axis=1)[:, :k]
+            neighbour[rows] = logrecent[top].mean(axis=1)
+    return trend_sim, neighbour
+
+
+class TextTrend(Recommender):
+    """What the text says will be hot: an item's score is the mean log recent popularity of its
+    ``k`` nearest warm text neighbours (never itself), the same for every user.
+
+    Popularity cannot rank an item nobody has rated; this can, so it brings new releases that
+    read like the current hits into a re-ranker's candidate pool (and is a cold-start baseline).
+    """
+
+    param_rules: ClassVar[dict[str, Range | OneOf]] = {
+        "k": Range(ge=1), "recent_share": Range(gt=0, le=1),
+    }
+
+    task = "ranking"
+
+    def __init__(self, encoder: str = "minilm", k: int = 10, recent_share: float = 0.1) -> None:
+        self.encoder = encoder
+        self.k = k
+        self.recent_share = recent_share
+
+    def _fit(self, train: Dataset) -> None:
+        vectors = item_text_vectors(train, self.encoder)
+        count = train.item_counts().astype(np.float32)
+        _, self.item_scores_ = text_trend(vectors, count, recent_counts(train, self.recent_share), self.k)
+
+    def _score_users(self, users: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(self.item_scores_, (len(users), len(self.item_scores_))).copy()
