@@ -26,8 +26,8 @@ from fuserec.data import load_dataset  # noqa: E402
 from fuserec.data.split import cold_items_split  # noqa: E402
 from fuserec.evaluation import evaluate_ranking  # noqa: E402
 from fuserec.fusion import TextMappedFactors  # noqa: E402
-from fuserec.models import ALS, BiasedMF, Random  # noqa: E402
 from fuserec.fusion.content import SemanticProfile  # noqa: E402
+from fuserec.models import ALS, BiasedMF, Random  # noqa: E402
 
 DATASET = "ml-latest-small"
 

@@ -19,11 +19,11 @@ import scipy.sparse as sp
 sys.path.insert(0, str(Path(__file__).parent))
 from common import data_dir, print_table, row, timed, write_json  # noqa: E402
 
+from fuserec._core.topk import mask_seen, topk_indices  # noqa: E402
 from fuserec.data.movielens import load_ml100k  # noqa: E402
 from fuserec.data.split import random_split  # noqa: E402
 from fuserec.evaluation import evaluate_ranking  # noqa: E402
 from fuserec.evaluation.metrics import ranking_metrics  # noqa: E402
-from fuserec._core.topk import mask_seen, topk_indices  # noqa: E402
 from fuserec.models import Popularity  # noqa: E402
 
 DATASET = "ml-100k"

@@ -74,7 +74,14 @@ from fuserec.data.split import (  # noqa: E402
     temporal_split,
 )
 from fuserec.evaluation import evaluate_ranking  # noqa: E402
-from fuserec.fusion import TextMappedFactors  # noqa: E402
+from fuserec.fusion import (  # noqa: E402
+    ScoreBlend,
+    TextEASE,
+    TextMappedFactors,  # noqa: E402
+    TextRegularizedALS,
+)
+from fuserec.fusion.content import SemanticProfile, TextTrend  # noqa: E402
+from fuserec.fusion.hybrid import NeuralHybrid  # noqa: E402
 from fuserec.fusion.rerank import LearnedReranker  # noqa: E402
 from fuserec.models import (  # noqa: E402
     ALS,
@@ -82,14 +89,9 @@ from fuserec.models import (  # noqa: E402
     Popularity,
     Random,
     RP3beta,
-    ScoreBlend,
     SocialNeighbours,
-    TextEASE,
-    TextRegularizedALS,
     UserTimePopularity,
 )
-from fuserec.fusion.content import SemanticProfile, TextTrend  # noqa: E402
-from fuserec.fusion.hybrid import NeuralHybrid  # noqa: E402
 
 warnings.filterwarnings("ignore", module="implicit")
 warnings.filterwarnings("ignore", module="lightgbm")

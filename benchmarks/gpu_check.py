@@ -33,8 +33,8 @@ from fuserec.data import load_dataset  # noqa: E402
 from fuserec.data.split import ml100k_folds, random_split  # noqa: E402
 from fuserec.device import default_device  # noqa: E402
 from fuserec.evaluation import evaluate_ranking, evaluate_rating  # noqa: E402
-from fuserec.models import EASE, BiasedMF  # noqa: E402
 from fuserec.fusion.hybrid import NeuralHybrid  # noqa: E402
+from fuserec.models import EASE, BiasedMF  # noqa: E402
 from fuserec.semantic.encoders import SentenceTransformerEncoder  # noqa: E402
 from fuserec.semantic.text import item_texts  # noqa: E402
 

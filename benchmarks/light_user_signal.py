@@ -41,11 +41,11 @@ from rich.table import Table  # noqa: E402
 from scipy import stats  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
+from fuserec._core.ranking import ndcg_of_scores  # noqa: E402
+from fuserec._core.scores import zscore_rows as zscore  # noqa: E402
 from fuserec.data import load_dataset  # noqa: E402
 from fuserec.data.split import light_users_split  # noqa: E402
-from fuserec._core.ranking import ndcg_of_scores  # noqa: E402
 from fuserec.models import UserTimePopularity  # noqa: E402
-from fuserec._core.scores import zscore_rows as zscore  # noqa: E402
 from fuserec.semantic.search import item_text_vectors  # noqa: E402
 
 

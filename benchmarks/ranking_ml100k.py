@@ -29,7 +29,8 @@ from peers import CornacPeer, ImplicitPeer, LightFMPeer  # noqa: E402
 from fuserec.data import load_dataset  # noqa: E402
 from fuserec.data.split import random_split, temporal_split  # noqa: E402
 from fuserec.evaluation import evaluate_ranking  # noqa: E402
-from fuserec.models import ALS, EASE, BiasedMF, ItemKNN, Popularity, RP3beta, ScoreBlend  # noqa: E402
+from fuserec.fusion import ScoreBlend  # noqa: E402
+from fuserec.models import ALS, EASE, BiasedMF, ItemKNN, Popularity, RP3beta  # noqa: E402
 from fuserec.tuning import tune  # noqa: E402
 
 warnings.filterwarnings("ignore", module="implicit")

@@ -25,8 +25,9 @@ from common import data_dir, row, write_json  # noqa: E402
 from fuserec.data import load_dataset  # noqa: E402
 from fuserec.data.split import ml100k_folds, temporal_split  # noqa: E402
 from fuserec.evaluation import evaluate_rating  # noqa: E402
-from fuserec.models import BaselineOnly, BiasedMF, Blend, KNNBaseline, SVDpp  # noqa: E402
+from fuserec.fusion import Blend  # noqa: E402
 from fuserec.fusion.hybrid import NeuralHybrid  # noqa: E402
+from fuserec.models import BaselineOnly, BiasedMF, KNNBaseline, SVDpp  # noqa: E402
 
 DATASETS = ("ml-100k", "ml-latest-small", "movietweetings-100k")
 MAX_USERS_FOR_USER_KNN = 10_000  # a dense user×user similarity beyond this costs gigabytes

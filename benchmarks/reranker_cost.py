@@ -24,9 +24,13 @@ from common import row, write_json  # noqa: E402
 from fuserec.data import load_dataset  # noqa: E402
 from fuserec.data.split import split  # noqa: E402
 from fuserec.evaluation import evaluate_ranking  # noqa: E402
-from fuserec.fusion import LearnedReranker, TextMappedFactors  # noqa: E402
-from fuserec.models import ALS, EASE, Popularity, RP3beta, TextEASE, UserTimePopularity  # noqa: E402
+from fuserec.fusion import (  # noqa: E402
+    LearnedReranker,
+    TextEASE,  # noqa: E402
+    TextMappedFactors,
+)
 from fuserec.fusion.content import SemanticProfile  # noqa: E402
+from fuserec.models import ALS, EASE, Popularity, RP3beta, UserTimePopularity  # noqa: E402
 
 warnings.filterwarnings("ignore", module="implicit")
 warnings.filterwarnings("ignore", module="lightgbm")

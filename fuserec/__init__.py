@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.2.0.dev0"
+from fuserec._version import __version__
 
 if TYPE_CHECKING:
     from pathlib import Path

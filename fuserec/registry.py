@@ -16,30 +16,34 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fuserec.errors import ParamError
-from fuserec.fusion import LearnedReranker, TextMappedFactors
+from fuserec.fusion import (
+    Blend,
+    LearnedReranker,
+    NeuralHybrid,
+    ScoreBlend,
+    SemanticProfile,
+    TextEASE,
+    TextMappedFactors,
+    TextRegularizedALS,
+    TextTrend,
+)
 from fuserec.models import (
     ALS,
     BPR,
     EASE,
     BaselineOnly,
     BiasedMF,
-    Blend,
     ItemKNN,
     KNNBaseline,
     Popularity,
     Random,
     Recommender,
     RP3beta,
-    ScoreBlend,
     SocialNeighbours,
     SVDpp,
-    TextEASE,
-    TextRegularizedALS,
     UserTimePopularity,
 )
 from fuserec.models.base import nested_models
-from fuserec.fusion.content import SemanticProfile, TextTrend
-from fuserec.fusion.hybrid import NeuralHybrid
 from fuserec.models.params import param_specs, validate_params
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 
-def moved(old: str, new: str | Mapping[str, str]) -> Callable[[str], Any]:
+def moved(old: str, new: str | Mapping[str, str], stacklevel: int = 2) -> Callable[[str], Any]:
     """A module-level ``__getattr__`` for module ``old`` that forwards attribute lookups.
 
     Parameters
@@ -18,6 +18,9 @@ def moved(old: str, new: str | Mapping[str, str]) -> Callable[[str], Any]:
     new : str or mapping of str to str
         The module every name moved to, or, per name, the module it moved to. Names not in the
         mapping raise ``AttributeError`` as usual.
+    stacklevel : int, default 2
+        Passed to ``warnings.warn``; 3 when the returned function is called from another
+        ``__getattr__``, so that the warning names the caller's line.
 
     Returns
     -------
@@ -32,7 +35,7 @@ def moved(old: str, new: str | Mapping[str, str]) -> Callable[[str], Any]:
             raise AttributeError(f"module {old!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(target), name)
         warnings.warn(f"{old}.{name} moved to {target}.{name}; the old path will be removed in the next release",
-                      DeprecationWarning, stacklevel=2)
+                      DeprecationWarning, stacklevel=stacklevel)
         return value
 
     return __getattr__

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from fuserec._version import __version__
 from fuserec.errors import ArtifactError
 
 FORMAT = "fuserec-artifact"
@@ -102,8 +103,6 @@ def write_version(out: str | Path, fill: Callable[[Path], dict[str, Any]], versi
     Path
         The new version's folder.
     """
-    import fuserec
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     version = version or new_version()
@@ -119,7 +118,7 @@ def write_version(out: str | Path, fill: Callable[[Path], dict[str, Any]], versi
                  for p in sorted(tmp.rglob("*")) if p.is_file()}
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "version": version,
                     "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    "fuserec": fuserec.__version__, "python": platform.python_version(),
+                    "fuserec": __version__, "python": platform.python_version(),
                     "dependencies": dependency_versions(), **fields, "files": files}
         body = json.dumps(manifest, indent=2, ensure_ascii=False, default=str).encode("utf-8") + b"\n"
         (tmp / MANIFEST).write_bytes(body)

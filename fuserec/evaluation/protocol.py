@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
+import fuserec.evaluation.metrics as M
 from fuserec.data.split import Split
-from fuserec.evaluation import metrics as M
 
 BEYOND_ACCURACY = ("coverage", "novelty", "arp", "gini")
 

@@ -24,16 +24,15 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
 
-from fuserec.data.dataset import Dataset
-from fuserec.data.split import Split, light_users_split
-from fuserec._core.topk import mask_seen
-from fuserec.models.base import Recommender
 from fuserec._core.scores import zscore_rows
-from fuserec.models.baselines import recent_counts
+from fuserec._core.topk import mask_seen
+from fuserec.data.dataset import Dataset
+from fuserec.data.split import Split, light_users_split, validation_split
 from fuserec.fusion.content import text_trend
+from fuserec.models.base import Recommender
+from fuserec.models.baselines import recent_counts
 from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
-from fuserec.data.split import validation_split
 
 DAY = 86_400.0
 BATCH = 256  # users whose candidate features are built at once
@@ -180,9 +179,10 @@ class LearnedReranker(Recommender):
     def _retrievers(self) -> dict[str, Recommender]:
         if self.retrievers:
             return dict(self.retrievers)
-        from fuserec.fusion.text_to_factors import TextMappedFactors
-        from fuserec.models import ALS, EASE, Popularity, RP3beta, TextEASE, UserTimePopularity
         from fuserec.fusion.content import SemanticProfile
+        from fuserec.fusion.text_ease import TextEASE
+        from fuserec.fusion.text_to_factors import TextMappedFactors
+        from fuserec.models import ALS, EASE, Popularity, RP3beta, UserTimePopularity
 
         return {"ease": EASE(reg=300.0, dtype="float32"), "rp3beta": RP3beta(), "popularity": Popularity(),
                 "user-time-popularity": UserTimePopularity(),

@@ -1,32 +1,38 @@
-"""Recommender models behind one interface (``Recommender``); names for them live in ``fuserec.registry``."""
+"""Collaborative and classic recommenders behind one interface (``Recommender``).
 
+Models that read text, blends and re-rankers live in ``fuserec.fusion``; names for every model
+live in ``fuserec.registry``.
+"""
+
+from typing import Any
+
+from fuserec._core.deprecation import moved
 from fuserec.models.base import Recommender
 from fuserec.models.baseline import BaselineOnly
 from fuserec.models.baselines import Popularity, Random, UserTimePopularity
-from fuserec.fusion.blend import Blend, ScoreBlend
-from fuserec.models.ease import EASE, TextEASE
+from fuserec.models.ease import EASE
 from fuserec.models.graph import RP3beta
 from fuserec.models.implicit_models import ALS, BPR, ItemKNN
 from fuserec.models.knn import KNNBaseline
 from fuserec.models.mf import BiasedMF, SVDpp
 from fuserec.models.social import SocialNeighbours
-from fuserec.fusion.text_mf import TextRegularizedALS
+
+_moved = moved(__name__, {"Blend": "fuserec.fusion.blend", "ScoreBlend": "fuserec.fusion.blend",
+                          "TextEASE": "fuserec.fusion.text_ease", "TextRegularizedALS": "fuserec.fusion.text_mf"},
+               stacklevel=3)
 
 
-def __getattr__(name: str):
-    """``MODELS`` moved to ``fuserec.registry.CLASSES`` (which also holds the fused models)."""
+def __getattr__(name: str) -> Any:
+    """Forward names that moved to ``fuserec.fusion`` (and ``MODELS``) with a ``DeprecationWarning``."""
     if name == "MODELS":
+        import importlib
         import warnings
 
         warnings.warn("fuserec.models.MODELS is deprecated: use fuserec.registry (CLASSES, build_model)",
                       DeprecationWarning, stacklevel=2)
-        from fuserec.registry import CLASSES
-
-        return CLASSES
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return importlib.import_module("fuserec.registry").CLASSES
+    return _moved(name)
 
 
-__all__ = ["ALS", "BPR", "EASE", "BaselineOnly", "BiasedMF", "Blend", "ItemKNN", "KNNBaseline", "Popularity",
-           "RP3beta", "Random", "Recommender", "SVDpp", "ScoreBlend", "SocialNeighbours", "TextEASE",
-           "TextRegularizedALS",
-           "UserTimePopularity"]
+__all__ = ["ALS", "BPR", "EASE", "BaselineOnly", "BiasedMF", "ItemKNN", "KNNBaseline", "Popularity",
+           "RP3beta", "Random", "Recommender", "SVDpp", "SocialNeighbours", "UserTimePopularity"]

@@ -18,9 +18,11 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
-from fuserec.data.dataset import Dataset, IdMap
-from fuserec.errors import NotFittedError
+from fuserec._core.ranking import hit_matrix, ndcg_at_k
 from fuserec._core.topk import mask_seen, topk_indices
+from fuserec.data.dataset import Dataset, IdMap
+from fuserec.data.split import Split
+from fuserec.errors import NotFittedError
 
 FORMAT_VERSION = 1
 BATCH_USERS = 1024  # users scored at once in recommend(): bounds memory at BATCH_USERS × n_items
@@ -210,3 +212,12 @@ def nested_models(params: dict[str, Any]) -> list[Recommender]:
         elif isinstance(value, dict):
             out += [v for v in value.values() if isinstance(v, Recommender)]
     return out
+
+
+def validation_ndcg(model: Recommender, split: Split, k: int = 10) -> float:
+    """Mean NDCG@k over the users with a test item of ``split``, full ranking with train items
+    excluded: the score models use to choose their own settings on a validation split."""
+    relevant = split.test.matrix("binary")
+    users = np.flatnonzero(np.diff(relevant.indptr) > 0)
+    top, _ = model.recommend_indices(users, k, exclude_seen=True)
+    return float(np.mean(ndcg_at_k(hit_matrix(top, relevant[users]), np.diff(relevant[users].indptr), k)))

@@ -7,7 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from fuserec.data.dataset import Dataset
-from fuserec.models.base import Recommender
+from fuserec.models.base import Recommender, validation_ndcg
 from fuserec.models.params import OneOf, Range
 
 
@@ -57,7 +57,7 @@ class UserTimePopularity(Recommender):
     the all-time count, scaled far below one decayed interaction, breaks ties.
 
     ``half_life_days=None`` chooses it from ``HALF_LIVES`` by NDCG@10 on the latest tenth of
-    train (``fuserec.tuning.tune``); ``fixed()`` is then the model with the choice written in.
+    train; ``fixed()`` is then the model with the choice written in.
     """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
@@ -89,11 +89,7 @@ class UserTimePopularity(Recommender):
         if not train.has_timestamps:
             return
         if self.half_life_ is None:
-            from fuserec.tuning import tune
-
-            grid = {"half_life_days": list(self.HALF_LIVES)}
-            self.half_life_ = tune(UserTimePopularity(self.HALF_LIVES[0], self.bin_days), train, grid,
-                                   temporal=True, verbose=False).best_params["half_life_days"]
+            self.half_life_ = self._choose_half_life(train)
         ts = inter["timestamp"].to_numpy(np.float64)
         width = self.bin_days * 86_400.0
         self.t0_ = ts.min()
@@ -106,6 +102,18 @@ class UserTimePopularity(Recommender):
         self.user_bin_ = np.where(latest >= 0, latest, bins.max())
         # weight of an interaction ``a`` bins before the user's latest, for every possible ``a``
         self.decay_ = (0.5 ** (self.bin_days / self.half_life_)) ** np.arange(self.by_bin_.shape[0])
+
+    def _choose_half_life(self, train: Dataset) -> float:
+        """The first of ``HALF_LIVES`` with the best NDCG@10 on the latest tenth of train."""
+        from fuserec.data.split import validation_split
+
+        inner = validation_split(train, 0.1, 0, temporal=True)
+        best, best_score = self.HALF_LIVES[0], -np.inf
+        for half_life in self.HALF_LIVES:
+            score = validation_ndcg(UserTimePopularity(half_life, self.bin_days).fit(inner.train), inner)
+            if score > best_score:
+                best, best_score = half_life, score
+        return best
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         ties = 1e-9 * self.counts_ / max(self.counts_.max(), 1.0)  # below any weight that matters

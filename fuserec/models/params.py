@@ -71,11 +71,19 @@ class ParamSpec:
         return None if self.rule is None else self.rule.describe()
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    from fuserec.models.base import Recommender  # noqa: F401 (resolves the annotations that name it)
+_BASE = ("fuserec.models.base", "Recommender")  # found through a class's MRO: no import of base here
 
+
+def _is_model_class(obj: Any) -> bool:
+    """Whether ``obj`` is ``Recommender`` or a subclass of it."""
+    return isinstance(obj, type) and any((b.__module__, b.__qualname__) == _BASE for b in obj.__mro__)
+
+
+def _hints(cls: type) -> dict[str, Any]:
     module = inspect.getmodule(cls)
-    namespace = {**vars(module), "Recommender": Recommender} if module else {"Recommender": Recommender}
+    namespace = dict(vars(module)) if module else {}
+    # annotations that name the model interface resolve even where it is imported for typing only
+    namespace.update({b.__qualname__: b for b in cls.__mro__ if (b.__module__, b.__qualname__) == _BASE})
     return typing.get_type_hints(cls.__init__, globalns=namespace)
 
 
@@ -94,9 +102,8 @@ def _maps_models(hint: Any) -> bool:
 
 
 def _names_model(hint: Any) -> bool:
-    from fuserec.models.base import Recommender
-
-    return hint is Recommender or any(_names_model(a) for a in typing.get_args(hint))
+    return _is_model_class(hint) and (hint.__module__, hint.__qualname__) == _BASE or any(
+        _names_model(a) for a in typing.get_args(hint))
 
 
 @functools.cache
@@ -119,9 +126,7 @@ def param_specs(cls: type) -> tuple[ParamSpec, ...]:
 def _model_value(value: Any, build: Callable[[Any], Any] | None) -> Any:
     """A nested model given as a spec (``"ease"`` or ``{"name": "ease", "reg": 300}``) becomes a
     model through ``build`` (the registry's); a model stays one."""
-    from fuserec.models.base import Recommender
-
-    if value is None or isinstance(value, Recommender):
+    if value is None or _is_model_class(type(value)):
         return value
     if build is not None and isinstance(value, (str, Mapping)):
         return build(value)

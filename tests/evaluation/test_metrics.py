@@ -10,8 +10,8 @@ import scipy.sparse as sp
 from scipy import stats
 from sklearn.metrics import mean_absolute_error, mean_squared_error, ndcg_score
 
-from fuserec.evaluation import metrics as M
 from fuserec._core.topk import mask_seen, topk_indices
+from fuserec.evaluation import metrics as M
 
 
 def test_rating_metrics_hand_and_sklearn():

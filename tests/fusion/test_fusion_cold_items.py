@@ -11,8 +11,8 @@ import pytest
 from fuserec.data.split import cold_items_split
 from fuserec.evaluation import evaluate_ranking
 from fuserec.fusion import TextMappedFactors
-from fuserec.models import ALS
 from fuserec.fusion.content import SemanticProfile
+from fuserec.models import ALS
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_needs_a_factor_model(ml_small):
 def test_text_regularised_als_pulls_items_toward_their_text_and_scores_cold_ones(cold, ml_small):
     import numpy as np
 
-    from fuserec.models import TextRegularizedALS
+    from fuserec.fusion import TextRegularizedALS
 
     split, mask = cold
     free = TextRegularizedALS("minilm", text_weight=0.0, iterations=8).fit(split.train)
@@ -69,7 +69,7 @@ def test_text_regularised_als_pulls_items_toward_their_text_and_scores_cold_ones
 
 
 def test_text_regularised_als_rejects_bad_settings(ml_small):
-    from fuserec.models import TextRegularizedALS
+    from fuserec.fusion import TextRegularizedALS
 
     with pytest.raises(ValueError, match="text_weight"):
         TextRegularizedALS("tfidf", text_weight=-1.0).fit(ml_small)

@@ -9,9 +9,9 @@ import pytest
 from fuserec.data.split import random_split, temporal_split
 from fuserec.evaluation import evaluate_ranking
 from fuserec.fusion import LearnedReranker
+from fuserec.fusion.content import SemanticProfile
 from fuserec.models import EASE, Popularity, RP3beta
 from fuserec.models.base import Recommender
-from fuserec.fusion.content import SemanticProfile
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +158,7 @@ def test_tree_settings_are_chosen_on_held_out_users(fitted):
 
 
 def test_a_self_tuning_retriever_searches_once(ml100k, monkeypatch):
-    from fuserec.models import TextEASE
+    from fuserec.fusion import TextEASE
 
     split = random_split(ml100k, 0.2, seed=0)
     calls = []

@@ -8,10 +8,10 @@ import pytest
 
 from fuserec.data.split import cold_items_split, random_split
 from fuserec.evaluation import evaluate_ranking, evaluate_rating
-from fuserec.models import Popularity, Random
-from fuserec.models.base import Recommender
 from fuserec.fusion.content import SemanticProfile
 from fuserec.fusion.hybrid import NeuralHybrid
+from fuserec.models import Popularity, Random
+from fuserec.models.base import Recommender
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,8 @@ def test_text_trend_ranks_new_items_from_their_neighbours(cold):
 def test_text_ease_adds_text_to_the_gram_matrix(split):
     from scipy import stats
 
-    from fuserec.models import EASE, TextEASE
+    from fuserec.fusion import TextEASE
+    from fuserec.models import EASE
 
     plain = evaluate_ranking(EASE(reg=300.0).fit(split.train), split, [10]).per_user["ndcg@10"]
     zero = TextEASE(alpha=0.0, reg=300.0).fit(split.train)
@@ -114,7 +115,7 @@ def test_text_ease_adds_text_to_the_gram_matrix(split):
 
 
 def test_text_ease_searches_ridge_power_and_alpha_on_validation(split):
-    from fuserec.models import TextEASE
+    from fuserec.fusion import TextEASE
 
     m = TextEASE(regs=(300.0, 500.0), alphas=(0.0, 1.0, 50.0), powers=(3, 5)).fit(split.train)
     # α = 0 once per ridge (the power does not matter there), then every (power, α > 0)

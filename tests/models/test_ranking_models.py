@@ -12,7 +12,8 @@ import scipy.sparse as sp
 
 from fuserec.data.split import random_split
 from fuserec.evaluation import evaluate_ranking
-from fuserec.models import ALS, EASE, BiasedMF, ItemKNN, Popularity, Recommender, RP3beta, ScoreBlend
+from fuserec.fusion import ScoreBlend
+from fuserec.models import ALS, EASE, BiasedMF, ItemKNN, Popularity, Recommender, RP3beta
 from fuserec.tuning import candidates, tune
 
 

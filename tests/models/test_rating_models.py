@@ -7,7 +7,8 @@ import pytest
 
 from fuserec.data.split import ml100k_folds
 from fuserec.evaluation import evaluate_rating
-from fuserec.models import BaselineOnly, BiasedMF, Blend, KNNBaseline, Recommender, SVDpp
+from fuserec.fusion import Blend
+from fuserec.models import BaselineOnly, BiasedMF, KNNBaseline, Recommender, SVDpp
 
 
 @pytest.fixture(scope="module")
