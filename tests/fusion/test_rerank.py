@@ -93,8 +93,9 @@ def test_per_user_inner_splits_are_each_users_latest(ml100k):
 
 
 def test_light_user_splits_cut_half_the_users_back(ml100k):
-    rr = LearnedReranker(light_users=True, n_light_splits=2, light_max=5)
-    splits = list(rr._light_splits(ml100k))
+    from fuserec.fusion.rerank.groups import light_splits
+
+    splits = list(light_splits(ml100k, 2, 5))
     assert len(splits) == 2 and all(s.method == "light-users" for s in splits)
     test_users = np.unique(splits[0].test.interactions["user"])
     assert splits[0].train.user_counts()[test_users].max() <= 5
@@ -125,6 +126,7 @@ def test_text_trend_features_rank_a_new_item_by_its_neighbours():
 
 def test_light_users_are_routed_to_the_light_rankers(ml100k):
     from fuserec.data.split import light_users_split
+    from fuserec.fusion.rerank.rankers import predict
 
     split = light_users_split(ml100k, 0.2, 5, seed=0)
     rr = LearnedReranker({"ease": EASE(), "popularity": Popularity()}, semantic_features=False, pool=50, n_folds=1,
@@ -136,15 +138,17 @@ def test_light_users_are_routed_to_the_light_rankers(ml100k):
     rows, items, x, _ = rr._candidates(rr.fitted_, rr.side_, rr.seen_, users)
     scores = rr._score_users(users)
     is_light = rows < len(light)
-    assert np.allclose(scores[rows[is_light], items[is_light]], rr._predict(rr.light_rankers_, x[is_light]), atol=1e-5)
-    assert np.allclose(scores[rows[~is_light], items[~is_light]], rr._predict(rr.rankers_, x[~is_light]), atol=1e-5)
+    assert np.allclose(scores[rows[is_light], items[is_light]], predict(rr.light_rankers_, x[is_light]), atol=1e-5)
+    assert np.allclose(scores[rows[~is_light], items[~is_light]], predict(rr.rankers_, x[~is_light]), atol=1e-5)
 
 
 def test_ranker_early_stopping_holds_out_whole_users():
     # a user has a group in every inner fold; holding out groups would let the ranker see the
     # same user (same user features) on both sides of early stopping
     owner = np.repeat(np.arange(200), 8)
-    held = LearnedReranker._held_out(owner, seed=3)
+    from fuserec.fusion.rerank.rankers import held_out
+
+    held = held_out(owner, seed=3)
     per_user = np.bincount(owner, weights=held, minlength=200)
     assert set(np.unique(per_user)) == {0.0, 8.0}
     assert 0.1 < held.mean() < 0.3
@@ -175,13 +179,13 @@ def test_user_idle_days_is_the_time_since_the_users_latest_interaction():
     import pandas as pd
 
     from fuserec.data import Dataset
-    from fuserec.fusion.rerank import DAY, _Side
+    from fuserec.fusion.rerank import DAY, Side
 
     frame = pd.DataFrame({"user": ["a", "a", "b", "c"], "item": ["x", "y", "x", "z"],
                           "timestamp": [0, 10 * DAY, 3 * DAY, 40 * DAY]})
-    side = _Side(Dataset.from_frame("idle", frame), None, None)
+    side = Side(Dataset.from_frame("idle", frame), None, None)
     np.testing.assert_allclose(side.user_idle, [30.0, 37.0, 0.0])
-    no_time = _Side(Dataset.from_frame("idle", frame.drop(columns="timestamp")), None, None)
+    no_time = Side(Dataset.from_frame("idle", frame.drop(columns="timestamp")), None, None)
     np.testing.assert_array_equal(no_time.user_idle, [-1.0, -1.0, -1.0])
 
 
@@ -190,7 +194,7 @@ def test_keyword_overlap_is_the_users_share_of_each_candidate_keyword():
     import scipy.sparse as sp
 
     from fuserec.data import Dataset
-    from fuserec.fusion.rerank import _Side
+    from fuserec.fusion.rerank.features import Side, keyword_overlap
 
     frame = pd.DataFrame({"user": ["a", "a", "a", "b"], "item": ["x", "y", "x", "z"]})
     ds = Dataset.from_frame("kw", frame)
@@ -199,13 +203,13 @@ def test_keyword_overlap_is_the_users_share_of_each_candidate_keyword():
     keywords[idx["x"], [0, 1]] = 1
     keywords[idx["y"], [0]] = 1
     keywords[idx["z"], [2]] = 1
-    side = _Side(ds, None, None, sp.csr_matrix(keywords))
+    side = Side(ds, None, None, sp.csr_matrix(keywords))
     a, b = int(ds.users.to_index("a")), int(ds.users.to_index("b"))
     # a's two distinct items (x twice counts once): word 0 on both, word 1 on one
     np.testing.assert_allclose(side.user_keywords[a].toarray(), [[1.0, 0.5, 0.0]])
     users, rows = np.array([a, b]), np.array([0, 0, 1, 1])
     items = np.array([idx["x"], idx["z"], idx["x"], idx["z"]])
-    got = LearnedReranker._keyword_overlap(side, users, rows, items)
+    got = keyword_overlap(side, users, rows, items)
     np.testing.assert_allclose(got, [0.75, 0.0, 0.0, 1.0])
 
 
@@ -224,20 +228,21 @@ def test_held_out_ndcg_counts_positives_outside_the_pool(monkeypatch):
         def predict(self, x, num_iteration=None):
             return x[:, 0]
 
-    monkeypatch.setattr(LearnedReranker, "_held_out", staticmethod(lambda owner, seed: np.ones(len(owner), bool)))
-    rr = LearnedReranker(n_rankers=1)
+    import fuserec.fusion.rerank.rankers as rankers
+
+    monkeypatch.setattr(rankers, "held_out", lambda owner, seed: np.ones(len(owner), bool))
     # group 0: three candidates, the positive ranked second, two validation positives in all;
     # group 1: its one positive ranked first; group 2: lost from the pool (no rows)
     x = np.array([[3.0], [2.0], [1.0], [5.0], [4.0]])
     y = np.array([0, 1, 0, 1, 0])
     gid = np.array([0, 0, 0, 1, 1])
-    values = rr._held_out_ndcg([ByFirstColumn()], x, y, gid, owner=np.arange(3), n_pos=np.array([2, 1, 1]))
+    values = rankers.held_out_ndcg([ByFirstColumn()], [0], x, y, gid, owner=np.arange(3), n_pos=np.array([2, 1, 1]))
     ideal_two = 1 + 1 / np.log2(3)
     np.testing.assert_allclose(values, [(1 / np.log2(3)) / ideal_two, 1.0, 0.0])
 
 
 def test_retrievers_are_dropped_only_on_clear_validation_gains(split, monkeypatch):
-    import fuserec.fusion.rerank as rerank
+    import fuserec.fusion.rerank.selection as selection
     from fuserec.models import Random
 
     small = dict(semantic_features=False, pool=30, n_folds=1, n_estimators=40, n_rankers=2,
@@ -251,7 +256,7 @@ def test_retrievers_are_dropped_only_on_clear_validation_gains(split, monkeypatc
     assert "ease" in rr.fitted_
     assert LearnedReranker(retrievers, **{**small, "select_retrievers": False}).fit(split.train).retriever_scores_ == {}
     # with no bar at all, elimination runs down to one retriever, and the model still scores
-    monkeypatch.setattr(rerank, "DROP_T", -np.inf)
+    monkeypatch.setattr(selection, "DROP_T", -np.inf)
     one = LearnedReranker(retrievers, **small).fit(split.train)
     assert len(one.fitted_) == 1 and len([n for n in one.feature_names() if n.endswith(":z")]) == 1
     assert np.isfinite(evaluate_ranking(one, split, [10]).metrics["ndcg@10"])

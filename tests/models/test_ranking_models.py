@@ -3,7 +3,6 @@ the libraries they wrap, batched top-K speed, and save/load."""
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
@@ -76,13 +75,14 @@ def test_wrappers_agree_with_implicit(fitted, split):
 
 
 @pytest.mark.parametrize("name", ["ease", "mf-bpr", "als"])
-def test_batched_topk_all_users_fast(fitted, split, name):
+def test_batched_topk_all_users_matches_one_user_at_a_time(fitted, split, name):
+    # its speed lives in benchmarks/ranking_ml100k.py (topk_all_users_seconds), not here
     users = np.arange(split.train.n_users)
-    fitted[name].recommend_indices(users, 10)  # warm
-    start = time.perf_counter()
     top, _ = fitted[name].recommend_indices(users, 10)
-    assert time.perf_counter() - start < 1.0  # the benchmark's figure is < 0.05 s; slack for busy CI
     assert top.shape == (943, 10) and (top >= 0).all()
+    for u in (0, 100, 942):
+        one, _ = fitted[name].recommend_indices(np.array([u]), 10)
+        assert (one[0] == top[u]).mean() >= 0.9  # equal up to float ties between batch sizes
 
 
 @pytest.mark.parametrize("name", list(MODELS))
