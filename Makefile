@@ -50,8 +50,10 @@ bench: $(BENCH_STAMP)
 	  $(PY) benchmarks/ranking_ml100k.py --dataset $$d --json results/ranking_$$d.json || exit 1; \
 	done
 
-lint: install
+lint: install  # layers (import-linter), style (ruff), types (mypy); CI runs it before the tests
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check fuserec tests benchmarks
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -39,6 +39,7 @@ from __future__ import annotations
 import difflib
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -168,7 +169,7 @@ class RunConfig(_Strict):
     # ---- what the run builds ------------------------------------------------------------
     def model_spec(self) -> dict[str, Any]:
         """The model table with the encoder and the split's time rule filled in where unset."""
-        temporal = {"temporal": True, "temporal-per-user": "per-user"}.get(self.split.method, False)
+        temporal: bool | str = {"temporal": True, "temporal-per-user": "per-user"}.get(self.split.method, False)  # type: ignore[assignment]
         return _fill(self.model, self.encoder.name, temporal)
 
     def build_model(self):
@@ -202,7 +203,7 @@ def _fill(spec: Any, encoder: str, temporal: bool | str) -> Any:
     return out
 
 
-def _message(error: dict[str, Any], model_cls: type[BaseModel]) -> str:
+def _message(error: Mapping[str, Any], model_cls: type[BaseModel]) -> str:
     loc = [str(p) for p in error["loc"]]
     key = ".".join(loc)
     if error["type"] == "extra_forbidden":
@@ -309,14 +310,14 @@ def load_data(config: RunConfig):
     if d.dataset is not None:
         data_dir = _expand(d.data_dir, config, None) if d.data_dir else None
         dataset_dir = locate(d.dataset, data_dir, download=True)
-        ds = load_dataset(d.dataset, data_dir, **options)
+        ds = load_dataset(d.dataset, data_dir, **options)  # type: ignore[arg-type]
     else:
         columns = {"user": d.columns.user, "item": d.columns.item}
         if d.columns.rating:
             columns["rating"] = d.columns.rating
         if d.columns.timestamp:
             columns["timestamp"] = d.columns.timestamp
-        ds = load_files(_expand(d.interactions, config, None),
+        ds = load_files(_expand(d.interactions, config, None),  # type: ignore[arg-type]
                         _expand(d.items, config, None) if d.items else None,
                         _expand(d.users, config, None) if d.users else None,
                         columns=columns, item_id_column=d.item_id_column, user_id_column=d.user_id_column,

@@ -59,7 +59,7 @@ def tune(estimator: Recommender, train: Dataset, grid: Mapping[str, Sequence[Any
         raise ValueError(f"metric {metric!r} does not belong to the {task} task")
     inner = validation_split(train, val_size, seed, temporal)
     k = int(metric.split("@")[1]) if "@" in metric else 10
-    trials = []
+    trials: list[dict[str, Any]] = []
     for params in progress(candidates(grid, search, n_iter, seed), f"tuning {type(estimator).__name__}",
                            enabled=verbose):
         model = clone(estimator).set_params(**params)

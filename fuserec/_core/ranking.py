@@ -82,4 +82,4 @@ def mrr_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
 
 
 def hitrate_at_k(hits: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
-    return hits[:, :k].any(axis=1).astype(np.float64)
+    return np.asarray(hits[:, :k].any(axis=1), dtype=np.float64)

@@ -203,7 +203,7 @@ class _Reader:
         cls = self.classes.get(node["$object"])
         if cls is None:
             raise ArtifactError(f"{STATE_JSON}: unknown state class {node['$object']!r}")
-        obj = cls.__new__(cls)
+        obj: Any = object.__new__(cls)
         vars(obj).update({k: self.decode(v) for k, v in node["attrs"].items()})
         return obj
 
@@ -225,7 +225,7 @@ def write_model(model: Recommender, folder: str | Path) -> list[Path]:
     files = [folder / STATE_JSON, folder / STATE_ARRAYS]
     (folder / STATE_JSON).write_text(json.dumps(tree, ensure_ascii=False), encoding="utf-8")
     with open(folder / STATE_ARRAYS, "wb") as fh:
-        np.savez(fh, **writer.arrays)
+        np.savez(fh, **writer.arrays)  # type: ignore[arg-type]
     for name, text in writer.blobs.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)

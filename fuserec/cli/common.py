@@ -68,7 +68,7 @@ class DataSource:
         if (self.dataset is None) == (self.interactions is None):
             raise typer.BadParameter("give either --dataset NAME or --interactions FILE")
         if self.dataset is not None:
-            return load_dataset(self.dataset, self.data_dir, **options)
+            return load_dataset(self.dataset, self.data_dir, **options)  # type: ignore[arg-type]
         columns = {"user": self.user_col, "item": self.item_col}
         if self.rating_col:
             columns["rating"] = self.rating_col
@@ -84,6 +84,7 @@ class DataSource:
         # default column names: let the loader use rating/timestamp only when present
         explicit = (self.user_col, self.item_col, self.rating_col, self.time_col) != ("user", "item", "rating",
                                                                                       "timestamp")
+        assert self.interactions is not None  # the check above
         return load_files(self.interactions, self.items, self.users,
                           columns=columns if explicit or self.no_header else None,
                           sep=self.sep, header=not self.no_header, rating_scale=rating_scale, **options)

@@ -117,7 +117,7 @@ def tune_command(
         ds = source.load()
         outer = split(ds, split_method, test_size=test_size, seed=seed)[0]
         # the validation split mirrors the test: a global cut in time, each user's latest, or random
-        temporal = {"temporal": True, "temporal-per-user": "per-user"}.get(split_method, False)
+        temporal: bool | str = {"temporal": True, "temporal-per-user": "per-user"}.get(split_method, False)  # type: ignore[assignment]
         result = tune(base, outer.train, grid, task=task, metric=metric, search=search, n_iter=trials,
                       val_size=val_size, seed=seed, temporal=temporal)
         final = Experiment([outer], {f"{model} {result.best_params}": result.best_model(base)}, task=task,

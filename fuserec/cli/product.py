@@ -61,7 +61,7 @@ def recommend_command(
         else:
             print_list(payload, f"top-{k} for user {user}")
         return
-    ids = list(trained.users()) if all_users else _read_ids(users)
+    ids = list(trained.users()) if all_users else _read_ids(users)  # type: ignore[arg-type]
     if out_path is None:
         raise typer.BadParameter("batch recommendations need --out FILE.parquet")
     written = _write_batch(trained, ids, k, exclude_seen, out_path)

@@ -46,7 +46,7 @@ def semantic_similar(
             key = literal(item) if literal(item) in ds.items else index.find_item(item)
         hits = index.similar_to_item(key, k)
     else:
-        hits = index.search(text, k)
+        hits = index.search(text, k)  # type: ignore[arg-type]
     if json_out:
         print(json.dumps({"results": [{"item_id": h.item_id.item() if hasattr(h.item_id, "item") else h.item_id,
                                        "title": h.title, "score": round(h.score, 6)} for h in hits]},

@@ -174,8 +174,8 @@ def read_table(
             )
         df.columns = list(columns[:n_found]) + ["_line"]
     # with a header, every named column present must have a value; without, the non-optional ones
-    required = [c for c in columns if c in df.columns] if header else [c for c in columns if c not in optional]
-    _check_truncated(df, required, blank, path, sep, None if header else len(columns), text, psep, quoted)
+    required_cols = [c for c in columns if c in df.columns] if header else [c for c in columns if c not in optional]
+    _check_truncated(df, required_cols, blank, path, sep, None if header else len(columns), text, psep, quoted)
     if blank.any():
         df = df.loc[~blank.to_numpy()]
     if len(df) == 0:
@@ -203,7 +203,7 @@ def _check_truncated(df: pd.DataFrame, required: list[str], blank: pd.Series, pa
     quoting = csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE
     for i in np.flatnonzero(short)[:10_000]:
         line_text = lines[int(df["_line"].iloc[i]) - 1]
-        n_found = len(next(csv.reader([line_text], delimiter=psep, quoting=quoting)))
+        n_found = len(next(csv.reader([line_text], delimiter=psep, quoting=quoting)))  # type: ignore[arg-type]
         if n_found > max(req_pos):
             continue  # all fields present, some empty: the value checks report it
         field = next(cols[p] for p in sorted(req_pos) if p >= n_found)

@@ -169,7 +169,9 @@ def predefined_split(ds: Dataset, train_file: str | Path, test_file: str | Path,
                      reader: Callable[[Path], pd.DataFrame] | None = None, fold: int | None = None) -> Split:
     """Train/test files published with a dataset (ml-100k's u1..u5, ua/ub), mapped onto ``ds``'s ids."""
     if reader is None:
-        from fuserec.data.movielens import read_ml100k_ratings as reader
+        from fuserec.data.movielens import read_ml100k_ratings
+
+        reader = read_ml100k_ratings
     parts = []
     for path in (Path(train_file), Path(test_file)):
         frame = reader(path)

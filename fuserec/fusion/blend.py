@@ -161,7 +161,7 @@ class ScoreBlend(Recommender):
             for j in range(len(z)):
                 held = best_w
                 tries = [w for g in self.weight_grid if any(w := held[:j] + (g,) + held[j + 1:])]
-                best_w = max(tries, key=lambda w, held=held: (score(w), w == held))  # ties keep what is held
+                best_w = max(tries, key=lambda w, held=held: (score(w), w == held))  # type: ignore[misc]  # ties keep what is held
             if best_w == start:
                 break
         best = score(best_w)
@@ -178,4 +178,4 @@ class ScoreBlend(Recommender):
             if w:
                 part = w * zscore_rows(model._score_users(users))
                 total = part if total is None else total + part
-        return total
+        return total  # type: ignore[return-value]

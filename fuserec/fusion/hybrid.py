@@ -195,7 +195,7 @@ class NeuralHybrid(Recommender):
                 i = torch.as_tensor(inter["item"].to_numpy(np.int64), device=net.device)
                 ones_u = torch.ones(len(u), 1, device=net.device)
                 ones_i = torch.ones(len(i), 1, device=net.device)
-                lo, hi = train.rating_scale
+                lo, hi = train.rating_scale  # type: ignore[misc]
                 pred = net.rating(u, i, net.user(u, ones_u), net.item(i, ones_i), ones_u, ones_i).clamp(lo, hi)
                 truth = torch.tensor(inter["rating"].to_numpy(np.float32), device=net.device)
                 return float(torch.sqrt(((pred - truth) ** 2).mean()))

@@ -48,7 +48,7 @@ class TextEASE(EASE):
                  alphas: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0), powers: tuple[int, ...] = (3, 5),
                  n_val: int = 3, val_size: float = 0.1, temporal: bool | str = False, search_items: int = 3000,
                  device: str | None = None, dtype: str = "float64", random_state: int = 0) -> None:
-        super().__init__(reg, device, dtype)
+        super().__init__(reg, device, dtype)  # type: ignore[arg-type]
         self.search_items = search_items
         self.encoder = encoder
         self.alpha = alpha
@@ -85,7 +85,7 @@ class TextEASE(EASE):
             self.validation_ = []
         g = gram(self.seen_, self.dtype)
         if self.alpha_ > 0:
-            g = self._add_text(g, self.seen_, v, self.power_, self.alpha_)
+            g = self._add_text(g, self.seen_, v, self.power_, self.alpha_)  # type: ignore[arg-type]
         self.item_weights_ = self._weights(g, self.reg_)
 
     @staticmethod
@@ -119,7 +119,7 @@ class TextEASE(EASE):
             history, relevant = seen[users], truth[users]
             base = gram(seen, self.dtype)
             for j, (reg, power, alpha) in enumerate(progress(grid, "TextEASE: settings", len(grid))):
-                g = base.copy() if alpha == 0 else self._add_text(base.copy(), seen, v, power, alpha)
+                g = base.copy() if alpha == 0 else self._add_text(base.copy(), seen, v, power, alpha)  # type: ignore[arg-type]
                 w = self._weights(g, reg)
                 scores[j] += ndcg_of_scores(np.asarray(history @ w), history, relevant).mean() / n_val
         return [{"reg": r, "power": p, "alpha": a, "score": float(sc)}

@@ -145,7 +145,7 @@ class Recommender(BaseEstimator, ABC):
         idx, val = self.recommend_indices(u, k, exclude_seen)
         ids = self.items_.to_external(np.maximum(idx, 0))
         if (idx < 0).any():
-            ids = np.where(idx >= 0, ids.astype(object), None)
+            ids = np.where(idx >= 0, ids.astype(object), None)  # type: ignore[call-overload]
         if scalar:
             return ids[0], val[0]
         return ids, val
@@ -160,7 +160,7 @@ class Recommender(BaseEstimator, ABC):
 
     def set_state(self, state: dict[str, Any]) -> Recommender:
         """Restore what ``get_state`` returned; returns ``self``."""
-        vars(self).update(state)
+        self.__dict__.update(state)
         return self
 
     # ---- persistence -----------------------------------------------------------------------

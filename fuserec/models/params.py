@@ -84,7 +84,7 @@ def _hints(cls: type) -> dict[str, Any]:
     namespace = dict(vars(module)) if module else {}
     # annotations that name the model interface resolve even where it is imported for typing only
     namespace.update({b.__qualname__: b for b in cls.__mro__ if (b.__module__, b.__qualname__) == _BASE})
-    return typing.get_type_hints(cls.__init__, globalns=namespace)
+    return typing.get_type_hints(cls.__init__, globalns=namespace)  # type: ignore[misc]
 
 
 def _type_text(hint: Any) -> str:
@@ -112,7 +112,7 @@ def param_specs(cls: type) -> tuple[ParamSpec, ...]:
     hints = _hints(cls)
     rules = getattr(cls, "param_rules", {})
     out = []
-    for name, p in inspect.signature(cls.__init__).parameters.items():
+    for name, p in inspect.signature(cls.__init__).parameters.items():  # type: ignore[misc]
         if name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         default = None if p.default is inspect.Parameter.empty else p.default
@@ -146,13 +146,13 @@ def _schema(cls: type) -> type[BaseModel]:
         if isinstance(spec.rule, Range):
             extra = spec.rule.field_args()
         elif isinstance(spec.rule, OneOf):
-            hint = typing.Literal[spec.rule.values]  # type: ignore[valid-type]
+            hint = typing.Literal[spec.rule.values]
         fields[spec.name] = (hint, Field(spec.default, **extra))
     return create_model(f"{cls.__name__}Params", __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=True),
                         **fields)
 
 
-def _describe_expected(cls: type, name: str, error: dict) -> str:
+def _describe_expected(cls: type, name: str, error: Mapping[str, Any]) -> str:
     spec = next((s for s in param_specs(cls) if s.name == name), None)
     if spec is None:
         return error["msg"]

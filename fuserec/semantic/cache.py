@@ -95,7 +95,7 @@ class CachedEncoder(Encoder):
         missing = list(dict.fromkeys(k for k in keys if k not in found))
         self.last_encoded = len(missing)
         if missing:
-            first_text = {}
+            first_text: dict[bytes, str] = {}
             for k, t in zip(keys, texts, strict=True):
                 first_text.setdefault(k, t)
             vectors = self.encoder.encode([first_text[k] for k in missing], query=query,

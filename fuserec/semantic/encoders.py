@@ -13,6 +13,7 @@ import json
 import os
 import urllib.request
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class SentenceTransformerEncoder(Encoder):
         hf_logging.disable_progress_bar()  # a weight-loading bar on every start says nothing useful
         self.model = SentenceTransformer(model_path, device=device or default_device())
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
+        self.dim = int(get_dim())  # type: ignore[arg-type]
         self.batch_size = batch_size
 
     def _encode_batch(self, texts: list[str], query: bool) -> np.ndarray:
@@ -78,7 +79,7 @@ class TfidfEncoder(Encoder):
     def __init__(self, max_features: int = 4096, ngram_range: tuple[int, int] = (1, 2)) -> None:
         self.max_features = max_features
         self.ngram_range = ngram_range
-        self.vectorizer = None
+        self.vectorizer: Any = None
         self.id = "tfidf:unfitted"
 
     def fit(self, corpus: Sequence[str]) -> TfidfEncoder:

@@ -118,7 +118,7 @@ def keyword_matrix(texts: Sequence[str], encoder: Encoder, *, vectors: np.ndarra
     top_n = min(top_n, len(vocab))
     if not top_n or not len(rows):
         return sp.csr_matrix(shape, dtype=np.float32), vocab
-    docs = vectors[rows] if vectors is not None else encoder.encode([texts[i] for i in rows], show_progress=False)
+    docs = vectors[rows] if vectors is not None else encoder.encode([texts[int(i)] for i in rows], show_progress=False)
     words = encoder.encode(vocab, show_progress=False)
     mean = docs.mean(axis=0) @ words.T  # each word's mean cosine over the texts
     chunks = range(0, len(rows), 2048)
@@ -195,7 +195,7 @@ def evaluate_tag_keywords(ds, encoder: Encoder, *, k: int = 5, seed: int = 0, mi
             kw = tfidf_keywords(sub, top_n=k, candidates=vocab, prior=prior, prior_weight=weight, corpus=texts)
         return precision_at_k(kw, [truth[i] for i in idx], k)
 
-    result = {"vocabulary": len(vocab), "test_items": len(test)}
+    result: dict[str, float] = {"vocabulary": len(vocab), "test_items": len(test)}
     for method in ("lm", "tfidf"):
         weight = max(PRIOR_GRID, key=lambda w: run(method, val, w))
         result[f"{method}_prior_weight"] = weight

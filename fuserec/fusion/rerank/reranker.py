@@ -183,7 +183,8 @@ class LearnedReranker(Recommender):
         self.rankers_ = self._train_rankers(x, y, group, owner)
         self.retriever_scores_: dict[tuple[str, ...], float] = {}
         if self.select_retrievers and len(base) > 1:
-            leaves, min_child = max(self.tree_scores_["main"], key=self.tree_scores_["main"].get)
+            main = self.tree_scores_["main"]
+            leaves, min_child = max(main, key=lambda s: main[s])
             keep, self.rankers_, self.retriever_scores_ = select_retrievers(
                 list(base), x, y, group, owner, n_pos, train.n_items, self.pool, self.rankers_, self._seeds(),
                 lambda xs, ys, g, o: self._rankers(xs, ys, g, o, leaves, min_child))
