@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,17 +119,49 @@ def _best(summary: list[dict[str, Any]], name: str) -> str | None:
 class Experiment:
     """Fit every model on every split and measure it.
 
-    ``models``: a mapping label → unfitted estimator (cloned per fold, so each fold starts fresh).
-    ``task``: ``"rating"`` (RMSE/MAE/MSE on test ratings) or ``"ranking"`` (full ranking, train
-    items excluded, metrics at each k in ``ks``). ``min_rating``: for ranking, only test
-    ratings ≥ this count as relevant (default: every test interaction).
+    Parameters
+    ----------
+    splits : sequence of Split
+        The train/test divisions; every model is fit once on each.
+    models : mapping of str to Recommender
+        Label → unfitted estimator, cloned per split so that each split starts fresh.
+    task : {"ranking", "rating"}
+        ``"rating"``: RMSE/MAE/MSE on the test ratings. ``"ranking"``: full ranking, train items
+        excluded, metrics at each k in ``ks``.
+    ks : iterable of int
+        Cut-offs of the ranking metrics.
+    min_rating : float, optional
+        For ranking, only test ratings at or above this count as relevant (default: every test
+        interaction).
+    candidates : ndarray of bool, optional
+        For ranking, the items that may be ranked (e.g. the cold items only); the rest never are.
+    dataset, split_name : str, optional
+        What the rows call the data and the protocol (default: read from the first split).
+    system : str
+        The rows' ``system`` field: a benchmark that runs a peer library through the same loop
+        labels its rows with the peer's name.
+    on_error : {"raise", "skip"}
+        What a model that fails to fit does: stop the experiment, or print the error and leave
+        the model out (a peer that cannot run on some data).
+    on_row : callable, optional
+        Called with each row and its ``Measurement`` as soon as it is measured (progress lines of
+        a long benchmark).
+    console : rich.console.Console, optional
+        Where the status line and skipped models' errors go (default: stderr).
     """
 
     def __init__(self, splits: Sequence[Split], models: Mapping[str, Recommender], *, task: str = "ranking",
-                 ks: Iterable[int] = (10,), min_rating: float | None = None, dataset: str | None = None,
-                 split_name: str | None = None, console: Console | None = None) -> None:
+                 ks: Iterable[int] = (10,), min_rating: float | None = None,
+                 candidates: np.ndarray | None = None, dataset: str | None = None, split_name: str | None = None,
+                 system: str = "fuserec", on_error: str = "raise",
+                 on_row: Callable[[dict[str, Any], Measurement], None] | None = None,
+                 console: Console | None = None) -> None:
         if task not in ("rating", "ranking"):
             raise ValueError(f"task must be 'rating' or 'ranking', not {task!r}")
+        if on_error not in ("raise", "skip"):
+            raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+        if candidates is not None and task != "ranking":
+            raise ValueError("candidates restrict a ranking: the rating task takes none")
         if not splits:
             raise ValueError("no splits to run on")
         if not models:
@@ -139,6 +171,10 @@ class Experiment:
         self.task = task
         self.ks = tuple(ks)
         self.min_rating = min_rating
+        self.candidates = candidates
+        self.system = system
+        self.on_error = on_error
+        self.on_row = on_row
         self.dataset = dataset or self.splits[0].train.name.split("/")[0]
         self.split_name = split_name or self.splits[0].method
         self.console = console or Console(stderr=True)
@@ -154,18 +190,25 @@ class Experiment:
                     status.update(f"[bold]{label}[/]: fitting on {self.dataset}{fold} ({len(split.train):,} rows)")
                     model = clone(estimator)
                     start = time.perf_counter()
-                    model.fit(split.train)
+                    try:
+                        model.fit(split.train)
+                    except Exception as exc:
+                        if self.on_error == "raise":
+                            raise
+                        self.console.print(f"  [red]{self.system} {label}: {type(exc).__name__}: {exc}[/]")
+                        continue
                     fit_seconds = time.perf_counter() - start
                     status.update(f"[bold]{label}[/]: evaluating on {self.dataset}{fold}")
                     if self.task == "rating":
                         m = evaluate_rating(model, split)
                     else:
-                        m = evaluate_ranking(model, split, self.ks, min_rating=self.min_rating)
+                        m = evaluate_ranking(model, split, self.ks, min_rating=self.min_rating,
+                                             candidates=self.candidates)
                     results.measurements.append(m)
                     if keep_models:
                         results.models[(label, split.fold)] = model
                     results.rows.append({
-                        "system": "fuserec",
+                        "system": self.system,
                         "model": label,
                         "dataset": self.dataset,
                         "split": self.split_name,
@@ -175,4 +218,6 @@ class Experiment:
                         "fit_seconds": fit_seconds,
                         "predict_seconds": m.predict_seconds,
                     })
+                    if self.on_row is not None:
+                        self.on_row(results.rows[-1], m)
         return results

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from fuserec.data.split import ml100k_folds, random_split
@@ -70,3 +71,41 @@ def test_rating_task_refuses_implicit(datasets_dir):
     ds = load_dataset("lastfm", datasets_dir, download=False)
     with pytest.raises(ValueError, match="ranking task"):
         Experiment([random_split(ds, 0.2)], {"popularity": Popularity()}, task="rating").run()
+
+
+# ---- the options benchmarks use, on the embedded sample (no data needed) ----
+def test_candidates_system_and_row_callback(sample):
+    from fuserec.evaluation.protocol import Measurement
+
+    s = random_split(sample, 0.2, seed=0)
+    allowed = sample.item_counts() < np.median(sample.item_counts())
+    seen: list[tuple[dict, Measurement]] = []
+    res = Experiment([s], {"popularity": Popularity()}, ks=[10], candidates=allowed, system="peer-x",
+                     dataset="sample", split_name="random 80/20", on_row=lambda r, m: seen.append((r, m))).run()
+    direct = evaluate_ranking(Popularity().fit(s.train), s, [10], candidates=allowed)
+    row = res.rows[0]
+    assert row["system"] == "peer-x" and row["dataset"] == "sample" and row["split"] == "random 80/20"
+    assert row["metrics"]["ndcg@10"] == pytest.approx(direct.metrics["ndcg@10"])
+    assert row["metrics"]["coverage@10"] <= allowed.mean()
+    unrestricted = Experiment([s], {"popularity": Popularity()}, ks=[10]).run().rows[0]
+    assert unrestricted["metrics"]["ndcg@10"] != pytest.approx(row["metrics"]["ndcg@10"])
+    assert len(seen) == 1 and seen[0][0] is row and seen[0][1] is res.measurements[0]
+
+
+def test_a_model_that_cannot_fit_is_skipped_or_raises(sample):
+    from fuserec.models import SocialNeighbours
+
+    s = random_split(sample, 0.2, seed=0)
+    models = {"social": SocialNeighbours(), "popularity": Popularity()}  # the sample has no friendships
+    with pytest.raises(ValueError, match="no social edges"):
+        Experiment([s], models).run()
+    res = Experiment([s], models, on_error="skip").run()
+    assert [r["model"] for r in res.rows] == ["popularity"] and len(res.measurements) == 1
+
+
+def test_bad_options_are_refused(sample):
+    s = random_split(sample, 0.2, seed=0)
+    with pytest.raises(ValueError, match="on_error"):
+        Experiment([s], {"p": Popularity()}, on_error="ignore")
+    with pytest.raises(ValueError, match="candidates"):
+        Experiment([s], {"p": Popularity()}, task="rating", candidates=np.ones(sample.n_items, bool))
