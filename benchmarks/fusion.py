@@ -49,10 +49,10 @@ import argparse
 import dataclasses
 import os
 import sys
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rich.console import Console
@@ -72,26 +72,10 @@ from fuserec.data.split import (  # noqa: E402
     temporal_per_user_split,
     temporal_split,
 )
-from fuserec.evaluation import evaluate_ranking  # noqa: E402
+from fuserec.evaluation import Experiment  # noqa: E402
 from fuserec.evaluation.perturb import blank_texts, inject_noise, shuffle_items  # noqa: E402
-from fuserec.fusion import (  # noqa: E402
-    ScoreBlend,
-    TextEASE,
-    TextMappedFactors,  # noqa: E402
-    TextRegularizedALS,
-)
-from fuserec.fusion.content import SemanticProfile, TextTrend  # noqa: E402
-from fuserec.fusion.hybrid import NeuralHybrid  # noqa: E402
-from fuserec.fusion.rerank import LearnedReranker  # noqa: E402
-from fuserec.models import (  # noqa: E402
-    ALS,
-    EASE,
-    Popularity,
-    Random,
-    RP3beta,
-    SocialNeighbours,
-    UserTimePopularity,
-)
+from fuserec.models import Recommender  # noqa: E402
+from fuserec.registry import build_model  # noqa: E402
 
 warnings.filterwarnings("ignore", module="implicit")
 warnings.filterwarnings("ignore", module="lightgbm")
@@ -104,251 +88,140 @@ DATASETS = {  # name: (overall split, slices run by default)
 }
 SLICES = ("overall", "warm-users", "cold-items", "light-users", "text-missing", "noisy")
 EASE_MAX_ITEMS = 5_000  # EASE inverts an items × items matrix: beyond this it is minutes per fit
-KEYWORDS = {"keyword_features": False}  # --keywords: the LM re-rankers read the LM's keywords too
+Spec = str | dict[str, Any]  # a registry spec: "name", "name:key=value" or {"name": ..., params}
+METRICS = ("ndcg@10", "recall@20", "precision@10", "coverage@20", "arp@20")
 
 
 @dataclasses.dataclass(kw_only=True)
 class Contender:
+    """One row of the benchmark: fuserec's models as a registry spec, a peer's as a factory."""
+
     system: str
     label: str
     kind: str  # popularity | cf | content | fused
     uses_lm: bool
-    make: Callable[[], object]
+    model: Spec | Callable[[], Recommender]
     reads_text: bool = True
     slices: tuple[str, ...] = SLICES
     encoder: str | None = None
 
+    def build(self) -> Recommender:
+        return self.model() if callable(self.model) else build_model(self.model)
 
-def rows(ds: Dataset, temporal: bool | str, horizon: float | None = None) -> list[Contender]:
+    @property
+    def title(self) -> str:
+        """The row's model name: the label, and the encoder where one is read."""
+        return self.label + (f" ({self.encoder})" if self.encoder else "")
+
+
+def fuserec(label: str, kind: str, model: Spec, *, uses_lm: bool = False, **options: Any) -> Contender:
+    return Contender(system="fuserec", label=label, kind=kind, uses_lm=uses_lm, model=model, **options)
+
+
+def rows(ds: Dataset, temporal: bool | str, horizon: float | None = None, *, keywords: bool = False) -> list[Contender]:
     """The contenders, fit on ``ds``. ``horizon``: the test's share of all interactions when the test
     is a global cut in time; the re-rankers then train on two windows of that length going back
-    (``val_size`` = its share of train), so that what they learn from is as far ahead as the test."""
+    (``val_size`` = its share of train), so that what they learn from is as far ahead as the test.
+    ``keywords``: the re-rankers that read text also read the language model's keywords."""
     small = ds.n_items <= EASE_MAX_ITEMS
-    kw = ", + LM keywords" if KEYWORDS["keyword_features"] else ""
+    kw = ", + LM keywords" if keywords else ""
     windows = {"val_size": horizon / (1 - horizon), "n_folds": 2} if horizon else {}
-    cf = {"ease": EASE(reg=300.0)} if small else {"als": ALS(factors=64)}
-    cf |= {"rp3beta": RP3beta(), "popularity": Popularity(), "user-time-popularity": UserTimePopularity(),
-           "hybrid": NeuralHybrid(None, max_epochs=15, patience=3, temporal=temporal)}  # two towers on IDs only
+    als: Spec = {"name": "als", "factors": 64}
+    ease: Spec = {"name": "ease", "reg": 300.0}
+    cf: dict[str, Spec] = {"ease": ease} if small else {"als": als}
+    cf |= {"rp3beta": "rp3beta", "popularity": "popularity", "user-time-popularity": "user-time-popularity",
+           # two towers on IDs only
+           "hybrid": {"name": "neural-hybrid", "encoder": None, "max_epochs": 15, "patience": 3, "temporal": temporal}}
     # the language-model side: the same two towers reading the item text, and three text models
-    lm = {"hybrid": NeuralHybrid("minilm", max_epochs=15, patience=3, temporal=temporal),
-          "semantic": SemanticProfile("minilm"), "text-als": TextMappedFactors(ALS(factors=64), "minilm")}
+    hybrid: Spec = {"name": "neural-hybrid", "encoder": "minilm", "max_epochs": 15, "patience": 3,
+                    "temporal": temporal}
+    text_als: Spec = {"name": "text-mapped-factors", "base": als, "encoder": "minilm"}
+    text_ease: Spec = {"name": "text-ease", "encoder": "minilm", "temporal": temporal}
+    lm: dict[str, Spec] = {"hybrid": hybrid, "semantic": "semantic-profile:encoder=minilm", "text-als": text_als}
     if small:
-        lm["text-ease"] = TextEASE("minilm", temporal=temporal)
+        lm["text-ease"] = text_ease
     warm = ("overall", "warm-users", "light-users", "text-missing", "noisy")
 
-    def reranker(retrievers: dict, reads_text: bool, **options) -> Callable[[], LearnedReranker]:
-        """A LearnedReranker over ``retrievers``, with the text features (and ``--keywords``) or
+    def reranker(retrievers: dict[str, Spec], reads_text: bool, **options: Any) -> Spec:
+        """A LearnedReranker over ``retrievers``, with the text features (and ``keywords``) or
         without them (the no-LM ablation)."""
-        text = KEYWORDS if reads_text else {"semantic_features": False}
+        text = {"keyword_features": keywords} if reads_text else {"semantic_features": False}
         # the settings every figure of this benchmark was measured with (the library's defaults
         # are cheaper: pool 50, three rankers)
-        options = {"pool": 100, "n_rankers": 5, **options}
-        return lambda: LearnedReranker(retrievers, temporal=temporal, **text, **options)
+        return {"name": "reranker", "retrievers": retrievers, "temporal": temporal, **text, "pool": 100,
+                "n_rankers": 5, **options}
 
     out = [
-        Contender(system="fuserec",
-                  label="Random",
-                  kind="popularity",
-                  uses_lm=False,
-                  make=Random,
-                  reads_text=False,
-                  slices=("cold-items",)),
-        Contender(system="fuserec",
-                  label="Popularity",
-                  kind="popularity",
-                  uses_lm=False,
-                  make=Popularity,
-                  reads_text=False),
-        Contender(system="fuserec",
-                  label="popularity on the user's clock",
-                  kind="popularity",
-                  uses_lm=False,
-                  make=UserTimePopularity,
-                  reads_text=False,
-                  slices=warm),
-        Contender(system="fuserec",
-                  label="RP3beta",
-                  kind="cf",
-                  uses_lm=False,
-                  make=RP3beta,
-                  reads_text=False),
-        Contender(system="fuserec",
-                  label="ALS",
-                  kind="cf",
-                  uses_lm=False,
-                  make=lambda: ALS(factors=64),
-                  reads_text=False),
-        Contender(system="fuserec",
-                  label="semantic profile",
-                  kind="content",
-                  uses_lm=False,
-                  make=lambda: SemanticProfile("tfidf"),
-                  encoder="tfidf"),
-        Contender(system="fuserec",
-                  label="semantic profile",
-                  kind="content",
-                  uses_lm=True,
-                  make=lambda: SemanticProfile("minilm"),
-                  encoder="minilm"),
-        Contender(system="fuserec",
-                  label="neural hybrid (ID + text, softmax)",
-                  kind="fused",
-                  uses_lm=True,
-                  make=lambda: NeuralHybrid("minilm", max_epochs=15, patience=3, temporal=temporal),
-                  encoder="minilm"),
-        Contender(system="fuserec",
-                  label="text-MF: text mapped to ALS factors",
-                  kind="fused",
-                  uses_lm=True,
-                  make=lambda: TextMappedFactors(ALS(factors=64), "minilm"),
-                  encoder="minilm"),
-        Contender(system="fuserec",
-                  label="text-MF: ALS trained toward a map of its text",
-                  kind="fused",
-                  uses_lm=True,
-                  make=lambda: TextRegularizedALS("minilm"),
-                  encoder="minilm"),
-        Contender(system="fuserec",
-                  label="text-MF: text mapped to ALS factors",
-                  kind="fused",
-                  uses_lm=False,
-                  make=lambda: TextMappedFactors(ALS(factors=64), "tfidf"),
-                  slices=("cold-items",),
-                  encoder="tfidf"),
-        Contender(system="fuserec",
-                  label="score blend (CF + semantic)",
-                  kind="fused",
-                  uses_lm=True,
-                  make=lambda: ScoreBlend(cf | lm, temporal=temporal),
-                  slices=warm,
-                  encoder="minilm"),
-        Contender(system="fuserec",
-                  label="re-ranker, CF features only",
-                  kind="cf",
-                  uses_lm=False,
-                  make=reranker(cf, False, **windows),
-                  reads_text=False,
-                  slices=warm),
-        Contender(system="fuserec",
-                  label=f"re-ranker (LambdaRank, CF + LM features{kw})",
-                  kind="fused",
-                  uses_lm=True,
-                  make=reranker(cf | lm, True, **windows),
-                  slices=warm,
-                  encoder="minilm"),
+        fuserec("Random", "popularity", "random", reads_text=False, slices=("cold-items",)),
+        fuserec("Popularity", "popularity", "popularity", reads_text=False),
+        fuserec("popularity on the user's clock", "popularity", "user-time-popularity", reads_text=False,
+                slices=warm),
+        fuserec("RP3beta", "cf", "rp3beta", reads_text=False),
+        fuserec("ALS", "cf", als, reads_text=False),
+        fuserec("semantic profile", "content", "semantic-profile:encoder=tfidf", encoder="tfidf"),
+        fuserec("semantic profile", "content", "semantic-profile:encoder=minilm", uses_lm=True, encoder="minilm"),
+        fuserec("neural hybrid (ID + text, softmax)", "fused", hybrid, uses_lm=True, encoder="minilm"),
+        fuserec("text-MF: text mapped to ALS factors", "fused", text_als, uses_lm=True, encoder="minilm"),
+        fuserec("text-MF: ALS trained toward a map of its text", "fused", "text-regularized-als:encoder=minilm",
+                uses_lm=True, encoder="minilm"),
+        fuserec("text-MF: text mapped to ALS factors", "fused", {**text_als, "encoder": "tfidf"},
+                slices=("cold-items",), encoder="tfidf"),
+        fuserec("score blend (CF + semantic)", "fused",
+                {"name": "score-blend", "models": cf | lm, "temporal": temporal}, uses_lm=True, slices=warm,
+                encoder="minilm"),
+        fuserec("re-ranker, CF features only", "cf", reranker(cf, False, **windows), reads_text=False, slices=warm),
+        fuserec(f"re-ranker (LambdaRank, CF + LM features{kw})", "fused", reranker(cf | lm, True, **windows),
+                uses_lm=True, slices=warm, encoder="minilm"),
         # the same two, also trained on a split of users cut back to 1-5 interactions
-        Contender(system="fuserec",
-                  label="re-ranker, CF features only, light-user training",
-                  kind="cf",
-                  uses_lm=False,
-                  make=reranker(cf, False, light_users=True),
-                  reads_text=False,
-                  slices=("light-users",)),
-        Contender(system="fuserec",
-                  label=f"re-ranker (CF + LM features{kw}), light-user training",
-                  kind="fused",
-                  uses_lm=True,
-                  make=reranker(cf | lm, True, light_users=True),
-                  slices=("light-users",),
-                  encoder="minilm"),
-        Contender(system="fuserec",
-                  label="text trend: text neighbours' recent popularity",
-                  kind="content",
-                  uses_lm=True,
-                  make=lambda: TextTrend("minilm"),
-                  slices=("cold-items",),
-                  encoder="minilm"),
+        fuserec("re-ranker, CF features only, light-user training", "cf", reranker(cf, False, light_users=True),
+                reads_text=False, slices=("light-users",)),
+        fuserec(f"re-ranker (CF + LM features{kw}), light-user training", "fused",
+                reranker(cf | lm, True, light_users=True), uses_lm=True, slices=("light-users",), encoder="minilm"),
+        fuserec("text trend: text neighbours' recent popularity", "content", "text-trend:encoder=minilm",
+                uses_lm=True, slices=("cold-items",), encoder="minilm"),
     ]
     if ds.social is not None:  # Last.fm's friendships: alone, and as one more retriever on each side
-        social = {"social": SocialNeighbours()}
+        social: dict[str, Spec] = {"social": "social"}
         out += [
-            Contender(system="fuserec",
-                      label="friends' items (social)",
-                      kind="cf",
-                      uses_lm=False,
-                      make=SocialNeighbours,
-                      reads_text=False,
-                      slices=warm),
-            Contender(system="fuserec",
-                      label="re-ranker, CF + social features",
-                      kind="cf",
-                      uses_lm=False,
-                      make=reranker(cf | social, False, **windows),
-                      reads_text=False,
-                      slices=warm),
-            Contender(system="fuserec",
-                      label=f"re-ranker (CF + LM + social features{kw})",
-                      kind="fused",
-                      uses_lm=True,
-                      make=reranker(cf | lm | social, True, **windows),
-                      slices=warm,
-                      encoder="minilm"),
+            fuserec("friends' items (social)", "cf", "social", reads_text=False, slices=warm),
+            fuserec("re-ranker, CF + social features", "cf", reranker(cf | social, False, **windows),
+                    reads_text=False, slices=warm),
+            fuserec(f"re-ranker (CF + LM + social features{kw})", "fused",
+                    reranker(cf | lm | social, True, **windows), uses_lm=True, slices=warm, encoder="minilm"),
         ]
     if horizon:  # both re-rankers at the library's default windows too; each side's better row counts
-        out.append(Contender(system="fuserec",
-                             label="re-ranker, CF features only, three 10% windows",
-                             kind="cf",
-                             uses_lm=False,
-                             make=reranker(cf, False),
-                             reads_text=False,
-                             slices=warm))
-        out.append(Contender(system="fuserec",
-                             label=f"re-ranker (LambdaRank, CF + LM features{kw}), three 10% windows",
-                             kind="fused",
-                             uses_lm=True,
-                             make=reranker(cf | lm, True),
-                             slices=warm,
-                             encoder="minilm"))
+        out += [
+            fuserec("re-ranker, CF features only, three 10% windows", "cf", reranker(cf, False), reads_text=False,
+                    slices=warm),
+            fuserec(f"re-ranker (LambdaRank, CF + LM features{kw}), three 10% windows", "fused",
+                    reranker(cf | lm, True), uses_lm=True, slices=warm, encoder="minilm"),
+        ]
     if small:
-        out.insert(2, Contender(system="fuserec",
-                                label="EASE",
-                                kind="cf",
-                                uses_lm=False,
-                                make=lambda: EASE(reg=300.0),
-                                reads_text=False))
-        out.insert(3, Contender(system="fuserec",
-                                label="text-EASE: text similarity in EASE's Gram matrix",
-                                kind="fused",
-                                uses_lm=True,
-                                make=lambda: TextEASE("minilm", temporal=temporal),
-                                slices=warm,
-                                encoder="minilm"))
+        out.insert(2, fuserec("EASE", "cf", ease, reads_text=False))
+        out.insert(3, fuserec("text-EASE: text similarity in EASE's Gram matrix", "fused", text_ease, uses_lm=True,
+                              slices=warm, encoder="minilm"))
     if ds.name.startswith("ml-latest-small"):  # the encoder trade-off, on the issue's cold-item protocol
         for enc in ("int8",):
-            out.append(Contender(system="fuserec",
-                                 label="text-MF: text mapped to ALS factors",
-                                 kind="fused",
-                                 uses_lm=True,
-                                 make=lambda enc=enc: TextMappedFactors(ALS(factors=64), enc),
-                                 slices=("cold-items",),
-                                 encoder=enc))
-            out.append(Contender(system="fuserec",
-                                 label="semantic profile",
-                                 kind="content",
-                                 uses_lm=True,
-                                 make=lambda enc=enc: SemanticProfile(enc),
-                                 slices=("cold-items",),
-                                 encoder=enc))
+            out += [
+                fuserec("text-MF: text mapped to ALS factors", "fused", {**text_als, "encoder": enc}, uses_lm=True,
+                        slices=("cold-items",), encoder=enc),
+                fuserec("semantic profile", "content", {"name": "semantic-profile", "encoder": enc}, uses_lm=True,
+                        slices=("cold-items",), encoder=enc),
+            ]
     try:
         import lightfm  # noqa: F401
         from peers import LightFMHybrid
 
-        out.append(Contender(system="lightfm",
-                             label="hybrid WARP (identity + bag of words)",
-                             kind="fused",
-                             uses_lm=False,
-                             make=LightFMHybrid))
+        out.append(Contender(system="lightfm", label="hybrid WARP (identity + bag of words)", kind="fused",
+                             uses_lm=False, model=LightFMHybrid))
     except ImportError:
         print("lightfm is not installed: its rows are skipped (make bench installs it)")
     try:
         import cornac  # noqa: F401
         from peers import CornacCTR
 
-        out.append(Contender(system="cornac",
-                             label="CTR (collaborative topic regression, bag of words)",
-                             kind="fused",
-                             uses_lm=False,
-                             make=CornacCTR))
+        out.append(Contender(system="cornac", label="CTR (collaborative topic regression, bag of words)",
+                             kind="fused", uses_lm=False, model=CornacCTR))
     except ImportError:
         print("cornac is not installed: its CTR rows are skipped (make bench installs it)")
     return out
@@ -406,8 +279,8 @@ def paired(rows_: list[dict], per_user: dict[int, np.ndarray], metric: str) -> d
             "ratio": a["metrics"][metric] / max(b["metrics"][metric], 1e-12), "p": p}
 
 
-def run_dataset(name: str, slices: list[str], console: Console,
-                only: list[str] | None = None) -> tuple[list[dict], list[str]]:
+def run_dataset(name: str, slices: list[str], console: Console, only: list[str] | None = None,
+                keywords: bool = False) -> tuple[list[dict], list[str]]:
     ds = shuffle_items(load_dataset(name, data_dir(), download=False))
     overall = DATASETS[name][0]
     console.print(f"[bold]{ds}[/]")
@@ -419,8 +292,8 @@ def run_dataset(name: str, slices: list[str], console: Console,
         # the models' own validation mirrors the test: each user's latest for warm-users, else the split's kind
         temporal = "per-user" if slice_name == "warm-users" else overall == "temporal"
         global_cut = overall == "temporal" and slice_name in ("overall", "text-missing", "noisy")
-        contenders = [c for c in rows(split.train, temporal, 0.2 if global_cut else None) if slice_name in c.slices
-                      and (not only or any(o in c.label for o in only))]
+        contenders = [c for c in rows(split.train, temporal, 0.2 if global_cut else None, keywords=keywords)
+                      if slice_name in c.slices and (not only or any(o in c.label for o in only))]
         here: list[dict] = []
         per_user: dict[int, np.ndarray] = {}
         for c in contenders:
@@ -429,21 +302,16 @@ def run_dataset(name: str, slices: list[str], console: Console,
                 r, pu = overall_rows[key]  # reads no text: the blanked texts cannot change it
                 r = {**r, "slice": slice_name, "split": desc, "carried_over": True}
             else:
-                model = c.make()
-                start = time.perf_counter()
-                try:
-                    model.fit(split.train)
-                except Exception as exc:  # a peer that cannot run on this data: say so, go on
-                    console.print(f"  [red]{c.system} {c.label}: {type(exc).__name__}: {exc}[/]")
+                res = Experiment([split], {c.title: c.build()}, ks=[10, 20], min_rating=min_rating,
+                                 candidates=candidates, dataset=name, split_name=desc, system=c.system,
+                                 on_error="skip", console=console).run()  # a peer that cannot run: said, skipped
+                if not res.rows:
                     continue
-                fit = time.perf_counter() - start
-                m = evaluate_ranking(model, split, [10, 20], min_rating=min_rating, candidates=candidates)
-                metrics = {k: m.metrics[k] for k in ("ndcg@10", "recall@20", "precision@10", "coverage@20", "arp@20")}
-                label = c.label + (f" ({c.encoder})" if c.encoder else "")
-                r = row(c.system, label, name, desc, metrics, fit,
-                        m.predict_seconds, slice=slice_name, kind=c.kind, uses_lm=c.uses_lm, encoder=c.encoder,
-                        ci95={k: list(m.ci95[k]) for k in ("ndcg@10", "recall@20")}, users=len(m.users),
-                        label=label)
+                m, fit = res.measurements[0], res.rows[0]["fit_seconds"]
+                metrics = {k: m.metrics[k] for k in METRICS}
+                r = row(c.system, c.title, name, desc, metrics, fit, m.predict_seconds, slice=slice_name,
+                        kind=c.kind, uses_lm=c.uses_lm, encoder=c.encoder, users=len(m.users), label=c.title,
+                        ci95={k: list(m.ci95[k]) for k in ("ndcg@10", "recall@20")})
                 pu = m.per_user
                 if slice_name == "overall":
                     overall_rows[key] = (r, pu)
@@ -494,11 +362,10 @@ def main() -> None:
     parser.add_argument("--report", help="write the HTML report here")
     args = parser.parse_args()
     console = Console(width=180)
-    KEYWORDS["keyword_features"] = args.keywords
     rows_, notes = [], []
     for name in args.dataset or list(DATASETS):
         slices = [s for s in (args.slices or DATASETS[name][1])]
-        r, n = run_dataset(name, slices, console, args.rows)
+        r, n = run_dataset(name, slices, console, args.rows, args.keywords)
         rows_ += r
         notes += n
         write_json(rows_, args.json)  # after every dataset: a long run keeps what it measured

@@ -28,31 +28,34 @@ from peers import CornacPeer, ImplicitPeer, LightFMPeer  # noqa: E402
 
 from fuserec.data import load_dataset  # noqa: E402
 from fuserec.data.split import random_split, temporal_split  # noqa: E402
-from fuserec.evaluation import evaluate_ranking  # noqa: E402
-from fuserec.fusion import ScoreBlend  # noqa: E402
-from fuserec.models import ALS, EASE, BiasedMF, ItemKNN, Popularity, RP3beta  # noqa: E402
+from fuserec.evaluation import Experiment  # noqa: E402
+from fuserec.registry import build_model  # noqa: E402
 from fuserec.tuning import tune  # noqa: E402
 
 warnings.filterwarnings("ignore", module="implicit")
 SPLITS = {"ml-100k": "random", "ml-latest-small": "temporal", "movietweetings-100k": "temporal"}
 
 
+BPR_MF = {"name": "mf", "loss": "bpr", "epochs": 30, "init_std": 0.01, "reg": 0.01, "verbose": False}
+METRICS = ("precision@10", "recall@10", "ndcg@10", "recall@20", "map@10", "coverage@20")
+
+
 def contenders() -> list[tuple[str, str, object, dict]]:
-    """(system, label, estimator, grid) for every row."""
+    """(system, label, model, grid) for every row: fuserec's models built from the registry, the
+    peers' wrapped in the same interface."""
     return [
-        ("fuserec", "Popularity", Popularity(), {}),
-        ("fuserec", "ItemKNN (cosine)", ItemKNN(), {"k": [50, 100, 200]}),
-        ("fuserec", "ItemKNN (BM25)", ItemKNN(similarity="bm25"), {"k": [50, 100, 200]}),
-        ("fuserec", "ALS", ALS(), {"factors": [64, 128], "regularization": [0.01, 0.1], "alpha": [1.0, 5.0]}),
-        ("fuserec", "BiasedMF (BPR loss)", BiasedMF(loss="bpr", epochs=30, init_std=0.01, reg=0.01, verbose=False),
-         {"factors": [64, 128], "lr": [0.02, 0.05]}),
-        ("fuserec", "RP3beta", RP3beta(), {"alpha": [0.6, 0.8, 1.0], "beta": [0.4, 0.6]}),
-        ("fuserec", "EASE", EASE(), {"reg": [100.0, 300.0, 1000.0]}),
+        ("fuserec", "Popularity", build_model("popularity"), {}),
+        ("fuserec", "ItemKNN (cosine)", build_model("itemknn"), {"k": [50, 100, 200]}),
+        ("fuserec", "ItemKNN (BM25)", build_model("itemknn:similarity=bm25"), {"k": [50, 100, 200]}),
+        ("fuserec", "ALS", build_model("als"),
+         {"factors": [64, 128], "regularization": [0.01, 0.1], "alpha": [1.0, 5.0]}),
+        ("fuserec", "BiasedMF (BPR loss)", build_model(BPR_MF), {"factors": [64, 128], "lr": [0.02, 0.05]}),
+        ("fuserec", "RP3beta", build_model("rp3beta"), {"alpha": [0.6, 0.8, 1.0], "beta": [0.4, 0.6]}),
+        ("fuserec", "EASE", build_model("ease"), {"reg": [100.0, 300.0, 1000.0]}),
         # its weights are chosen on its own validation split from train: no outer grid
-        ("fuserec", "ScoreBlend (EASE + RP3beta + MF-BPR + Pop)", ScoreBlend({
-            "ease": EASE(reg=300.0), "rp3beta": RP3beta(),
-            "mf-bpr": BiasedMF(loss="bpr", epochs=30, init_std=0.01, reg=0.01, factors=128, lr=0.05, verbose=False),
-            "popularity": Popularity()}), {}),
+        ("fuserec", "ScoreBlend (EASE + RP3beta + MF-BPR + Pop)", build_model({"name": "score-blend", "models": {
+            "ease": {"name": "ease", "reg": 300.0}, "rp3beta": {"name": "rp3beta"},
+            "mf-bpr": {**BPR_MF, "factors": 128, "lr": 0.05}, "popularity": {"name": "popularity"}}}), {}),
         ("implicit", "ALS", ImplicitPeer("als"),
          {"params": [{"factors": f, "regularization": r, "alpha": a} for f in (64, 128) for r in (0.01, 0.1)
                      for a in (1.0, 5.0)]}),
@@ -109,21 +112,17 @@ def main() -> None:
         else:
             model, params = estimator, {}
         tune_seconds = time.perf_counter() - start
+        res = Experiment([split], {label: model}, ks=[10, 20], dataset=args.dataset, split_name=split_name,
+                         system=system, console=console).run(keep_models=True)
+        fitted, m, r = res.models[(label, split.fold)], res.measurements[0], res.rows[0]
         start = time.perf_counter()
-        model.fit(split.train)
-        fit = time.perf_counter() - start
-        m = evaluate_ranking(model, split, [10, 20])
-        all_users = np.arange(ds.n_users)
-        start = time.perf_counter()
-        model.recommend_indices(all_users, 10)
-        topk_all = time.perf_counter() - start
-        metrics = {k: m.metrics[k] for k in ("precision@10", "recall@10", "ndcg@10", "recall@20", "map@10",
-                                              "coverage@20")}
-        metrics["topk_all_users_seconds"] = topk_all
-        rows.append(row(system, label, args.dataset, split_name, metrics, fit, m.predict_seconds,
-                        params=params.get("params", params), grid={k: v for k, v in grid.items()},
+        fitted.recommend_indices(np.arange(ds.n_users), 10)
+        metrics = {k: m.metrics[k] for k in METRICS} | {"topk_all_users_seconds": time.perf_counter() - start}
+        rows.append(row(system, label, args.dataset, split_name, metrics, r["fit_seconds"], r["predict_seconds"],
+                        params=params.get("params", params), grid=dict(grid),
                         ci95={"ndcg@10": list(m.ci95["ndcg@10"])}, tune_seconds=tune_seconds))
-        console.print(f"  {system:9s} {label:22s} ndcg@10 {metrics['ndcg@10']:.4f}  fit {fit:.2f}s  {params}"[:200])
+        console.print(f"  {system:9s} {label:22s} ndcg@10 {metrics['ndcg@10']:.4f}  fit {r['fit_seconds']:.2f}s  "
+                      f"{params}"[:200])
     table = Table(title=f"{args.dataset}: top-10 ranking, {split_name}, full ranking, train items excluded "
                         "(tuned on validation from train; this machine)")
     for col in ("system", "model", "P@10", "R@10", "NDCG@10 (95% CI)", "fit s", f"top-10 all {ds.n_users} users s"):

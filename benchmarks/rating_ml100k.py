@@ -24,36 +24,41 @@ from common import data_dir, row, write_json  # noqa: E402
 
 from fuserec.data import load_dataset  # noqa: E402
 from fuserec.data.split import ml100k_folds, temporal_split  # noqa: E402
-from fuserec.evaluation import evaluate_rating  # noqa: E402
-from fuserec.fusion import Blend  # noqa: E402
-from fuserec.fusion.hybrid import NeuralHybrid  # noqa: E402
-from fuserec.models import BaselineOnly, BiasedMF, KNNBaseline, SVDpp  # noqa: E402
+from fuserec.evaluation import Experiment  # noqa: E402
+from fuserec.models import Recommender  # noqa: E402
+from fuserec.registry import build_model, to_spec  # noqa: E402
 
 DATASETS = ("ml-100k", "ml-latest-small", "movietweetings-100k")
 MAX_USERS_FOR_USER_KNN = 10_000  # a dense user×user similarity beyond this costs gigabytes
+BLEND_MEMBERS = {"mf": build_model("mf"), "svdpp": build_model("svdpp"), "knn-item": build_model("knn-baseline"),
+                 "knn-user": build_model("knn-baseline:user_based=True")}
 
 
-def our_models(n_users: int) -> dict:
-    user_knn = {"KNNBaseline (user, pearson_baseline)": KNNBaseline(user_based=True)}
-    return {
-        "BaselineOnly": BaselineOnly(),
-        "KNNBaseline (item, pearson_baseline)": KNNBaseline(),
+def our_models(n_users: int) -> dict[str, Recommender]:
+    """Label → model, every one built from the registry."""
+    user_knn = {"KNNBaseline (user, pearson_baseline)": "knn-baseline:user_based=True"}
+    # the members Blend fits by default, as specs, so that the hybrid can join them
+    members = {name: to_spec(m) for name, m in BLEND_MEMBERS.items()}
+    specs: dict[str, str | dict] = {
+        "BaselineOnly": "baseline",
+        "KNNBaseline (item, pearson_baseline)": "knn-baseline",
         **(user_knn if n_users <= MAX_USERS_FOR_USER_KNN else {}),
-        "BiasedMF (SGD)": BiasedMF(verbose=False),
-        "BiasedMF (Surprise SVD's default settings)": BiasedMF(factors=100, epochs=20, lr=0.005, reg=0.02,
-                                                               verbose=False),
-        "SVD++": SVDpp(verbose=False),
-        "Blend (ridge, FWLS)": Blend(),
+        "BiasedMF (SGD)": "mf:verbose=False",
+        "BiasedMF (Surprise SVD's default settings)": "mf:factors=100,epochs=20,lr=0.005,reg=0.02,verbose=False",
+        "SVD++": "svdpp:verbose=False",
+        "Blend (ridge, FWLS)": "blend",
         # fused with the language model: item text (MiniLM) inside the model, and that model in the blend
         "neural hybrid (ID + MiniLM text, MSE)": hybrid(),
-        "Blend + neural hybrid (LM)": Blend({**Blend()._base_models(), "hybrid": hybrid()}),
+        "Blend + neural hybrid (LM)": {"name": "blend", "models": {**members, "hybrid": hybrid()}},
         # the ablation: the same hybrid with IDs only, so the gain above is the text's, not one more member's
-        "Blend + neural hybrid, IDs only (no LM)": Blend({**Blend()._base_models(), "hybrid": hybrid(None)}),
+        "Blend + neural hybrid, IDs only (no LM)": {"name": "blend", "models": {**members, "hybrid": hybrid(None)}},
     }
+    return {label: build_model(spec) for label, spec in specs.items()}
 
 
-def hybrid(encoder: str | None = "minilm") -> NeuralHybrid:
-    return NeuralHybrid(encoder, loss="mse", lr=2e-3, reg=1e-4, max_epochs=40, patience=3)
+def hybrid(encoder: str | None = "minilm") -> dict:
+    return {"name": "neural-hybrid", "encoder": encoder, "loss": "mse", "lr": 2e-3, "reg": 1e-4, "max_epochs": 40,
+            "patience": 3}
 
 
 def surprise_models(n_users: int) -> dict:
@@ -102,21 +107,17 @@ def run_surprise(splits: list, dataset: str, split_name: str) -> list[dict]:
 
 
 def run_ours(splits: list, dataset: str, split_name: str) -> list[dict]:
-    BiasedMF(epochs=1, verbose=False).fit(splits[0].train)  # compile the numba kernels once, outside the timings
-    SVDpp(epochs=1, verbose=False).fit(splits[0].train)
-    rows = []
-    for fold, split in enumerate(splits):
-        for name, model in our_models(split.train.n_users).items():
-            if "temporal" in model.get_params():
-                model.set_params(temporal=split_name.startswith("temporal"))
-            start = time.perf_counter()
-            model.fit(split.train)
-            fit = time.perf_counter() - start
-            m = evaluate_rating(model, split)
-            rows.append(row("fuserec", name, dataset, split_name, {"rmse": m.metrics["rmse"], "mae": m.metrics["mae"]},
-                            fit, m.predict_seconds, fold=fold if len(splits) > 1 else None,
-                            uses_lm=("LM" in name or "MiniLM" in name) and "no LM" not in name))
-    return rows
+    build_model("mf:epochs=1,verbose=False").fit(splits[0].train)  # compile the numba kernels once, outside
+    build_model("svdpp:epochs=1,verbose=False").fit(splits[0].train)  # the timings
+    models = our_models(splits[0].train.n_users)
+    for model in models.values():
+        if "temporal" in model.get_params():
+            model.set_params(temporal=split_name.startswith("temporal"))
+    res = Experiment(splits, models, task="rating", dataset=dataset, split_name=split_name).run()
+    return [row("fuserec", r["model"], dataset, split_name, {k: r["metrics"][k] for k in ("rmse", "mae")},
+                r["fit_seconds"], r["predict_seconds"], fold=r["fold"] if len(splits) > 1 else None,
+                uses_lm=("LM" in r["model"] or "MiniLM" in r["model"]) and "no LM" not in r["model"])
+            for r in res.rows]
 
 
 def summary_table(rows: list[dict], title: str) -> Table:
