@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from rich.console import Console
@@ -24,10 +23,8 @@ from peers import LightFMHybrid  # noqa: E402
 
 from fuserec.data import load_dataset  # noqa: E402
 from fuserec.data.split import cold_items_split  # noqa: E402
-from fuserec.evaluation import evaluate_ranking  # noqa: E402
-from fuserec.fusion import TextMappedFactors  # noqa: E402
-from fuserec.fusion.content import SemanticProfile  # noqa: E402
-from fuserec.models import ALS, BiasedMF, Random  # noqa: E402
+from fuserec.evaluation import Experiment  # noqa: E402
+from fuserec.registry import build_model  # noqa: E402
 
 DATASET = "ml-latest-small"
 
@@ -39,15 +36,18 @@ def main() -> None:
     ds = load_dataset(DATASET, data_dir(), download=False)
     split = cold_items_split(ds, 0.2, seed=0)
     cold = split.cold_items()
-    systems = [
-        ("fuserec", "Random", "popularity", False, Random()),
-        ("fuserec", "content profile, TF-IDF", "content", False, SemanticProfile("tfidf")),
-        ("fuserec", "content profile, MiniLM", "content", True, SemanticProfile("minilm")),
-        ("fuserec", "TextMappedFactors: MiniLM -> ALS", "fused", True, TextMappedFactors(ALS(factors=64), "minilm")),
-        ("fuserec", "TextMappedFactors: TF-IDF -> ALS", "fused", False, TextMappedFactors(ALS(factors=64), "tfidf")),
+    bpr_mf = {"name": "mf", "loss": "bpr", "factors": 64, "epochs": 30, "lr": 0.05, "reg": 0.01, "init_std": 0.01,
+              "verbose": False}
+    systems = [  # (system, label, kind, uses_lm, model: a registry spec, or a peer's adapter)
+        ("fuserec", "Random", "popularity", False, "random"),
+        ("fuserec", "content profile, TF-IDF", "content", False, "semantic-profile:encoder=tfidf"),
+        ("fuserec", "content profile, MiniLM", "content", True, "semantic-profile:encoder=minilm"),
+        ("fuserec", "TextMappedFactors: MiniLM -> ALS", "fused", True,
+         {"name": "text-mapped-factors", "base": {"name": "als", "factors": 64}, "encoder": "minilm"}),
+        ("fuserec", "TextMappedFactors: TF-IDF -> ALS", "fused", False,
+         {"name": "text-mapped-factors", "base": {"name": "als", "factors": 64}, "encoder": "tfidf"}),
         ("fuserec", "TextMappedFactors: MiniLM -> BPR-MF", "fused", True,
-         TextMappedFactors(BiasedMF(loss="bpr", factors=64, epochs=30, lr=0.05, reg=0.01, init_std=0.01,
-                                    verbose=False), "minilm")),
+         {"name": "text-mapped-factors", "base": bpr_mf, "encoder": "minilm"}),
     ]
     try:
         import lightfm  # noqa: F401
@@ -56,14 +56,14 @@ def main() -> None:
     except ImportError:
         print("lightfm not installed: its row is skipped (make bench installs it)")
     rows = []
-    for system, label, kind, uses_lm, model in systems:
-        start = time.perf_counter()
-        model.fit(split.train)
-        fit = time.perf_counter() - start
-        m = evaluate_ranking(model, split, [10, 20], min_rating=4.0, candidates=cold)
+    for system, label, kind, uses_lm, spec in systems:
+        res = Experiment([split], {label: build_model(spec)}, ks=[10, 20], min_rating=4.0, candidates=cold,
+                         dataset=DATASET, split_name="cold-items 20% seed 0", system=system).run()
+        r, m = res.rows[0], res.measurements[0]
         rows.append(row(system, label, DATASET, "cold-items 20% seed 0", {"recall@20": m.metrics["recall@20"],
-                        "ndcg@10": m.metrics["ndcg@10"]}, fit, m.predict_seconds, slice="cold-items", kind=kind,
-                        uses_lm=uses_lm, ci95={"recall@20": list(m.ci95["recall@20"])}, users=len(m.users)))
+                        "ndcg@10": m.metrics["ndcg@10"]}, r["fit_seconds"], r["predict_seconds"], slice="cold-items",
+                        kind=kind, uses_lm=uses_lm, ci95={"recall@20": list(m.ci95["recall@20"])},
+                        users=len(m.users)))
     t = Table(title=f"{DATASET}: cold items ({cold.sum():,} held out), ratings ≥ 4 ranked among cold items "
                     f"({rows[0]['users']} users; this machine)")
     for col in ("system", "model", "Recall@20 (95% CI)", "NDCG@10", "fit s"):

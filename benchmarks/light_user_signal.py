@@ -111,7 +111,7 @@ def bound_rerankers(console: Console, split, temporal: bool, users: np.ndarray, 
     routed = {c.uses_lm: c for c in contenders(split.train, temporal) if "light-user training" in c.label}
     scores, models = {}, {}
     for uses_lm, c in routed.items():
-        models[uses_lm] = c.make().fit(split.train)
+        models[uses_lm] = c.build().fit(split.train)
         scores[uses_lm] = models[uses_lm]._score_users(users)
     cf, lm = ndcg(scores[False]), ndcg(scores[True])
     pool = scores[False] > -5e3  # the CF-only re-ranker's candidates (the rest sit 1e4 below)

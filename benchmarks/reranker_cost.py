@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import resource
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -23,14 +22,8 @@ from common import row, write_json  # noqa: E402
 
 from fuserec.data import load_dataset  # noqa: E402
 from fuserec.data.split import split  # noqa: E402
-from fuserec.evaluation import evaluate_ranking  # noqa: E402
-from fuserec.fusion import (  # noqa: E402
-    LearnedReranker,
-    TextEASE,  # noqa: E402
-    TextMappedFactors,
-)
-from fuserec.fusion.content import SemanticProfile  # noqa: E402
-from fuserec.models import ALS, EASE, Popularity, RP3beta, UserTimePopularity  # noqa: E402
+from fuserec.evaluation import Experiment  # noqa: E402
+from fuserec.registry import build_model  # noqa: E402
 
 warnings.filterwarnings("ignore", module="implicit")
 warnings.filterwarnings("ignore", module="lightgbm")
@@ -41,14 +34,14 @@ def peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
 
 
-def measure(label: str, model, sp) -> dict:
-    start = time.perf_counter()
-    model.fit(sp.train)
-    fit = time.perf_counter() - start
-    m = evaluate_ranking(model, sp, [10])
-    out = row("fuserec", label, "movietweetings-100k", "temporal 80/20", m.metrics, fit, m.predict_seconds,
-              peak_gb=peak_gb())
-    print(f"{label}: fit {fit:.1f} s, peak {out['peak_gb']:.2f} GB, NDCG@10 {m.metrics['ndcg@10']:.4f}", flush=True)
+def measure(label: str, spec: str | dict, sp) -> dict:
+    res = Experiment([sp], {label: build_model(spec)}, ks=[10], dataset="movietweetings-100k",
+                     split_name="temporal 80/20").run()
+    r, m = res.rows[0], res.measurements[0]
+    out = row("fuserec", label, "movietweetings-100k", "temporal 80/20", m.metrics, r["fit_seconds"],
+              r["predict_seconds"], peak_gb=peak_gb())
+    print(f"{label}: fit {r['fit_seconds']:.1f} s, peak {out['peak_gb']:.2f} GB, NDCG@10 {m.metrics['ndcg@10']:.4f}",
+          flush=True)
     return out
 
 
@@ -66,16 +59,19 @@ def main() -> None:
     print(f"{ds.name}: {len(sp.train):,} train interactions, {ds.n_items:,} items", flush=True)
     rows = []
     if "whole-catalogue-search" in args.rows:
-        retrievers = {"ease": EASE(reg=300.0), "rp3beta": RP3beta(), "popularity": Popularity(),
-                      "user-time-popularity": UserTimePopularity(), "semantic": SemanticProfile("minilm"),
-                      "text-als": TextMappedFactors(ALS(factors=64), "minilm"),
-                      "text-ease": TextEASE("minilm", temporal=True, search_items=ds.n_items)}
+        retrievers = {"ease": {"name": "ease", "reg": 300.0}, "rp3beta": "rp3beta", "popularity": "popularity",
+                      "user-time-popularity": "user-time-popularity", "semantic": "semantic-profile:encoder=minilm",
+                      "text-als": {"name": "text-mapped-factors", "base": {"name": "als", "factors": 64},
+                                   "encoder": "minilm"},
+                      "text-ease": {"name": "text-ease", "encoder": "minilm", "temporal": True,
+                                    "search_items": ds.n_items}}
         rows.append(measure("re-ranker, default retrievers, TextEASE searching the whole catalogue (temporal)",
-                            LearnedReranker(retrievers, temporal=True, pool=100, n_rankers=5), sp))
+                            {"name": "reranker", "retrievers": retrievers, "temporal": True, "pool": 100,
+                             "n_rankers": 5}, sp))
     if "default" in args.rows:
-        rows.append(measure("re-ranker, default retrievers (temporal)", LearnedReranker(temporal=True), sp))
+        rows.append(measure("re-ranker, default retrievers (temporal)", "reranker:temporal=True", sp))
     if not args.no_peer:
-        rows.append(measure("EASE (reg 300)", EASE(reg=300.0), sp))
+        rows.append(measure("EASE (reg 300)", "ease:reg=300.0", sp))
     write_json(rows, args.json)
 
 
