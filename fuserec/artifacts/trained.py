@@ -5,7 +5,7 @@
 
     {"user": "42", "model": "reranker", "model_version": "20261201T221500Z-1a2b3c", "k": 10,
      "fallback": false, "fallback_reason": null,
-     "items": [{"rank": 1, "item": "0111161", "title": "...", "score": 2.31}, ...]}
+     "items": [{"rank": 1, "item": "0111161", "title": "...", "score": 2.3}, ...]}
 
 A user the model has never seen (or one with no training interactions) gets the fallback: the
 items most interacted with in the latest tenth of the training data (all-time counts break

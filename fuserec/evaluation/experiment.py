@@ -62,7 +62,7 @@ class Results:
         return out
 
     def table(self, title: str | None = None, metrics: Sequence[str] | None = None) -> Table:
-        """A rich table: means over folds with ± std (several folds) or ± 95% CI half-width (one)."""
+        """A rich table: means over folds with ± std (several folds) or ± confidence-interval half-width (one)."""
         summary = self.summary()
         if not summary:
             return Table(title=title)

@@ -130,19 +130,26 @@ def gini(topk: np.ndarray, n_items: int) -> float:
 # ---- aggregation -------------------------------------------------------------------------------
 
 
+CONFIDENCE = 0.95
+"""Level of every confidence interval fuserec reports."""
+
+
 def mean_ci95(values: np.ndarray) -> tuple[float, float]:
-    """Student-t 95% confidence interval of the mean of ``values`` (the mean twice when n < 2)."""
+    """Student-t confidence interval at level `CONFIDENCE` of the mean of ``values``.
+
+    The mean twice when there are fewer than two values.
+    """
     values = np.asarray(values, dtype=np.float64)
     m = float(values.mean()) if values.size else float("nan")
     if values.size < 2:
         return (m, m)
-    half = float(stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size))
+    half = float(stats.t.ppf((1 + CONFIDENCE) / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size))
     return (m - half, m + half)
 
 
 @dataclass
 class MetricValue:
-    """A per-user metric: its mean with a 95% confidence interval (Student t)."""
+    """A per-user metric: its mean with a Student-t confidence interval at level `CONFIDENCE`."""
 
     name: str
     per_user: np.ndarray

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class Measurement:
-    """Metric means, their 95% intervals, per-user values (for paired tests) and timings."""
+    """Metric means, their confidence intervals, per-user values (for paired tests) and timings."""
 
     metrics: dict[str, float]
     ci95: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -71,7 +71,7 @@ def evaluate_ranking(
     """Full ranking over all items (train items excluded) for every user with a relevant test item.
 
     ``candidates``: optional boolean mask over items; items outside it are never ranked (e.g.
-    rank among cold items only). Returns per-user means with 95% intervals, plus coverage,
+    rank among cold items only). Returns per-user means with confidence intervals, plus coverage,
     novelty, average popularity (ARP) and Gini of the lists at the largest k.
     """
     ks = sorted(set(int(k) for k in ks))

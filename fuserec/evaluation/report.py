@@ -1,4 +1,4 @@
-"""A self-contained HTML report of benchmark rows: metric bars with 95% intervals per model and
+"""A self-contained HTML report of benchmark rows: metric bars with confidence intervals per model and
 slice, the popularity of what each model recommends, and a 2-D map of the items coloured by topic.
 
 Plots are PNGs embedded as base64, so the file opens anywhere without a server or the internet.
@@ -48,7 +48,7 @@ def _label(row: dict[str, Any]) -> str:
 
 
 def metric_bars(rows: Sequence[dict[str, Any]], metric: str, title: str) -> str:
-    """Horizontal bars of ``metric`` per model, 95% interval whiskers, coloured by kind."""
+    """Horizontal bars of ``metric`` per model, confidence-interval whiskers, coloured by kind."""
     plt = _pyplot()
 
     rows = [r for r in rows if metric in r["metrics"]]

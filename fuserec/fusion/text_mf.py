@@ -51,9 +51,9 @@ class TextRegularizedALS(Recommender):
     ``text_weight``: the strength of the pull (the item side's ridge toward W·x_j, on the same
     scale as the confidence 1 + ``alpha``). The product u·v is unchanged when users' factors grow
     and items' shrink, and a strong pull makes the model do just that (items' factors and W·x shrink
-    together), so the pull's real strength grows far slower than ``text_weight``: on ml-latest-small
-    the distance of warm items' factors from W·x (relative to their size) goes 0.94 → 0.86 → 0.75
-    for weights 0, 30, 300. ``map_alpha``: the ridge strength of W itself;
+    together), so the pull's real strength grows far slower than ``text_weight``: the relative
+    distance of warm items' factors from W·x falls only slowly as the weight grows by orders of
+    magnitude. ``map_alpha``: the ridge strength of W itself;
     ``encoder``: the semantic encoder of the item texts (through the cache). The other settings
     are those of `ALS`.
     """

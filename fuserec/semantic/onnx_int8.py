@@ -1,8 +1,8 @@
 """Our own int8 build of the default encoder: ONNX export, then int8 weights with fp32 arithmetic.
 
 A plain ``quantize_dynamic`` also quantizes activations per tensor at run time, and on
-MiniLM that costs fidelity (measured here: cosine to fp32 0.963, 10-nearest-neighbour overlap
-0.71; per-channel 0.993 / 0.84). This build quantizes only the *weights*, symmetric int8
+MiniLM that costs fidelity (``benchmarks/encoders.py`` measures the cosine to fp32 and the
+nearest-neighbour overlap of each build). This build quantizes only the *weights*, symmetric int8
 with one scale per output channel (per row for the token embeddings), and dequantizes them in
 the graph (DequantizeLinear feeding MatMul/Gather): the file shrinks about 4×, the arithmetic
 stays fp32, and the vectors stay within a hair of fp32's. On this CPU (no VNNI) int8

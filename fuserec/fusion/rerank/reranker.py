@@ -37,54 +37,92 @@ from fuserec.progress import progress
 
 
 class LearnedReranker(Recommender):
-    """LightGBM LambdaRank over the pooled top-``pool`` of each retriever.
+    """LightGBM LambdaRank over the pooled top-``pool`` candidates of several retrievers.
 
-    ``retrievers``: name → unfitted model (default: EASE, RP3beta, Popularity, popularity on the
-    user's clock, the MiniLM semantic profile, MiniLM text mapped onto ALS, and TextEASE; the two
-    EASE models in single precision). The defaults (``pool=50``, ``n_rankers=3``, single-precision
-    EASE) are chosen for cost, so that a catalogue of ten thousand items trains in minutes on two
-    cores; ``benchmarks/fusion.py`` states the settings its figures were measured with.
-    ``semantic_features``: add, from
-    ``encoder``'s item vectors, the highest and mean text similarity of a candidate to the user's
-    latest items, the user's share of the candidate's topic, and two text-trend features that
-    exist for items nobody has rated yet (cosine to the recent-popularity-weighted mean text
-    vector; mean recent popularity of the 10 nearest warm text neighbours: measured on
-    ml-latest-small, temporal, NDCG@10 0.4786 → 0.4870); with it off and no text-based retriever
-    the re-ranker uses no language model at all (the ablation). Training groups come from
-    ``n_folds`` validation splits of ``val_size`` carved from train (``temporal=True``: consecutive
-    time windows going back; ``"per-user"``: each user's own latest windows going back; default 3
-    for temporal data, where older windows say less about the next one (windows as long as the
-    test's horizon learn from what the test asks: with ``val_size`` = the test's share of train and
-    ``n_folds=2``, MovieTweetings-100K NDCG@10 with CF + LM features 0.0970 → 0.1062, while the
-    CF-only ablation falls 0.0987 → 0.0908), and 8 for random splits, where more groups help:
-    ml-100k, NDCG@10 with CF + LM features 0.4398 at 3 folds, 0.4495 at 8, beside EASE's 0.4453,
-    under the earlier group-wise early stopping; with TextEASE among the retrievers and the settings below, 0.4557).
-    ``keyword_features=True`` (with ``semantic_features``): one more feature from the language
-    model's keywords (``fuserec.semantic.keywords.keyword_matrix``: each item's 5 words of the
-    catalogue's vocabulary): the mean, over the candidate's keywords, of the share of the user's
-    items that carry the keyword.
-    ``light_users=True`` is cold-start routing: a second set of rankers is trained on
-    ``n_light_splits`` splits in which half the users keep only their first 1..``light_max``
-    interactions (the test being the rest of theirs), and users with at most ``light_max``
-    training interactions are scored by it. ``n_rankers`` models, each early-stopped on a
-    different fifth of the users, are averaged; ``tree_settings`` are (num_leaves,
-    min_child_samples) pairs, and the one whose rankers score the best NDCG@10 on their held-out
-    users is kept (ml-100k picks the coarser trees, (15, 300)). A retriever that chooses its own
-    settings on validation (``TextEASE``) chooses once, on all of train, and keeps them in the
-    inner folds.
-    ``select_retrievers=True``: drop, one at a time, the retriever whose removal most raises the
-    rankers' NDCG@10 on their held-out users (its candidates leave the pool, its scores leave the
-    features; a held-out group whose positives all left the pool counts 0), while the gain is at
-    least ``fuserec.fusion.rerank.selection.DROP_T`` standard errors paired over those groups;
-    ``retriever_scores_`` keeps every
-    subset tried, a validation ablation of the retrievers. Off by default: measured, it did not
-    help on the test. ml-100k, CF-only retrievers: it dropped Popularity (held-out 0.2040 →
-    0.2065) and test NDCG@10 fell 0.4472 → 0.4451; with the language-model retrievers it kept all
-    seven (0.4559, unchanged). MovieTweetings, CF-only: it kept popularity on the user's clock
-    (held-out 0.3060 with it, 0.2933 without), although on the test the re-ranker without it
-    scores 0.1031 against 0.0992 with it.
-    ``objective`` is LightGBM's ("lambdarank"; "rank_xendcg" and "binary" measured within noise
-    of it on ml-100k).
+    Each retriever (classic or text-based) proposes its best ``pool`` items for a user; the union
+    is scored by gradient-boosted rankers that read every retriever's score and rank plus, when
+    ``semantic_features`` is on, what the language model says about the candidate and the user.
+    Training groups are carved from train only, so no setting sees the test.
+
+    Parameters
+    ----------
+    retrievers : mapping of str to Recommender, optional
+        Name → unfitted model. Default: EASE, RP3beta, Popularity, popularity on the user's clock,
+        the MiniLM semantic profile, MiniLM text mapped onto ALS and TextEASE (the two EASE
+        models in single precision). The defaults are chosen for cost, so that a catalogue of ten
+        thousand items trains in minutes on two cores.
+    pool : int
+        Candidates taken from each retriever.
+    semantic_features : bool
+        Add, from ``encoder``'s item vectors, the highest and mean text similarity of a candidate
+        to the user's latest items, the user's share of the candidate's topic, and two text-trend
+        features that exist for items nobody has rated yet (cosine to the
+        recent-popularity-weighted mean text vector; mean recent popularity of the nearest warm
+        text neighbours). Off, with no text-based retriever, the re-ranker uses no language model
+        at all (the ablation).
+    encoder : str
+        Encoder name for the semantic features (``fuserec.semantic``).
+    n_topics : int
+        Topics clustered from the item vectors for the topic-share feature.
+    val_size : float
+        Share of train held out in each training group.
+    n_folds : int, optional
+        Validation splits that make the training groups. Default 3 for temporal data, where older
+        windows say less about the next one, and 8 for random splits, where more groups help.
+    light_users : bool
+        Cold-start routing: a second set of rankers is trained on ``n_light_splits`` splits in
+        which half the users keep only their first 1..``light_max`` interactions, and users with
+        at most ``light_max`` training interactions are scored by it.
+    light_max : int
+        Most training interactions of a user routed to the light-user rankers.
+    n_light_splits : int
+        Splits that train the light-user rankers.
+    temporal : bool or {"per-user"}
+        How the training groups are carved: ``True`` consecutive time windows going back,
+        ``"per-user"`` each user's own latest windows, ``False`` at random.
+    n_estimators, learning_rate : int, float
+        LightGBM boosting rounds (an upper bound: each ranker stops early) and step size.
+    tree_settings : tuple of (int, int)
+        ``(num_leaves, min_child_samples)`` pairs; the one whose rankers score the best NDCG@10 on
+        their held-out users is kept.
+    n_rankers : int
+        Rankers averaged, each early-stopped on a different fifth of the users.
+    select_retrievers : bool
+        Drop, one at a time, the retriever whose removal most raises the rankers' held-out
+        NDCG@10, while the gain is at least ``fuserec.fusion.rerank.selection.DROP_T`` paired
+        standard errors. Off by default: in the fusion benchmark it did not help on the test.
+    objective : {"lambdarank", "rank_xendcg", "binary"}
+        LightGBM objective.
+    keyword_features : bool
+        With ``semantic_features``: one more feature from the language model's keywords
+        (``fuserec.semantic.keywords.keyword_matrix``), the mean share of the user's items that
+        carry each of the candidate's keywords.
+    random_state : int
+        Seed for the splits and the rankers.
+
+    Attributes
+    ----------
+    retriever_scores_ : dict
+        With ``select_retrievers``, the held-out score of every subset tried (a validation
+        ablation of the retrievers).
+
+    Notes
+    -----
+    A retriever that chooses its own settings on validation (``TextEASE``) chooses once, on all of
+    train, and keeps them in the inner folds. ``benchmarks/fusion.py`` states the settings its
+    figures were measured with.
+
+    References
+    ----------
+    .. [1] Burges, "From RankNet to LambdaRank to LambdaMART: An Overview", Microsoft Research
+       Technical Report MSR-TR-2010-82, 2010.
+    .. [2] Ke et al., "LightGBM: A Highly Efficient Gradient Boosting Decision Tree", NeurIPS 2017.
+
+    Examples
+    --------
+    >>> from fuserec.models import EASE, Popularity
+    >>> model = LearnedReranker(retrievers={"ease": EASE(), "pop": Popularity()},
+    ...                         semantic_features=False)
     """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
