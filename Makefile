@@ -8,7 +8,7 @@ SHARED_DATA := $(abspath ../shared/datasets)
 export FUSEREC_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo test test-slow bench lint clean
+.PHONY: install demo test test-slow bench lint docs clean
 
 install: $(STAMP)
 
@@ -52,8 +52,12 @@ bench: $(BENCH_STAMP)
 
 lint: install  # layers (import-linter), style (ruff), types (mypy); CI runs it before the tests
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/ruff check fuserec tests benchmarks
+	$(VENV)/bin/ruff check fuserec tests benchmarks scripts examples
 	$(VENV)/bin/mypy
 
+docs: install  # the documentation site in site/; generated pages must be current
+	$(PY) scripts/render_docs.py --check
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info site

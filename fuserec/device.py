@@ -18,6 +18,8 @@ def default_device() -> str:
         return forced
     if "torch" not in sys.modules and not Path("/dev/nvidiactl").exists():
         return "cpu"
-    import torch
-
+    try:
+        import torch
+    except ImportError:  # the core install has no torch: nothing runs on the GPU then
+        return "cpu"
     return "cuda" if torch.cuda.is_available() else "cpu"

@@ -62,3 +62,20 @@ class ConfigError(FuserecError, ValueError):
 class ArtifactError(FuserecError):
     """A model artifact that cannot be loaded: a file changed, truncated or missing (named in the message),
     or one written by an incompatible version."""
+
+
+class MissingExtraError(FuserecError, ImportError):
+    """A feature needs an optional dependency that is not installed.
+
+    The message names the feature, the missing module and the extra that installs it
+    (``pip install 'fuserec[rerank]'``), so the fix is one command.
+    """
+
+    def __init__(self, what: str, modules: list[str], extras: list[str]) -> None:
+        self.what = what
+        self.modules = modules
+        self.extras = extras
+        missing = ", ".join(map(repr, modules))
+        verb = "is" if len(modules) == 1 else "are"
+        super().__init__(f"{what} needs {missing}, which {verb} not installed: "
+                         f"pip install 'fuserec[{','.join(extras)}]'")

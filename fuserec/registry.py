@@ -10,6 +10,7 @@ everywhere (``fuserec.models.params``).
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -60,8 +61,13 @@ class ModelEntry:
     def is_preset(self) -> bool:
         return bool(self.preset) or bool(self.note)
 
-    def build(self, **params: Any) -> Recommender:
-        return self.cls(**{**self._preset_values(), **params})
+    def build(self, check_installed: bool = True, **params: Any) -> Recommender:
+        """The unfitted model; raises ``MissingExtraError`` when it, or a model inside it, needs
+        an extra that is not installed (``check_installed=False`` leaves that to ``fit``)."""
+        model = self.cls(**{**self._preset_values(), **params})
+        if check_installed:
+            model.check_installed(f"model {self.name!r}")
+        return model
 
     def _preset_values(self) -> dict[str, Any]:
         return {k: (v() if callable(v) else v) for k, v in self.preset.items()}
@@ -169,7 +175,8 @@ def parse_spec(text: str) -> tuple[str, dict[str, Any]]:
     return name.strip(), params
 
 
-def build_model(spec: str | Mapping[str, Any] | Recommender, label: str | None = None) -> Recommender:
+def build_model(spec: str | Mapping[str, Any] | Recommender, label: str | None = None, *,
+                check_installed: bool = True) -> Recommender:
     """An unfitted model from a spec: a name (``"ease"``), a command-line spec
     (``"ease:reg=500"``), or a mapping with ``name`` and parameters
     (``{"name": "reranker", "retrievers": {"ease": {"name": "ease"}}}``). Parameters are
@@ -179,6 +186,9 @@ def build_model(spec: str | Mapping[str, Any] | Recommender, label: str | None =
     ------
     ParamError
         Naming the model, the parameter and what was expected.
+    MissingExtraError
+        When the model or one inside it needs an optional package that is not installed; the
+        message names the extras to install.
     """
     if isinstance(spec, Recommender):
         return spec
@@ -191,8 +201,9 @@ def build_model(spec: str | Mapping[str, Any] | Recommender, label: str | None =
     else:
         name, params = parse_spec(spec)
     e = entry(name)
-    checked = validate_params(e.cls, params, label or e.name, build=build_model)
-    return e.build(**checked)
+    nested = functools.partial(build_model, check_installed=False)  # the outer model checks them all
+    checked = validate_params(e.cls, params, label or e.name, build=nested)
+    return e.build(check_installed, **checked)
 
 
 def to_spec(model: Recommender) -> dict[str, Any]:

@@ -194,6 +194,9 @@ class _Reader:
         return model
 
     def _lightgbm(self, node: dict[str, Any]) -> BoosterRanker:
+        from fuserec._core.extras import require
+
+        require("lightgbm", what="loading a re-ranker artifact")
         import lightgbm as lgb
 
         text = (self.folder / node["$lightgbm"]).read_text(encoding="utf-8")

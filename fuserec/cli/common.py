@@ -12,6 +12,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from fuserec.data import DATASETS, Dataset, load_dataset, load_files
@@ -26,7 +27,7 @@ EXPECTED = (FuserecError, KeyError, ValueError)
 
 def fail(exc: BaseException) -> NoReturn:
     """Print ``error: <exc>`` on stderr and exit with status 2."""
-    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
     raise typer.Exit(2)
 
 

@@ -24,6 +24,9 @@ KIND_COLOURS = {"popularity": "#9e9e9e", "cf": "#1f77b4", "content": "#2ca02c", 
 
 def _pyplot():
     """matplotlib's pyplot on the file-only Agg back end (no display needed)."""
+    from fuserec._core.extras import require
+
+    require("matplotlib", what="the HTML report's plots")
     import matplotlib
 
     matplotlib.use("Agg")

@@ -44,6 +44,7 @@ class NeuralHybrid(Recommender):
     (``"per-user"``: each user's latest).
     """
 
+    requires = ("torch",)
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
         "loss": OneOf(*LOSSES), "factors": Range(ge=1), "id_dropout": Range(ge=0, lt=1),
         "text_hidden": Range(ge=0), "lr": Range(gt=0), "reg": Range(ge=0), "batch_size": Range(ge=1),

@@ -35,6 +35,27 @@ class Recommender(BaseEstimator, ABC):
     task: str = "both"
     #: What each hyper-parameter may be beyond its annotated type (see ``fuserec.models.params``).
     param_rules: ClassVar[dict[str, Any]] = {}
+    #: Top-level modules ``fit`` imports beyond the core install (each one's extra: ``fuserec._core.extras``).
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def required_modules(self) -> list[str]:
+        """Optional modules this model and the models inside it need: `requires`, plus those of
+        its ``encoder`` (``fuserec.semantic.encoders.encoder_modules``)."""
+        from fuserec.semantic.encoders import encoder_modules
+
+        params = self.get_params(deep=False)
+        needed = list(self.requires)
+        if isinstance(params.get("encoder"), str):
+            needed += encoder_modules(params["encoder"])
+        for model in nested_models(params):
+            needed += model.required_modules()
+        return list(dict.fromkeys(needed))
+
+    def check_installed(self, what: str | None = None) -> None:
+        """Raise ``MissingExtraError``, naming the extra to install, when a needed module is missing."""
+        from fuserec._core.extras import require
+
+        require(*self.required_modules(), what=what or type(self).__name__)
 
     @property
     def uses_lm(self) -> bool:
@@ -53,10 +74,13 @@ class Recommender(BaseEstimator, ABC):
         ------
         ParamError
             When a hyper-parameter has the wrong type or is out of range (checked before any work).
+        MissingExtraError
+            When the model needs an optional package that is not installed (also before any work).
         """
         from fuserec.models.params import validate_params
 
         validate_params(type(self), self.get_params(deep=False))
+        self.check_installed()
         if len(train) == 0:
             raise ValueError(f"cannot fit {type(self).__name__} on an empty dataset ({train.name})")
         self.users_: IdMap = train.users

@@ -49,8 +49,9 @@ class UserTimePopularity(Recommender):
     latest one, each weighted by ``0.5 ** (days before / half_life_days)``.
 
     For an active user this is recent popularity; for one whose few interactions are years old
-    it is what was popular then, which is what such a user goes on to watch (``benchmarks/light_user_signal.py`` measures it on
-    users cut back to their first few ratings, beside plain Popularity).
+    it is what was popular then, which is what such a user goes on to watch
+    (``benchmarks/light_user_signal.py`` measures it on users cut back to their first few
+    ratings, beside plain Popularity).
     Time is counted in ``bin_days`` bins; only interactions in the bins up to and including the
     one of the user's latest count, as they would in production (give or take one bin). A user
     without train interactions, or data without timestamps, gets recent (or plain) popularity;

