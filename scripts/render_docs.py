@@ -200,9 +200,9 @@ def catalogue() -> str:
 # ---- the configuration reference ---------------------------------------------------------------
 def _schema_type(prop: dict[str, Any]) -> str:
     if "$ref" in prop:
-        return "table: " + prop["$ref"].rsplit("/", 1)[-1]
+        return "table"
     if "enum" in prop:
-        return " \\| ".join(json.dumps(v) for v in prop["enum"])
+        return " or ".join(json.dumps(v) for v in prop["enum"])
     if "anyOf" in prop:
         return " or ".join(_schema_type(p) for p in prop["anyOf"])
     if prop.get("type") == "array":
@@ -217,24 +217,32 @@ def _limits(prop: dict[str, Any]) -> str:
     return ", ".join(f"{sign} {prop[key]}" for key, sign in names.items() if key in prop)
 
 
+#: Each section of a run configuration: its TOML table and the pydantic class behind it.
+SECTIONS = [("top level", "RunConfig"), ("[data]", "DataConfig"), ("[data.columns]", "ColumnsConfig"),
+            ("[[data.item_text]]", "ItemTextConfig"), ("[data.item_text.via]", "MappingTable"),
+            ("[split]", "SplitConfig"), ("[encoder]", "EncoderConfig"), ("[output]", "OutputConfig")]
+
+
 def configuration() -> str:
+    import fuserec.config
     from fuserec.config import config_schema
 
     schema = config_schema()
-    defs = schema.get("$defs", {})
-    sections = [("RunConfig", "top level", schema), *[(name, name, d) for name, d in defs.items()]]
+    defs = {**schema.get("$defs", {}), "RunConfig": schema}
     parts = [GENERATED, "# Configuration reference\n\n",
              "A run configuration is a TOML file (`fuserec train --config FILE`, `fuserec config check FILE`; "
              "`fuserec config schema` prints the JSON schema this page is made from). Unknown keys are errors. "
              "The `[model]` table takes `name` (see the [model catalogue](models.md)) and that model's parameters; "
              "a nested model is a table of its own.\n"]
-    for name, title, section in sections:
-        doc = " ".join((section.get("description") or "").split())
-        parts.append(f"\n## {title if title != name else name}\n\n{doc}\n\n")
+    for title, name in SECTIONS:
+        section, cls = defs[name], getattr(fuserec.config, name)
+        doc = " ".join((inspect.getdoc(cls) or "").split())
+        parts.append(f"\n## {title}\n\n{doc}\n\n")
         rows = []
-        required = set(section.get("required", []))
         for key, prop in section.get("properties", {}).items():
-            default = "required" if key in required else f"`{json.dumps(prop.get('default'))}`"
+            field = next(f for n, f in cls.model_fields.items() if (f.alias or n) == key)
+            default = "required" if field.is_required() else \
+                f"`{json.dumps(field.get_default(call_default_factory=True), default=lambda o: o.model_dump())}`"
             rows.append([f"`{key}`", _schema_type(prop), default, _limits(prop)])
         parts.append(_table(["key", "type", "default", "limits"], rows))
     return "".join(parts)
