@@ -59,3 +59,25 @@ def test_the_check_finds_a_figure_and_spares_doctest_output(tmp_path):
         "def f():\n    \"\"\"Significant (p < 0.05).\"\"\"\n", encoding="utf-8")
     found = figures(package)
     assert [line.split(":")[1] for line in found] == ["6", "1", "8"]
+
+
+def _documented(doc: str) -> set[str]:
+    """Names under the numpydoc ``Parameters`` heading of ``doc`` (``a, b : type`` lines too)."""
+    section = re.search(r"^Parameters\n-+\n(.*?)(?:^\S[^\n]*\n-+\n|\Z)", doc, re.MULTILINE | re.DOTALL)
+    if section is None:
+        return set()
+    names = set()
+    for line in section.group(1).splitlines():
+        if line and not line[0].isspace() and ":" in line:
+            names |= {n.strip().lstrip("*") for n in line.split(":")[0].split(",")}
+    return names
+
+
+def test_every_registered_model_documents_each_parameter():
+    import inspect
+
+    from fuserec.registry import CLASSES
+
+    missing = {name: sorted(set(inspect.signature(cls).parameters) - _documented(inspect.getdoc(cls) or ""))
+               for name, cls in CLASSES.items()}
+    assert {name: params for name, params in missing.items() if params} == {}

@@ -23,7 +23,33 @@ from fuserec.semantic.search import item_text_vectors
 class SemanticProfile(Recommender):
     """Score = cos(user semantic vector, item text vector); ``encoder``: "minilm", "e5", "tfidf", ...
 
-    ``half_life_days``: recency weighting of the user's items (``None``: all count the same).
+    A content-only ranker. A user's semantic vector is the unit-normalised sum of the text vectors of
+    the items they interacted with, each weighted by its rating minus the user's mean rating when the
+    data has ratings (``fuserec.semantic.profiles.user_vectors``); an item's score is the cosine of
+    that vector to the item's own text vector. Nothing on the item side needs interactions, so items
+    nobody has rated yet are ranked too: it is a baseline, a retriever and a feature for the fused
+    models.
+
+    Parameters
+    ----------
+    encoder : str
+        Semantic encoder of the item texts ("minilm", "e5", "tfidf", ...; see ``fuserec.semantic``),
+        read through the vector cache.
+    half_life_days : float, optional
+        Recency weighting of the user's items on data with timestamps: an item counts
+        2^(−age / ``half_life_days``), its age counted back from the user's latest interaction.
+        ``None`` (default): all of a user's items count the same.
+
+    Attributes
+    ----------
+    item_vectors_ : ndarray of shape (n_items, dim)
+        Unit text vector of every item of the catalogue.
+    user_vectors_ : ndarray of shape (n_users, dim)
+        Semantic vector of every user.
+
+    Examples
+    --------
+    >>> model = SemanticProfile(encoder="tfidf", half_life_days=365)
     """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
@@ -73,11 +99,33 @@ def text_trend(vectors: np.ndarray, count: np.ndarray, recent: np.ndarray,
 
 
 class TextTrend(Recommender):
-    """What the text says will be hot: an item's score is the mean log recent popularity of its
-    ``k`` nearest warm text neighbours (never itself), the same for every user.
+    """Text-trend popularity: what the text says will be hot, the same ranking for every user.
 
-    Popularity cannot rank an item nobody has rated; this can, so it brings new releases that
-    read like the current hits into a re-ranker's candidate pool (and is a cold-start baseline).
+    An item's score is the mean log recent popularity, log(1 + recent interactions), of its ``k``
+    nearest warm text neighbours (by cosine of the text vectors; an item is never its own neighbour).
+    Popularity cannot rank an item nobody has rated; this can, so it brings new releases that read
+    like the current hits into a re-ranker's candidate pool (and is a cold-start baseline).
+
+    Parameters
+    ----------
+    encoder : str
+        Semantic encoder of the item texts ("minilm", "e5", "tfidf", ...), read through the vector
+        cache.
+    k : int
+        Nearest warm text neighbours (items with training interactions) averaged for each item. With
+        no more than ``k`` warm items every score is zero.
+    recent_share : float
+        The latest share of train's interactions, by timestamp, that counts as recent; on data without
+        timestamps all of train counts.
+
+    Attributes
+    ----------
+    item_scores_ : ndarray of shape (n_items,)
+        The score of every item, the same for every user.
+
+    Examples
+    --------
+    >>> model = TextTrend(encoder="tfidf", k=20)
     """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {

@@ -7,8 +7,8 @@ Ranking (``loss="softmax"``, the default, or ``"bpr"``) scores by the dot produc
 (``loss="mse"``) by μ + b_u + b_i + u·i + MLP([u; i]) (the document's concatenation). ID
 embeddings are dropped at random during training (DropoutNet, Volkovs et al. 2017), so the text
 side learns to carry the score on its own: an item or user with no interactions gets a real
-representation from its text, not noise. Items with no training interactions take no part in
-training (not even as negatives) and are scored by their text alone.
+representation from its text, not noise. Items with no training interactions are scored by their text
+alone (with the softmax loss they are not even negatives in training).
 
 Training is mini-batch Adam with early stopping on a validation split carved from train
 (NDCG@10 for ranking, RMSE for ratings); the best epoch's weights are kept, and with
@@ -35,13 +35,85 @@ LOSSES = ("softmax", "bpr", "mse")
 class NeuralHybrid(Recommender):
     """ID + text two-tower model; see the module docstring.
 
-    ``encoder``: semantic encoder for item texts ("minilm", "e5", "tfidf", "int8", ...), or
-    ``None`` for IDs only (the ablation without a language model). ``id_dropout``: probability
-    that an ID embedding is zeroed in a training example. ``max_epochs``/``patience``: early
-    stopping on validation. ``n_negatives``: above this many warm items the softmax is taken over
-    a uniform sample of that size (shared by the batch) plus the batch's positives; 0: always
-    the full catalogue. ``temporal``: the validation split is train's latest ``val_size``
-    (``"per-user"``: each user's latest).
+    A user is an ID embedding plus a projection of the user's semantic vector (their items' text,
+    rating-centred); an item is an ID embedding plus a projection of its text vector, with a bias
+    from the ID and from the text. The ranking losses score by the dot product plus the item bias;
+    ``loss="mse"`` predicts ratings as μ + b_u + b_i + u·i + MLP([u; i]). ID embeddings are dropped
+    at random during training [1]_, so the text side learns to carry the score on its own: a user or
+    item with no training interactions gets a real representation from its text, not noise, and is
+    scored by its text alone. The softmax never takes such items, not even as negatives.
+
+    Training is mini-batch Adam with early stopping on a validation split carved from train
+    (NDCG@10 for ranking, RMSE for ratings); the best epoch's weights are kept, and with ``refit``
+    the model is trained again on all of train for that many epochs. On a GPU when torch sees one.
+
+    Parameters
+    ----------
+    encoder : str or None
+        Semantic encoder of the item texts ("minilm", "e5", "tfidf", "int8", ...), or ``None`` for
+        IDs only (the ablation without a language model).
+    loss : {"softmax", "bpr", "mse"}
+        ``"softmax"``: cross-entropy of each positive against the warm catalogue (or a sample of it,
+        see ``n_negatives``); ``"bpr"``: pairwise logistic loss against one uniformly drawn item per
+        positive; ``"mse"``: squared error on the ratings (the data needs ratings on a scale; the model
+        then predicts ratings as well as ranking).
+    factors : int
+        Size of the ID embeddings and of the text projections.
+    id_dropout : float
+        Probability that an ID embedding (and the ID part of a bias) is zeroed in a training example.
+    text_hidden : int
+        0: the text projections are linear; above 0: an MLP with one ReLU hidden layer of this width.
+    lr : float
+        Adam learning rate.
+    reg : float
+        L2 penalty on the batch's user and item vectors, per example (``"softmax"``: on the user
+        vectors only).
+    batch_size : int
+        Training interactions per mini-batch.
+    n_negatives : int
+        Above this many warm items the softmax is taken over a uniform sample of that size (shared by
+        the batch) plus the batch's positives; 0: always the full warm catalogue. Used by
+        ``"softmax"`` only.
+    max_epochs : int
+        Most epochs on train minus validation.
+    patience : int
+        Epochs without a validation improvement before training stops.
+    val_size : float
+        Share of train held out as the validation split.
+    temporal : bool or {"per-user"}
+        ``False``: a random validation split; ``True``: train's latest ``val_size``;
+        ``"per-user"``: each user's latest ``val_size``.
+    refit : bool
+        Train again on all of train for the best epoch count. ``False``: keep the best epoch's
+        weights from train minus validation.
+    device : str, optional
+        Torch device. ``None`` (default): ``fuserec.device.default_device()``.
+    random_state : int
+        Seed of torch, of the shuffling and of the random validation split.
+    verbose : bool
+        Show a progress bar over the epochs.
+
+    Attributes
+    ----------
+    user_factors_ : ndarray of shape (n_users, factors)
+        Final user vectors (text part only for users with no training interactions).
+    item_factors_ : ndarray of shape (n_items, factors)
+        Final item vectors (text part only for items with no training interactions).
+    item_bias_ : ndarray of shape (n_items,)
+        Final item biases.
+    best_epoch_ : int
+        The epoch with the best validation score (the refit's number of epochs).
+    val_history_ : list of float
+        Validation score after each epoch (NDCG@10, or RMSE with ``"mse"``).
+
+    References
+    ----------
+    .. [1] Volkovs, Yu, Poutanen, "DropoutNet: Addressing Cold Start in Recommender Systems",
+       NeurIPS, 2017.
+
+    Examples
+    --------
+    >>> model = NeuralHybrid(encoder="tfidf", loss="bpr", max_epochs=10)
     """
 
     requires = ("torch",)

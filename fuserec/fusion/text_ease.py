@@ -17,23 +17,88 @@ from fuserec.semantic.search import item_text_vectors
 
 
 class TextEASE(EASE):
-    """EASE whose Gram matrix also counts how alike the items read: G = XᵀX + α·m·S with
-    S = cos(vᵢ, vⱼ)^power between the items' language-model text vectors and m the mean number
-    of interactions per item (so ``alpha`` means the same on any dataset). Side information added
-    to EASE's Gram matrix is collective EASE (Jeunen, Van Balen & Goethals, 2020); here the side
-    information is the encoder's reading of the item text. Two items that read alike count as if
-    α·m users had taken both; the odd power keeps the close pairs (sentence-encoder cosines sit on
-    a high floor) and, as an elementwise power of a Gram matrix, keeps S positive semi-definite.
+    """EASE with the items' text similarity added to its Gram matrix (collective EASE on text).
+
+    The Gram matrix is G = XᵀX + α·m·S with S = cos(vᵢ, vⱼ)^power between the items'
+    language-model text vectors and m the mean number of interactions per item (so ``alpha`` means
+    the same on any dataset). Side information added to EASE's Gram matrix [2]_ is collective
+    EASE [1]_; here the side information is the encoder's reading of the item text. Two items that
+    read alike count as if α·m users had taken both; the odd power keeps the close pairs
+    (sentence-encoder cosines sit on a high floor) and, as an elementwise power of a Gram matrix,
+    keeps S positive semi-definite.
 
     Any of ``reg``, ``alpha``, ``power`` left as None is chosen jointly from ``regs``, ``alphas``,
-    ``powers`` by mean NDCG@10 over ``n_val`` validation splits carved from train (random, seeds
-    ``random_state``…; ``temporal``: the latest ``val_size``, or each user's latest with
-    ``"per-user"``, one split). The text adds to the diagonal too, so the best ridge moves with α
-    and the two are searched together. 0 is among the α's, so where the text does not help the model
-    falls back to plain EASE (``benchmarks/fusion.py`` measures it beside EASE and beside the same
-    search on TF-IDF vectors). One matrix inverse per setting and split; on a catalogue
-    over ``search_items`` the search runs on that many of the most interacted-with items, and the
-    chosen setting is fit once on the whole catalogue.
+    ``powers`` by mean NDCG@10 over validation splits carved from train. The text adds to the
+    diagonal too, so the best ridge moves with α and the two are searched together. 0 is among the
+    default α's, so where the text does not help the model falls back to plain EASE
+    (``benchmarks/fusion.py`` measures it beside EASE and beside the same search on TF-IDF vectors).
+    The search costs one matrix inverse per setting and split; on a catalogue over ``search_items``
+    it runs on that many of the most interacted-with items, and the chosen setting is then fit once
+    on the whole catalogue (``fixed()`` returns an unfitted copy with that setting).
+
+    Parameters
+    ----------
+    encoder : str
+        Semantic encoder of the item texts ("minilm", "e5", "tfidf", ...), read through the vector
+        cache; the text vectors are computed only when some α to fit or try is above 0.
+    reg : float, optional
+        EASE's ridge λ, added to the diagonal of G. ``None`` (default): searched over ``regs``.
+    alpha : float, optional
+        Weight α of the text similarity; 0 is plain EASE. ``None`` (default): searched over ``alphas``.
+    power : int, optional
+        Odd elementwise power of the cosines (an even one raises ``ValueError`` at fit). ``None``
+        (default): searched over ``powers``.
+    regs : tuple of float
+        Candidate ridges, searched when ``reg`` is None.
+    alphas : tuple of float
+        Candidate text weights, searched when ``alpha`` is None. With α = 0 the power does not matter,
+        so that candidate is tried once per ridge.
+    powers : tuple of int
+        Candidate odd powers, searched when ``power`` is None.
+    n_val : int
+        Random validation splits the search averages over (seeds ``random_state``,
+        ``random_state`` + 1, ...); a temporal search has one split.
+    val_size : float
+        Share of train held out in each validation split.
+    temporal : bool or {"per-user"}
+        ``False``: random validation splits; ``True``: the latest ``val_size`` of train's
+        interactions; ``"per-user"``: each user's latest ``val_size``.
+    search_items : int
+        Catalogue size above which the search runs on only the ``search_items`` most
+        interacted-with items (histories and validation items cut to them).
+    device : str, optional
+        Where the item×item inverse runs: a ``"cuda"`` device inverts in torch on the GPU, any other
+        on the CPU through LAPACK's Cholesky routines. ``None`` (default):
+        ``fuserec.device.default_device()``.
+    dtype : {"float64", "float32"}
+        Precision of the Gram matrix and its inverse; ``"float32"`` halves the memory.
+    random_state : int
+        Seed of the first random validation split.
+
+    Attributes
+    ----------
+    reg_ : float
+        The ridge fit on the whole catalogue (given or chosen).
+    alpha_ : float
+        The text weight fit on the whole catalogue (given or chosen).
+    power_ : int
+        The power fit on the whole catalogue (given or chosen).
+    validation_ : list of dict
+        Every setting searched, with its mean validation NDCG@10 (keys ``reg``, ``power``,
+        ``alpha``, ``score``); empty when there is nothing to search.
+    item_weights_ : ndarray of shape (n_items, n_items)
+        The item-item weights B, with a zero diagonal.
+
+    References
+    ----------
+    .. [1] Jeunen, Van Balen, Goethals, "Closed-Form Models for Collaborative Filtering with
+       Side-Information", RecSys, 2020.
+    .. [2] Steck, "Embarrassingly Shallow Autoencoders for Sparse Data", WWW, 2019.
+
+    Examples
+    --------
+    >>> model = TextEASE(encoder="tfidf")
+    >>> fixed = TextEASE(encoder="tfidf", reg=500.0, alpha=1.0, power=3)
     """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {

@@ -48,14 +48,61 @@ def _solve_rows(seen: sp.csr_matrix, other: np.ndarray, alpha: float, reg: float
 class TextRegularizedALS(Recommender):
     """Implicit ALS whose item factors are pulled toward a ridge map of their text vectors.
 
-    ``text_weight``: the strength of the pull (the item side's ridge toward W·x_j, on the same
-    scale as the confidence 1 + ``alpha``). The product u·v is unchanged when users' factors grow
-    and items' shrink, and a strong pull makes the model do just that (items' factors and W·x shrink
-    together), so the pull's real strength grows far slower than ``text_weight``: the relative
-    distance of warm items' factors from W·x falls only slowly as the weight grows by orders of
-    magnitude. ``map_alpha``: the ridge strength of W itself;
-    ``encoder``: the semantic encoder of the item texts (through the cache). The other settings
-    are those of `ALS`.
+    Implicit-feedback ALS [2]_ in which the prior mean of item j's factors is W·x_j (x_j its text
+    vector), not zero: collaborative topic regression [1]_ with a linear map of language-model
+    vectors in place of LDA topics. Each sweep solves the users, then the items toward their prior,
+    then refits W by ridge regression of the warm items' factors on their text. An item with many
+    interactions follows them, an item with few leans on what its text says in the model's own
+    terms, and an item with none gets W·x_j. Unlike `TextMappedFactors`, which maps text onto
+    factors learned without it, the factor space here is shaped to be predictable from text.
+
+    The product u·v is unchanged when users' factors grow and items' shrink, and a strong pull makes
+    the model do just that (items' factors and W·x shrink together), so the pull's real strength
+    grows far slower than ``text_weight``: the relative distance of warm items' factors from W·x
+    falls only slowly as the weight grows by orders of magnitude.
+
+    Parameters
+    ----------
+    encoder : str
+        Semantic encoder of the item texts ("minilm", "e5", "tfidf", ...), read through the vector
+        cache.
+    factors : int
+        Latent dimensions of the user and item factors.
+    regularization : float
+        Ridge on the user and the item factors in each half-step, as in `ALS`.
+    alpha : float
+        Confidence of an observed cell, 1 + ``alpha``; every other cell has confidence 1.
+    text_weight : float
+        Strength of the pull of item j's factors toward W·x_j, on the same scale as the confidence.
+        0: no pull (W is still fit, so cold items still get W·x_j).
+    map_alpha : float
+        Ridge strength of the text map W.
+    iterations : int
+        ALS sweeps (users, items, then W).
+    random_state : int
+        Seed of the random initial item factors.
+    verbose : bool
+        Show a progress bar over the sweeps.
+
+    Attributes
+    ----------
+    user_factors_ : ndarray of shape (n_users, factors)
+        User factors.
+    item_factors_ : ndarray of shape (n_items, factors)
+        Item factors; a cold item's are W·x_j.
+    map_ : sklearn.linear_model.Ridge
+        The text map W, as fit in the last sweep.
+    cold_items_ : int
+        Items with no training interactions.
+
+    References
+    ----------
+    .. [1] Wang, Blei, "Collaborative Topic Modeling for Recommending Scientific Articles", KDD, 2011.
+    .. [2] Hu, Koren, Volinsky, "Collaborative Filtering for Implicit Feedback Datasets", ICDM, 2008.
+
+    Examples
+    --------
+    >>> model = TextRegularizedALS(encoder="tfidf", factors=32, text_weight=100.0)
     """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {

@@ -23,10 +23,49 @@ from fuserec.models.params import OneOf, Range
 class TextMappedFactors(Recommender):
     """A factor model whose cold items get factors regressed from their text.
 
-    ``base``: an unfitted model exposing ``user_factors_`` and ``item_factors_`` after fit (ALS,
-    BPR, BiasedMF); ``encoder``: the semantic encoder name for item texts (through the cache);
-    ``alpha``: ridge strength. ``map_warm=True`` also replaces warm items' factors (to measure
-    the map itself); by default warm items keep what they learned from interactions.
+    The base factor model learns user and item factors from the interactions; a ridge regression
+    then learns, on the items that have training interactions, to predict each item's factors (and
+    its bias, where the base model has one) from its text vector [1]_. Items without training
+    interactions get the predicted factors, so a new item is ranked by what its text says in the
+    model's own terms, not by raw text similarity. An item's score is u·v plus its bias.
+
+    Parameters
+    ----------
+    base : Recommender, optional
+        Unfitted factor model that exposes ``user_factors_`` and ``item_factors_`` after fit (ALS,
+        BPR, BiasedMF, ...) and, if it has item biases, ``item_bias_``; it is cloned, not fit in
+        place. ``None`` (default): ``ALS(factors=64)``.
+    encoder : str
+        Semantic encoder of the item texts ("minilm", "e5", "tfidf", ...), read through the vector
+        cache.
+    alpha : float
+        Ridge strength of the map from text to factors.
+    map_warm : bool
+        Also replace the warm items' factors and biases by the mapped ones (to measure the map
+        itself). ``False`` (default): warm items keep what they learned from interactions.
+
+    Attributes
+    ----------
+    ridge_ : sklearn.linear_model.Ridge
+        The map from an item's text vector to its factors and bias (the bias is its last output).
+    user_factors_ : ndarray of shape (n_users, factors)
+        The base model's user factors.
+    item_factors_ : ndarray of shape (n_items, factors)
+        Item factors, mapped from text for the cold items (for all items with ``map_warm``).
+    item_bias_ : ndarray of shape (n_items,)
+        Item biases (zero where the base has none), mapped from text like the factors.
+    cold_items_ : int
+        Items with no training interactions.
+
+    References
+    ----------
+    .. [1] Gantner et al., "Learning Attribute-to-Feature Mappings for Cold-Start
+       Recommendations", ICDM, 2010.
+
+    Examples
+    --------
+    >>> from fuserec.models import ALS
+    >>> model = TextMappedFactors(base=ALS(factors=32), encoder="tfidf")
     """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {

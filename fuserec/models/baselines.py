@@ -14,8 +14,29 @@ from fuserec.models.params import OneOf, Range
 class Popularity(Recommender):
     """Ranks items by train interaction count; predicts ratings by the item's damped mean.
 
-    ``damping``: pseudo-ratings at the global mean added to each item, so an item rated once
-    does not predict its single rating (Bayesian average).
+    Every user gets the same ranking: the items with the most train interactions first. As a
+    rating predictor it gives each item the mean of its ratings pulled towards the global mean
+    (a Bayesian average), so an item rated once does not predict its single rating. Without
+    ratings every prediction is 1.
+
+    Parameters
+    ----------
+    damping : float
+        Number of pseudo-ratings at the global mean added to each item's ratings before taking
+        their mean; 0 gives the plain item mean, larger values pull rarely rated items harder
+        towards the global mean. At least 0. Ranking does not depend on it.
+
+    Attributes
+    ----------
+    counts_ : numpy.ndarray
+        Train interactions per item: the ranking score.
+    item_mean_ : numpy.ndarray
+        Damped mean rating per item: the rating prediction.
+
+    Examples
+    --------
+    >>> from fuserec.models import Popularity
+    >>> model = Popularity(damping=10.0)
     """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
@@ -45,20 +66,42 @@ class Popularity(Recommender):
 
 
 class UserTimePopularity(Recommender):
-    """Popularity on each user's own clock: an item's interactions in the time before the user's
-    latest one, each weighted by ``0.5 ** (days before / half_life_days)``.
+    """Popularity on each user's own clock: interactions before the user's latest one, decayed by age.
 
-    For an active user this is recent popularity; for one whose few interactions are years old
-    it is what was popular then, which is what such a user goes on to watch
-    (``benchmarks/light_user_signal.py`` measures it on users cut back to their first few
-    ratings, beside plain Popularity).
+    An item scores its interactions in the time before the user's latest one, each weighted by
+    ``0.5 ** (days before / half_life_days)``. For an active user this is recent popularity; for
+    one whose few interactions are years old it is the items popular at that time, which are what
+    such a user goes on to watch (``benchmarks/light_user_signal.py`` measures it on users cut
+    back to their first few ratings, beside plain Popularity).
+
     Time is counted in ``bin_days`` bins; only interactions in the bins up to and including the
     one of the user's latest count, as they would in production (give or take one bin). A user
     without train interactions, or data without timestamps, gets recent (or plain) popularity;
     the all-time count, scaled far below one decayed interaction, breaks ties.
 
-    ``half_life_days=None`` chooses it from ``HALF_LIVES`` by NDCG@10 on the latest tenth of
-    train; ``fixed()`` is then the model with the choice written in.
+    Parameters
+    ----------
+    half_life_days : float or None
+        Age, in days before the user's latest interaction, at which an interaction counts half.
+        Greater than 0. ``None`` chooses it from ``HALF_LIVES`` by NDCG@10 on the latest tenth
+        of train (a temporal validation split); ``fixed()`` is then the model with the choice
+        written in.
+    bin_days : float
+        Width of the time bins, in days, that interactions are counted in; greater than 0.
+        Smaller bins follow each user's clock more closely at more memory.
+
+    Attributes
+    ----------
+    half_life_ : float or None
+        The half-life the fit used: ``half_life_days``, or the one chosen when that is ``None``
+        (it stays ``None`` on data without timestamps, where no choice is made).
+    counts_ : numpy.ndarray
+        All-time train interactions per item (the tie-breaker, and the score without timestamps).
+
+    Examples
+    --------
+    >>> from fuserec.models import UserTimePopularity
+    >>> model = UserTimePopularity(half_life_days=90.0, bin_days=7.0)
     """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
@@ -126,8 +169,30 @@ class UserTimePopularity(Recommender):
 
 
 class Random(Recommender):
-    """Random order; predicts ratings drawn from a normal fitted to train ratings (Surprise's
-    NormalPredictor). Seeded: the same ``random_state`` gives the same output."""
+    """Random order; predicts ratings drawn from a normal fitted to train ratings.
+
+    The floor a ranking must beat: item scores are uniform random numbers. Rating predictions
+    are drawn from a normal distribution with the mean and standard deviation of the train
+    ratings (Surprise's NormalPredictor); without ratings every prediction is 1. Seeded: the
+    same ``random_state`` gives the same output for the same call.
+
+    Parameters
+    ----------
+    random_state : int
+        Seed of the random numbers, combined with the users of each call; at least 0.
+
+    Attributes
+    ----------
+    mean_ : float
+        Mean of the train ratings.
+    std_ : float
+        Standard deviation of the train ratings.
+
+    Examples
+    --------
+    >>> from fuserec.models import Random
+    >>> model = Random(random_state=42)
+    """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
         "random_state": Range(ge=0),

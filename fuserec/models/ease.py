@@ -51,10 +51,41 @@ def spd_inverse(a: np.ndarray, block: int = 2048) -> np.ndarray:
 class EASE(Recommender):
     """Embarrassingly shallow autoencoder for implicit feedback (top-K ranking).
 
+    A closed-form item-item model: the weights B = I − P / diag(P), with P = (XᵀX + λI)⁻¹ and a
+    zero diagonal, are the ridge regression of each item's column of the binary user × item
+    matrix X on the other items' columns. A user's scores are their history times B.
+
     The item×item inverse runs in torch on the GPU when there is one (``device``), else LAPACK's
     Cholesky routines in place, over the items that have interactions (the others' weights are
     zero). Memory is n_items² floats: fine to ~30,000 items. ``dtype="float32"`` halves the memory
     and about halves the time of the inverse, at single precision.
+
+    Parameters
+    ----------
+    reg : float
+        The ridge strength λ added to the diagonal of XᵀX; greater than 0. Larger values shrink
+        the item-item weights more.
+    device : str or None
+        Where the inverse runs: a value starting with ``"cuda"`` inverts with torch on that GPU,
+        anything else on the CPU with LAPACK. ``None`` uses ``fuserec.device.default_device()``
+        (``$FUSEREC_DEVICE``, else ``"cuda"`` when torch sees a GPU, else ``"cpu"``).
+    dtype : {"float64", "float32"}
+        Precision of XᵀX and of its inverse. The weights are kept as float32 either way.
+
+    Attributes
+    ----------
+    item_weights_ : numpy.ndarray
+        The dense item × item weights B (float32), zero for items without interactions.
+
+    References
+    ----------
+    .. [1] H. Steck, "Embarrassingly Shallow Autoencoders for Sparse Data", The Web Conference
+       (WWW), 2019.
+
+    Examples
+    --------
+    >>> from fuserec.models import EASE
+    >>> model = EASE(reg=500.0, device="cpu", dtype="float32")
     """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {

@@ -15,7 +15,40 @@ BLOCK = 1024  # item rows of the walk computed at once
 
 
 class RP3beta(Recommender):
-    """W_ij = Σ_u P(u|i)^α P(j|u)^α / pop(j)^β, each row pruned to its ``k`` largest weights."""
+    """Item-item model from a 3-step random walk on the user-item graph, penalised by popularity.
+
+    The weight of item j for item i is W_ij = Σ_u P(u|i)^α P(j|u)^α / pop(j)^β: the walk goes
+    from item i to a user who interacted with it and on to another item of that user, with
+    P(u|i) = 1 / (users of i) and P(j|u) = 1 / (items of u), and pop(j) the number of users of
+    item j. Each row keeps its ``k`` largest weights, with a zero diagonal; a user's scores are
+    their binary history times W. Ranking only.
+
+    Parameters
+    ----------
+    alpha : float
+        Exponent on the transition probabilities; at least 0. 1 is the plain random walk.
+    beta : float
+        Exponent of the popularity penalty pop(j)^β; at least 0. 0 gives no penalty (P3alpha),
+        larger values favour less popular items.
+    k : int
+        Number of largest weights kept in each item's row; at least 1.
+
+    Attributes
+    ----------
+    item_weights_ : scipy.sparse.csr_matrix
+        The pruned item × item weights W (float32).
+
+    References
+    ----------
+    .. [1] B. Paudel, F. Christoffel, C. Newell and A. Bernstein, "Updatable, Accurate, Diverse,
+       and Scalable Recommendations for Interactive Applications", ACM Transactions on
+       Interactive Intelligent Systems (TiiS), 2017.
+
+    Examples
+    --------
+    >>> from fuserec.models import RP3beta
+    >>> model = RP3beta(alpha=1.0, beta=0.5, k=100)
+    """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
         "alpha": Range(ge=0), "beta": Range(ge=0), "k": Range(ge=1),

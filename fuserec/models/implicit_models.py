@@ -51,7 +51,46 @@ class _FactorWrapper(Recommender):
 
 
 class ALS(_FactorWrapper):
-    """Implicit-feedback ALS (Hu, Koren, Volinsky 2008), confidence 1 + α·x (implicit's ALS)."""
+    """Implicit-feedback ALS (Hu, Koren, Volinsky 2008), confidence 1 + α·x (implicit's ALS).
+
+    Weighted matrix factorization of the binary user × item matrix x: every user-item pair is a
+    target (1 where the user interacted, 0 elsewhere) weighted by the confidence 1 + α·x, and the
+    user and item factors are solved in turn by alternating least squares. Wraps the ``implicit``
+    library's ``AlternatingLeastSquares``, on the GPU when implicit has CUDA support. A user's
+    score for an item is the dot product of their factors; ranking only.
+
+    Parameters
+    ----------
+    factors : int
+        Number of latent factors per user and item; at least 1.
+    regularization : float
+        L2 regularisation of the factors; at least 0.
+    alpha : float
+        Confidence weight α of an observed interaction (confidence 1 + α); greater than 0.
+    iterations : int
+        Number of ALS sweeps (users, then items); at least 1.
+    random_state : int
+        Seed of the initial factors; at least 0.
+    use_gpu : bool or None
+        Whether implicit fits on the GPU; ``None`` uses it when implicit has CUDA support.
+    verbose : bool
+        Whether implicit shows its progress bar.
+
+    Attributes
+    ----------
+    user_factors_, item_factors_ : numpy.ndarray
+        The learned user and item factors (float32), one row each.
+
+    References
+    ----------
+    .. [1] Y. Hu, Y. Koren and C. Volinsky, "Collaborative Filtering for Implicit Feedback
+       Datasets", ICDM, 2008.
+
+    Examples
+    --------
+    >>> from fuserec.models import ALS
+    >>> model = ALS(factors=128, iterations=20, use_gpu=False)
+    """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
         "factors": Range(ge=1), "regularization": Range(ge=0), "alpha": Range(gt=0), "iterations": Range(ge=1),
@@ -76,7 +115,46 @@ class ALS(_FactorWrapper):
 
 
 class BPR(_FactorWrapper):
-    """Bayesian personalised ranking (Rendle et al. 2009), implicit's multithreaded SGD."""
+    """Bayesian personalised ranking (Rendle et al. 2009), implicit's multithreaded SGD.
+
+    Learns user and item factors from implicit feedback so that, for each user, the items they
+    interacted with score above sampled items they did not: SGD on the log-sigmoid of the score
+    difference of (user, positive, negative) triples. Wraps the ``implicit`` library's
+    ``BayesianPersonalizedRanking``, on the GPU when implicit has CUDA support. A user's score
+    for an item is the dot product of their factors; ranking only.
+
+    Parameters
+    ----------
+    factors : int
+        Number of latent factors per user and item; at least 1.
+    learning_rate : float
+        SGD learning rate; greater than 0.
+    regularization : float
+        L2 regularisation of the factors; at least 0.
+    iterations : int
+        Number of SGD epochs over the interactions; at least 1.
+    random_state : int
+        Seed of the initial factors and of the sampling; at least 0.
+    use_gpu : bool or None
+        Whether implicit fits on the GPU; ``None`` uses it when implicit has CUDA support.
+    verbose : bool
+        Whether implicit shows its progress bar.
+
+    Attributes
+    ----------
+    user_factors_, item_factors_ : numpy.ndarray
+        The learned user and item factors (float32), one row each.
+
+    References
+    ----------
+    .. [1] S. Rendle, C. Freudenthaler, Z. Gantner and L. Schmidt-Thieme, "BPR: Bayesian
+       Personalized Ranking from Implicit Feedback", UAI, 2009.
+
+    Examples
+    --------
+    >>> from fuserec.models import BPR
+    >>> model = BPR(factors=128, iterations=200, use_gpu=False)
+    """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
         "factors": Range(ge=1), "learning_rate": Range(gt=0), "regularization": Range(ge=0),
@@ -102,7 +180,38 @@ class BPR(_FactorWrapper):
 
 
 class ItemKNN(Recommender):
-    """Item kNN: score = Σ over the user's items of similarity; ``similarity`` 'cosine' or 'bm25'."""
+    """Item kNN: score = Σ over the user's items of similarity; ``similarity`` 'cosine' or 'bm25'.
+
+    An item-item similarity matrix is computed on the binary user × item matrix with the
+    ``implicit`` library (``CosineRecommender`` or ``BM25Recommender``), keeping each item's
+    ``k`` most similar items; a user's score for an item is the sum of its similarities to the
+    items the user interacted with. Ranking only.
+
+    Parameters
+    ----------
+    k : int
+        Number of most similar items kept per item (implicit's ``K``); at least 1.
+    similarity : {"cosine", "bm25"}
+        ``"cosine"``: cosine similarity of the items' user columns. ``"bm25"``: dot products
+        after BM25 weighting of each item's users, which down-weights heavy users (their IDF)
+        and normalises by the item's number of users.
+    k1 : float
+        BM25's saturation parameter ``K1``; on this binary matrix it sets how strongly the
+        length normalisation acts. At least 0. Used only with ``"bm25"``.
+    b : float
+        BM25's length normalisation ``B`` by the item's number of users, in [0, 1]: 0 none,
+        1 full. Used only with ``"bm25"``.
+
+    Attributes
+    ----------
+    item_weights_ : scipy.sparse.csr_matrix
+        The item × item similarities kept (float32).
+
+    Examples
+    --------
+    >>> from fuserec.models import ItemKNN
+    >>> model = ItemKNN(k=50, similarity="bm25")
+    """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
         "k": Range(ge=1), "similarity": OneOf("cosine", "bm25"), "k1": Range(ge=0), "b": Range(ge=0, le=1),

@@ -62,9 +62,57 @@ def pearson_baseline_similarity(z: sp.csr_matrix, shrinkage: float) -> np.ndarra
 
 
 class KNNBaseline(Recommender):
-    """r̂_ui = b_ui + Σ_{j∈N^k_i(u)} s_ij (r_uj − b_uj) / Σ s_ij over the k most similar items the
-    user rated (positive similarities only); ``user_based=True`` swaps the roles of users and items.
-    Similarity: shrunk Pearson of baseline residuals (Surprise's ``pearson_baseline``)."""
+    """Neighbourhood model for ratings: the baseline plus the similarity-weighted residuals of neighbours.
+
+    Predicts r̂_ui = b_ui + Σ_{j∈N^k_i(u)} s_ij (r_uj − b_uj) / Σ s_ij over the k most similar items
+    the user rated (positive similarities only), where b_ui = μ + b_u + b_i is the baseline
+    estimate of ``BaselineOnly``; ``user_based=True`` swaps the roles of users and items. The
+    similarity is the shrunk Pearson correlation of baseline residuals (Surprise's
+    ``pearson_baseline``), computed on co-rated pairs only. Fits explicit ratings only.
+
+    Parameters
+    ----------
+    k : int
+        Maximum number of neighbours, the most similar among the entities the user (or, user
+        based, the item) has ratings for, that vote on a prediction; at least 1.
+    min_k : int
+        Minimum number of neighbours with a positive similarity among those ``k``; with fewer,
+        the prediction is the baseline alone. At least 1.
+    shrinkage : float
+        Shrinks each similarity by (n − 1) / (n − 1 + ``shrinkage``), n the number of co-rating
+        users (or items), so similarities resting on few common ratings count less. At least 0.
+    user_based : bool
+        ``False``: item-based, neighbours are similar items the user rated. ``True``: user-based,
+        neighbours are similar users who rated the item.
+    reg_user : float
+        Regularisation of the user biases of the baseline (as in ``BaselineOnly``); at least 0.
+    reg_item : float
+        Regularisation of the item biases of the baseline; at least 0.
+    baseline_epochs : int
+        Number of alternating sweeps that fit the baseline biases; at least 1.
+
+    Attributes
+    ----------
+    mu_ : float
+        Global mean of the train ratings.
+    user_bias_ : numpy.ndarray
+        Baseline bias per user.
+    item_bias_ : numpy.ndarray
+        Baseline bias per item.
+    similarity_ : numpy.ndarray or scipy.sparse.csr_matrix
+        Shrunk Pearson-baseline similarity between items (users when ``user_based``): dense up to
+        ``DENSE_MAX`` of them, sparse beyond.
+
+    References
+    ----------
+    .. [1] Y. Koren, "Factor in the Neighbors: Scalable and Accurate Collaborative Filtering",
+       ACM Transactions on Knowledge Discovery from Data (TKDD), 2010.
+
+    Examples
+    --------
+    >>> from fuserec.models import KNNBaseline
+    >>> model = KNNBaseline(k=40, shrinkage=100.0, user_based=False)
+    """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
         "k": Range(ge=1), "min_k": Range(ge=1), "shrinkage": Range(ge=0), "reg_user": Range(ge=0),

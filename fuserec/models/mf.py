@@ -28,16 +28,77 @@ def _zero_untrained(model: Recommender, train: Dataset) -> None:
 class BiasedMF(Recommender):
     """Biased matrix factorization by SGD (Surprise's SVD algorithm; Koren 2009).
 
-    ``loss="mse"`` fits ratings; ``loss="bpr"`` fits implicit feedback by Bayesian personalised
-    ranking (each epoch samples as many (user, positive, negative) triples as there are
-    interactions), for top-K ranking. ``lr_decay`` multiplies the learning rates after every epoch.
+    Predicts r̂_ui = μ + b_u + b_i + p_u·q_i: a user vector and an item vector whose dot product,
+    plus the global mean and the two biases, gives the rating, learned by stochastic gradient
+    descent. ``loss="mse"`` fits ratings; ``loss="bpr"`` fits implicit feedback by Bayesian
+    personalised ranking (each epoch samples as many (user, positive, negative) triples as there
+    are interactions, users drawn uniformly), for top-K ranking; it has no global mean or user
+    bias. Users and items without train interactions get zero factors, so they score by the
+    biases alone.
 
-    ``device``: ``None`` or ``"numba"``: the compiled per-rating loop on the CPU; ``"cuda"`` (or
-    ``"cpu"``): torch on that device, mini-batches of ``batch_size`` ratings whose per-rating SGD
-    steps are taken together (same objective, same RMSE). The loop is the default even where
-    there is a GPU: on an H200 machine it trained ml-100k u1 in 1.1 s against 11.4 s for the GPU
-    mini-batches, whose time goes on launching small kernels (``benchmarks/gpu_check.py``). The MSE
-    loss only: BPR always runs the CPU loop.
+    The compiled per-rating loop is the default even where there is a GPU: the GPU mini-batches
+    spend their time launching small kernels (``benchmarks/gpu_check.py`` times both).
+
+    Parameters
+    ----------
+    factors : int
+        Length of the user and item vectors; at least 1.
+    epochs : int
+        Number of passes of SGD over the data; at least 1.
+    lr : float
+        Learning rate of the factors (and of the biases when ``lr_bias`` is ``None``); greater
+        than 0.
+    reg : float
+        L2 regularisation of the factors (and of the biases when ``reg_bias`` is ``None``); at
+        least 0.
+    lr_bias : float or None
+        Learning rate of the biases; ``None`` uses ``lr``. Greater than 0. With ``loss="bpr"``
+        the item biases use ``lr``.
+    reg_bias : float or None
+        L2 regularisation of the biases; ``None`` uses ``reg``. At least 0.
+    init_std : float
+        Standard deviation of the normal distribution, centred on 0, that the factors start from;
+        at least 0.
+    lr_decay : float
+        Factor multiplying the learning rates after every epoch; in (0, 1], 1 keeps them fixed.
+    loss : {"mse", "bpr"}
+        ``"mse"``: squared error on explicit ratings (the dataset must have ratings). ``"bpr"``:
+        Bayesian personalised ranking on the binary interactions; the model is then ranking-only.
+    device : str or None
+        Where the MSE loss trains. ``None`` or ``"numba"``: the compiled per-rating loop on the
+        CPU. Any other value (``"cuda"``, ``"cpu"``): torch on that device, mini-batches of
+        ``batch_size`` ratings whose per-rating SGD steps are taken together (the same
+        objective). BPR always runs the CPU loop.
+    batch_size : int
+        Ratings per mini-batch on the torch path; unused by the compiled loop. At least 1.
+    random_state : int
+        Seed of the initial factors, the order of the ratings and the BPR sampling; at least 0.
+    verbose : bool
+        Whether to show a progress bar over the epochs.
+
+    Attributes
+    ----------
+    mu_ : float
+        Global mean of the train ratings (0 with ``loss="bpr"``).
+    user_bias_, item_bias_ : numpy.ndarray
+        Bias per user and per item.
+    user_factors_, item_factors_ : numpy.ndarray
+        The user vectors p_u and the item vectors q_i, one row each.
+
+    References
+    ----------
+    .. [1] Y. Koren, R. Bell and C. Volinsky, "Matrix Factorization Techniques for Recommender
+       Systems", IEEE Computer, 2009.
+    .. [2] S. Rendle, C. Freudenthaler, Z. Gantner and L. Schmidt-Thieme, "BPR: Bayesian
+       Personalized Ranking from Implicit Feedback", UAI, 2009.
+
+    Examples
+    --------
+    >>> from fuserec.models import BiasedMF
+    >>> model = BiasedMF(factors=50, epochs=20)
+    >>> ranker = BiasedMF(loss="bpr")
+    >>> ranker.task
+    'ranking'
     """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
@@ -151,8 +212,66 @@ class BiasedMF(Recommender):
 
 
 class SVDpp(Recommender):
-    """SVD++ (Koren 2008): biased MF whose user vector adds |N(u)|^-1/2 Σ_{j∈N(u)} y_j over the
-    items the user rated, so the fact of rating carries signal as well as the rating."""
+    """SVD++ (Koren 2008): biased MF whose user vector adds an implicit term from the items the user rated.
+
+    Predicts r̂_ui = μ + b_u + b_i + (p_u + |N(u)|^-1/2 Σ_{j∈N(u)} y_j)·q_i, with N(u) the items the
+    user rated, so the fact of rating carries signal as well as the rating. Trained by SGD over
+    the users in a random order, each user's ratings in a random order; fits explicit ratings
+    only. Users and items without train interactions get zero factors p_u and q_i.
+
+    Parameters
+    ----------
+    factors : int
+        Length of the vectors p_u, q_i and y_j; at least 1.
+    epochs : int
+        Number of passes of SGD over the data; at least 1.
+    lr : float
+        Learning rate of p_u and q_i (and of the biases and y_j when ``lr_bias`` or ``lr_y`` is
+        ``None``); greater than 0.
+    reg : float
+        L2 regularisation of p_u and q_i (and of the biases and y_j when ``reg_bias`` or
+        ``reg_y`` is ``None``); at least 0.
+    lr_bias : float or None
+        Learning rate of the biases; ``None`` uses ``lr``. Greater than 0.
+    reg_bias : float or None
+        L2 regularisation of the biases; ``None`` uses ``reg``. At least 0.
+    lr_y : float or None
+        Learning rate of the implicit item factors y_j; ``None`` uses ``lr``. Greater than 0.
+    reg_y : float or None
+        L2 regularisation of the implicit item factors y_j; ``None`` uses ``reg``. At least 0.
+    init_std : float
+        Standard deviation of the normal distribution, centred on 0, that all factors start from;
+        at least 0.
+    lr_decay : float
+        Factor multiplying the learning rates after every epoch; in (0, 1], 1 keeps them fixed.
+    random_state : int
+        Seed of the initial factors and of the orders of users and ratings; at least 0.
+    verbose : bool
+        Whether to show a progress bar over the epochs.
+
+    Attributes
+    ----------
+    mu_ : float
+        Global mean of the train ratings.
+    user_bias_, item_bias_ : numpy.ndarray
+        Bias per user and per item.
+    user_factors_, item_factors_ : numpy.ndarray
+        The explicit user vectors p_u and the item vectors q_i.
+    implicit_factors_ : numpy.ndarray
+        The implicit item factors y_j.
+    user_implicit_ : numpy.ndarray
+        Each user's implicit term |N(u)|^-1/2 Σ_{j∈N(u)} y_j, fixed after training.
+
+    References
+    ----------
+    .. [1] Y. Koren, "Factorization Meets the Neighborhood: a Multifaceted Collaborative
+       Filtering Model", KDD, 2008.
+
+    Examples
+    --------
+    >>> from fuserec.models import SVDpp
+    >>> model = SVDpp(factors=20, epochs=20)
+    """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
         "factors": Range(ge=1), "epochs": Range(ge=1), "lr": Range(gt=0), "reg": Range(ge=0),

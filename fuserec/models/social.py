@@ -44,9 +44,38 @@ def friendship_matrix(train: Dataset) -> sp.csr_matrix:
 
 
 class SocialNeighbours(Recommender):
-    """What the user's friends interact with, friends weighted by 1 + ``similarity_weight`` × the
-    cosine of their histories. ``values``: ``"binary"`` or ``"rating"`` (play counts on Last.fm,
-    taken as log(1 + count))."""
+    """Recommends what the user's friends interact with, friends whose taste is closer counting more.
+
+    score(u, i) = Σ_f w(u, f) · x̂(f, i) over u's friends f in ``Dataset.social``, where x̂(f, ·)
+    is f's train history normalised to sum to one (a friend with a long history does not outvote
+    one with a short one) and w(u, f) = 1 + ``similarity_weight`` × the cosine of the two users'
+    histories. A user without friends (or without friends with a history) gets all zeros.
+    Ranking only; the dataset must have social edges.
+
+    Parameters
+    ----------
+    similarity_weight : float
+        How much taste overlap adds to a friend's weight: 0 weighs every friend the same, larger
+        values favour friends whose histories are similar to the user's. At least 0.
+    values : {"binary", "rating"}
+        What the histories hold: ``"binary"``, whether the user interacted with the item;
+        ``"rating"``, the dataset's rating column (play counts on Last.fm), taken as
+        log(1 + value).
+
+    Attributes
+    ----------
+    weights_ : scipy.sparse.csr_matrix
+        The users × users friend weights w(u, f).
+    history_ : scipy.sparse.csr_matrix
+        Each user's history, normalised to sum to one.
+    users_with_friends_ : int
+        Number of users with at least one friend.
+
+    Examples
+    --------
+    >>> from fuserec.models import SocialNeighbours
+    >>> model = SocialNeighbours(similarity_weight=2.0, values="rating")
+    """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
         "similarity_weight": Range(ge=0), "values": OneOf("binary", "rating"),
