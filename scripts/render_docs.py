@@ -166,6 +166,24 @@ def _summary(cls: type) -> str:
     return " ".join(doc.split("\n\n")[0].split())
 
 
+def parameter_notes(cls: type) -> dict[str, str]:
+    """Parameter name → its description under the docstring's numpydoc ``Parameters`` heading."""
+    import re
+
+    doc = inspect.getdoc(cls) or ""
+    section = re.search(r"^Parameters\n-+\n(.*?)(?:^\S[^\n]*\n-+\n|\Z)", doc, re.MULTILINE | re.DOTALL)
+    notes: dict[str, str] = {}
+    names: list[str] = []
+    for line in (section.group(1) if section else "").splitlines():
+        if line and not line[0].isspace() and ":" in line:
+            names = [n.strip().lstrip("*") for n in line.split(":")[0].split(",")]
+            notes.update(dict.fromkeys(names, ""))
+        elif line.strip():
+            for name in names:
+                notes[name] = (notes[name] + " " + line.strip()).strip()
+    return notes
+
+
 def catalogue() -> str:
     from fuserec._core.extras import EXTRA_OF
     from fuserec.models.params import param_specs
@@ -188,10 +206,11 @@ def catalogue() -> str:
     parts.append(_table(["name", "class", "task", "install"], rows))
     for name, cls in CLASSES.items():
         parts.append(f"\n## {name}\n\n{_summary(cls)}\n\n")
-        specs = param_specs(cls)
+        specs, notes = param_specs(cls), parameter_notes(cls)
         if specs:
-            parts.append(_table(["parameter", "type", "default", "allowed"],
-                                [[f"`{s.name}`", f"`{s.type}`", f"`{s.default!r}`", s.allowed or ""] for s in specs]))
+            parts.append(_table(["parameter", "type", "default", "allowed", "what"],
+                                [[f"`{s.name}`", f"`{s.type}`", f"`{s.default!r}`", s.allowed or "",
+                                  notes.get(s.name, "")] for s in specs]))
     parts.append("\n## Presets\n\n")
     parts.append(_table(["name", "what"], [[f"`{n}`", e.note] for n, e in PRESETS.items()]))
     return "".join(parts)
