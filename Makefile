@@ -8,7 +8,7 @@ SHARED_DATA := $(abspath ../shared/datasets)
 export FUSEREC_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo test test-slow bench lint docs clean
+.PHONY: install demo test test-slow bench lint docs postgres clean
 
 install: $(STAMP)
 
@@ -22,7 +22,13 @@ $(STAMP): pyproject.toml requirements.lock
 demo: install
 	$(VENV)/bin/fuserec demo
 
-test: install
+# The store tests start a throwaway PostgreSQL on 127.0.0.1 (tests/serving/conftest.py): the
+# server binaries come from Debian's postgresql package, installed here when absent.
+postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+
+test: install postgres
 	$(PY) -m pytest
 
 test-slow: install  # the long real-data runs (the fused model trained from examples/ml-latest-small.toml)

@@ -23,6 +23,7 @@ EXTRA_OF: dict[str, str] = {
     "onnxruntime": "text",
     "lightgbm": "rerank",
     "matplotlib": "report",
+    "psycopg": "serve",
 }
 """Module → the extra of ``pyproject.toml`` that installs it."""
 

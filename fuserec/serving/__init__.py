@@ -5,6 +5,6 @@ the artifact); an event is acknowledged only once it is committed, and its ``eve
 retry idempotent.
 """
 
-from fuserec.serving.store import Event, EventStore, SQLiteStore, open_store
+from fuserec.serving.store import Event, EventStore, PostgresStore, SQLiteStore, open_store
 
-__all__ = ["Event", "EventStore", "SQLiteStore", "open_store"]
+__all__ = ["Event", "EventStore", "PostgresStore", "SQLiteStore", "open_store"]

@@ -70,7 +70,7 @@ class Added:
 
 
 class EventStore(Protocol):
-    """What the service needs from a store (SQLite here; PostgreSQL with the same contract)."""
+    """What the service needs from a store: `SQLiteStore` and `PostgresStore` keep the same contract."""
 
     def add(self, events: Sequence[Event]) -> Added: ...
 
@@ -171,17 +171,123 @@ class SQLiteStore:
             self._db.close()
 
 
+_PG_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq BIGSERIAL PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    user_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    value DOUBLE PRECISION,
+    ts BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_user ON events (user_id, seq);
+"""
+
+
+class PostgresStore:
+    """Events in PostgreSQL (psycopg 3), for several servers or machines sharing one store.
+
+    Each batch is one transaction, committed before ``add`` returns; ``ON CONFLICT DO NOTHING`` on
+    the unique ``event_id`` makes a retry idempotent even when two servers receive it at once.
+
+    Parameters
+    ----------
+    url : str
+        A libpq connection string, ``postgresql://user@host:port/db``.
+    """
+
+    def __init__(self, url: str) -> None:
+        from fuserec._core.extras import require
+
+        require("psycopg", what="a PostgreSQL event store")
+        import psycopg
+
+        self.url = url
+        try:
+            self._db = psycopg.connect(url, autocommit=False)
+            with self._db.transaction():
+                self._db.execute("SELECT pg_advisory_xact_lock(7235)")  # one schema creator at a time
+                for statement in filter(str.strip, _PG_SCHEMA.split(";")):
+                    self._db.execute(statement)
+            self._db.commit()
+        except psycopg.Error as exc:
+            raise StoreError(f"{_redacted(url)}: cannot open the event store ({exc})") from exc
+        self._error = psycopg.Error
+        self._lock = threading.Lock()
+
+    def add(self, events: Sequence[Event]) -> Added:
+        """Commit ``events`` in one transaction; ids already stored count as duplicates."""
+        now = int(time.time())
+        rows = [(e.event_id, e.user, e.item, e.type, e.value, e.timestamp if e.timestamp is not None else now)
+                for e in events]
+        with self._lock:
+            try:
+                with self._db.transaction(), self._db.cursor() as cur:
+                    stored = 0
+                    for row in rows:
+                        cur.execute("INSERT INTO events (event_id, user_id, item_id, type, value, ts) "
+                                    "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING", row)
+                        stored += cur.rowcount
+                self._db.commit()
+            except self._error as exc:
+                self._db.rollback()
+                raise StoreError(f"{_redacted(self.url)}: the batch was not stored ({exc})") from exc
+        return Added(stored=stored, duplicates=len(rows) - stored)
+
+    def _rows(self, sql: str, args: Iterable[object]) -> list[Stored]:
+        with self._lock:
+            rows = self._db.execute(sql, tuple(args)).fetchall()
+            self._db.commit()
+        return [Stored(seq, Event(event_id=eid, user=u, item=i, type=t, value=v, timestamp=ts), ts)
+                for seq, eid, u, i, t, v, ts in rows]
+
+    def user_events(self, user: str, limit: int = 100) -> list[Stored]:
+        """The user's latest ``limit`` events, oldest first."""
+        rows = self._rows("SELECT seq, event_id, user_id, item_id, type, value, ts FROM events "
+                          "WHERE user_id = %s ORDER BY seq DESC LIMIT %s", (user, limit))
+        return rows[::-1]
+
+    def since(self, seq: int, limit: int = 10_000) -> list[Stored]:
+        """Events after arrival number ``seq``, in arrival order (what fold-in catches up on)."""
+        return self._rows("SELECT seq, event_id, user_id, item_id, type, value, ts FROM events "
+                          "WHERE seq > %s ORDER BY seq LIMIT %s", (seq, limit))
+
+    def count(self) -> int:
+        """Events stored."""
+        with self._lock:
+            (n,) = self._db.execute("SELECT COUNT(*) FROM events").fetchall()[0]
+            self._db.commit()
+        return int(n)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _redacted(url: str) -> str:
+    """``url`` without its password, for messages and logs."""
+    head, at, tail = url.rpartition("@")
+    if not at or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, credentials = head.partition("//")
+    return f"{scheme}//{credentials.split(':', 1)[0]}:***@{tail}"
+
+
 def open_store(target: str | Path) -> EventStore:
-    """A store from a path (SQLite) or a ``sqlite:///PATH`` URL.
+    """A store from a path (SQLite), a ``sqlite:///PATH`` URL or a ``postgresql://`` URL.
 
     Raises
     ------
     StoreError
-        For a URL scheme this build cannot open, naming it.
+        For a URL scheme the store does not know, naming it, or a store that cannot be opened.
     """
     text = str(target)
     if text.startswith("sqlite:///"):
         return SQLiteStore(text.removeprefix("sqlite:///"))
+    if text.startswith(("postgresql://", "postgres://")):
+        return PostgresStore(text)
     if "://" in text:
-        raise StoreError(f"{text.split('://')[0]!r} event stores are not supported; give a file path or sqlite:///PATH")
+        raise StoreError(f"{text.split('://')[0]!r} event stores are not supported; give a file path, "
+                         "sqlite:///PATH or postgresql://...")
     return SQLiteStore(text)
