@@ -103,6 +103,42 @@ class Recommender(BaseEstimator, ABC):
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         """Scores of every item for each user index: float array [len(users), n_items]."""
 
+    # ---- fold-in ---------------------------------------------------------------------------
+    def score_histories(self, histories: sp.spmatrix) -> np.ndarray:
+        """Scores of every item for users described only by their interactions (fold-in).
+
+        Parameters
+        ----------
+        histories : scipy.sparse matrix, shape (n, n_items)
+            Binary rows over this model's item indices: a user's training interactions plus
+            whatever they did since.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n_items)
+            What `recommend` would rank by, had those rows been in the training data and the
+            user's part of the model been fitted to them, without refitting the items' part.
+
+        Raises
+        ------
+        NotImplementedError
+            When the model cannot fold in (`can_fold_in` is False); refit it instead.
+        """
+        self._check_fitted()
+        rows = sp.csr_matrix(histories, dtype=np.float32)
+        if rows.shape[1] != len(self.items_):
+            raise ValueError(f"histories have {rows.shape[1]} item columns; {type(self).__name__} knows "
+                             f"{len(self.items_)} items")
+        return self._score_histories(rows)
+
+    @property
+    def can_fold_in(self) -> bool:
+        """Whether `score_histories` answers without refitting (item-item, factor and popularity models)."""
+        return type(self)._score_histories is not Recommender._score_histories
+
+    def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} cannot fold in new interactions; refit it")
+
     def _score_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Score of each (user, item) index pair; default: rows of ``_score_users``."""
         out = np.empty(len(users), dtype=np.float64)

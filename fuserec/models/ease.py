@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 
 from fuserec.data.dataset import Dataset
 from fuserec.device import default_device
@@ -127,7 +128,10 @@ class EASE(Recommender):
         return p.astype(np.float32, copy=False)
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
-        return np.asarray(self.seen_[users] @ self.item_weights_)
+        return self._score_histories(self.seen_[users])
+
+    def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
+        return np.asarray(histories @ self.item_weights_)
 
 
 from fuserec._core.deprecation import moved  # noqa: E402

@@ -82,4 +82,7 @@ class RP3beta(Recommender):
         self.item_weights_ = sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((n, n), dtype=np.float32)
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
-        return (self.seen_[users] @ self.item_weights_).toarray()
+        return self._score_histories(self.seen_[users])
+
+    def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
+        return (histories @ self.item_weights_).toarray()

@@ -113,6 +113,19 @@ class ALS(_FactorWrapper):
         self._fit_implicit(AlternatingLeastSquares, factors=self.factors, regularization=self.regularization,
                            alpha=self.alpha, iterations=self.iterations)
 
+    def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
+        """Each user's factors solved from their history with the items' factors held, as one ALS
+        half-step does: (YᵀY + α·Y_uᵀY_u + λI) x = (1 + α)·Σ_{i∈u} y_i."""
+        y = self.item_factors_.astype(np.float64)
+        gram = y.T @ y + self.regularization * np.eye(y.shape[1])
+        users = np.zeros((histories.shape[0], y.shape[1]))
+        for row in range(histories.shape[0]):
+            items = histories.indices[histories.indptr[row]:histories.indptr[row + 1]]
+            if len(items):
+                yu = y[items]
+                users[row] = np.linalg.solve(gram + self.alpha * yu.T @ yu, (1 + self.alpha) * yu.sum(axis=0))
+        return (users @ y.T).astype(np.float32)
+
 
 class BPR(_FactorWrapper):
     """Bayesian personalised ranking (Rendle et al. 2009), implicit's multithreaded SGD.
@@ -239,4 +252,7 @@ class ItemKNN(Recommender):
         self.item_weights_ = sp.csr_matrix(model.similarity, dtype=np.float32)
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
-        return (self.seen_[users] @ self.item_weights_).toarray()
+        return self._score_histories(self.seen_[users])
+
+    def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
+        return (histories @ self.item_weights_).toarray()
