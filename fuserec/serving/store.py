@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,7 +98,44 @@ CREATE INDEX IF NOT EXISTS events_user ON events (user_id, seq);
 """
 
 
-class SQLiteStore:
+_COLUMNS = "seq, event_id, user_id, item_id, type, value, ts"
+
+
+class _SQLStore(ABC):
+    """The reads both stores share; a subclass sets its parameter mark and how a query runs."""
+
+    _mark = "?"
+    _lock: threading.Lock
+
+    @abstractmethod
+    def _fetch(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple]:
+        """Run one query under the store's lock and return its rows."""
+
+    def _rows(self, sql: str, args: Iterable[object]) -> list[Stored]:
+        rows = self._fetch(sql.replace("?", self._mark), tuple(args))
+        return [Stored(seq, Event(event_id=eid, user=u, item=i, type=t, value=v, timestamp=ts), ts)
+                for seq, eid, u, i, t, v, ts in rows]
+
+    def user_events(self, user: str, limit: int = 100) -> list[Stored]:
+        """The user's latest ``limit`` events, oldest first."""
+        rows = self._rows(f"SELECT {_COLUMNS} FROM events WHERE user_id = ? ORDER BY seq DESC LIMIT ?", (user, limit))
+        return rows[::-1]
+
+    def since(self, seq: int, limit: int = 10_000) -> list[Stored]:
+        """Events after arrival number ``seq``, in arrival order (what fold-in catches up on)."""
+        return self._rows(f"SELECT {_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
+
+    def count(self) -> int:
+        """Events stored."""
+        ((n,),) = self._fetch("SELECT COUNT(*) FROM events")
+        return int(n)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()  # type: ignore[attr-defined]
+
+
+class SQLiteStore(_SQLStore):
     """Events in one SQLite file, in WAL mode with full synchronous commits.
 
     WAL lets readers (other worker processes folding events in) run while a batch is written;
@@ -144,31 +182,10 @@ class SQLiteStore:
                 raise StoreError(f"{self.path}: the batch was not stored ({exc})") from exc
         return Added(stored=stored, duplicates=len(rows) - stored)
 
-    def _rows(self, sql: str, args: Iterable[object]) -> list[Stored]:
+    def _fetch(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple]:
         with self._lock:
-            rows = self._db.execute(sql, tuple(args)).fetchall()
-        return [Stored(seq, Event(event_id=eid, user=u, item=i, type=t, value=v, timestamp=ts), ts)
-                for seq, eid, u, i, t, v, ts in rows]
+            return self._db.execute(sql, args).fetchall()
 
-    def user_events(self, user: str, limit: int = 100) -> list[Stored]:
-        """The user's latest ``limit`` events, oldest first."""
-        rows = self._rows("SELECT seq, event_id, user_id, item_id, type, value, ts FROM events "
-                          "WHERE user_id = ? ORDER BY seq DESC LIMIT ?", (user, limit))
-        return rows[::-1]
-
-    def since(self, seq: int, limit: int = 10_000) -> list[Stored]:
-        """Events after arrival number ``seq``, in arrival order (what fold-in catches up on)."""
-        return self._rows("SELECT seq, event_id, user_id, item_id, type, value, ts FROM events "
-                          "WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))
-
-    def count(self) -> int:
-        """Events stored."""
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
 
 
 _PG_SCHEMA = """
@@ -185,7 +202,7 @@ CREATE INDEX IF NOT EXISTS events_user ON events (user_id, seq);
 """
 
 
-class PostgresStore:
+class PostgresStore(_SQLStore):
     """Events in PostgreSQL (psycopg 3), for several servers or machines sharing one store.
 
     Each batch is one transaction, committed before ``add`` returns; ``ON CONFLICT DO NOTHING`` on
@@ -235,34 +252,14 @@ class PostgresStore:
                 raise StoreError(f"{_redacted(self.url)}: the batch was not stored ({exc})") from exc
         return Added(stored=stored, duplicates=len(rows) - stored)
 
-    def _rows(self, sql: str, args: Iterable[object]) -> list[Stored]:
+    _mark = "%s"
+
+    def _fetch(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple]:
         with self._lock:
-            rows = self._db.execute(sql, tuple(args)).fetchall()
+            rows = self._db.execute(sql, args).fetchall()
             self._db.commit()
-        return [Stored(seq, Event(event_id=eid, user=u, item=i, type=t, value=v, timestamp=ts), ts)
-                for seq, eid, u, i, t, v, ts in rows]
+        return rows
 
-    def user_events(self, user: str, limit: int = 100) -> list[Stored]:
-        """The user's latest ``limit`` events, oldest first."""
-        rows = self._rows("SELECT seq, event_id, user_id, item_id, type, value, ts FROM events "
-                          "WHERE user_id = %s ORDER BY seq DESC LIMIT %s", (user, limit))
-        return rows[::-1]
-
-    def since(self, seq: int, limit: int = 10_000) -> list[Stored]:
-        """Events after arrival number ``seq``, in arrival order (what fold-in catches up on)."""
-        return self._rows("SELECT seq, event_id, user_id, item_id, type, value, ts FROM events "
-                          "WHERE seq > %s ORDER BY seq LIMIT %s", (seq, limit))
-
-    def count(self) -> int:
-        """Events stored."""
-        with self._lock:
-            (n,) = self._db.execute("SELECT COUNT(*) FROM events").fetchall()[0]
-            self._db.commit()
-        return int(n)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
 
 
 def _redacted(url: str) -> str:
