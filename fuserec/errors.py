@@ -64,6 +64,11 @@ class ArtifactError(FuserecError):
     or one written by an incompatible version."""
 
 
+class FoldInError(FuserecError, NotImplementedError):
+    """A model asked to score histories it was not trained on, which it cannot do without a refit
+    (its ``can_fold_in`` is False); the message names the model, or the part of it, that cannot."""
+
+
 class MissingExtraError(FuserecError, ImportError):
     """A feature needs an optional dependency that is not installed.
 

@@ -24,6 +24,10 @@ EXTRA_OF: dict[str, str] = {
     "lightgbm": "rerank",
     "matplotlib": "report",
     "psycopg": "serve",
+    "fastapi": "serve",
+    "uvicorn": "serve",
+    "faiss": "serve",
+    "prometheus_client": "serve",
 }
 """Module → the extra of ``pyproject.toml`` that installs it."""
 

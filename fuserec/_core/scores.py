@@ -9,6 +9,9 @@ def zscore_rows(scores: np.ndarray) -> np.ndarray:
     """Each row minus its mean, over its standard deviation (non-finite entries stay -inf)."""
     scores = np.asarray(scores, dtype=np.float64)
     finite = np.isfinite(scores)
+    if finite.all():  # the common case, and the same numbers as the nan-aware path, faster
+        std = scores.std(axis=1, keepdims=True)
+        return (scores - scores.mean(axis=1, keepdims=True)) / np.where(std > 0, std, 1.0)
     s = np.where(finite, scores, np.nan)
     mean = np.nanmean(s, axis=1, keepdims=True)
     std = np.nanstd(s, axis=1, keepdims=True)

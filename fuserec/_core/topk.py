@@ -36,3 +36,48 @@ def topk_indices(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         val = np.hstack([val, np.full((n_rows, pad), -np.inf, dtype=val.dtype)])
     idx = np.where(np.isneginf(val), -1, idx)
     return idx, val
+
+
+def stable_ranks(scores: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """The 0-based rank of ``items`` in one row of ``scores``, best first, ties to the lower index.
+
+    The ranks a stable descending argsort gives, without sorting indices: a sort of the values
+    and a binary search per item, plus an index count within any tied value.
+    """
+    neg = -np.asarray(scores)
+    items = np.asarray(items, dtype=np.int64)
+    ordered = np.sort(neg)
+    values = neg[items]
+    left = np.searchsorted(ordered, values, "left")
+    tied = np.searchsorted(ordered, values, "right") - left > 1
+    nan = np.isnan(values)
+    if nan.any():  # NaN sorts last; searchsorted places it at the first NaN
+        left[nan] = np.searchsorted(ordered, np.nan, "left")
+        tied |= nan & (np.isnan(ordered).sum() > 1)
+    unique = np.unique(values[tied])
+    if len(unique) > 8:  # many tied values: one stable argsort is cheaper than a pass per value
+        order = np.argsort(neg, kind="stable")
+        full = np.empty(len(neg), dtype=np.int64)
+        full[order] = np.arange(len(neg))
+        return full[items]
+    rank = left.astype(np.int64)
+    for value in unique:
+        same = np.isnan(neg) if np.isnan(value) else neg == value
+        sel = tied & (nan if np.isnan(value) else values == value)
+        rank[sel] += np.searchsorted(np.flatnonzero(same), items[sel])
+    return rank
+
+
+def stable_top(scores: np.ndarray, k: int) -> np.ndarray:
+    """The items a stable descending argsort of one row puts first ``k``, in index order."""
+    neg = -np.asarray(scores)
+    if k >= len(neg):
+        return np.arange(len(neg))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    kth = np.partition(neg, k - 1)[k - 1]
+    if np.isnan(kth):
+        head = np.flatnonzero(~np.isnan(neg))
+        return np.sort(np.concatenate([head, np.flatnonzero(np.isnan(neg))[:k - len(head)]]))
+    better = np.flatnonzero(neg < kth)
+    return np.sort(np.concatenate([better, np.flatnonzero(neg == kth)[:k - len(better)]]))

@@ -51,6 +51,13 @@ class IdMap:
             raise KeyError(f"unknown {what} {bad!r}")
         return idx[0] if scalar else idx
 
+    def position(self, external_id: Any) -> int | None:
+        """Index of one external id, or None when it is not in the map (a hash lookup)."""
+        try:
+            return int(self._index.get_loc(external_id))
+        except (KeyError, TypeError):
+            return None
+
     def to_external(self, indices: Any) -> np.ndarray:
         """External ids of ``indices`` (array of ints)."""
         return self._index.to_numpy()[np.asarray(indices)]

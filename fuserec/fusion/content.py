@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
@@ -71,6 +72,13 @@ class SemanticProfile(Recommender):
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         return self.user_vectors_[users] @ self.item_vectors_.T
+
+    def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
+        """The profile of each row: its items' text vectors summed by the row's positive weights."""
+        weights = histories.maximum(0)
+        profiles = np.asarray(weights @ self.item_vectors_, dtype=np.float64)
+        profiles /= np.maximum(np.linalg.norm(profiles, axis=1, keepdims=True), 1e-12)
+        return (profiles @ self.item_vectors_.T).astype(np.float32)
 
 
 def text_trend(vectors: np.ndarray, count: np.ndarray, recent: np.ndarray,

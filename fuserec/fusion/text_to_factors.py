@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.linear_model import Ridge
 
 from fuserec.data.dataset import Dataset
+from fuserec.errors import FoldInError
 from fuserec.models.base import Recommender
 from fuserec.models.params import OneOf, Range
 
@@ -110,3 +112,19 @@ class TextMappedFactors(Recommender):
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         return self.user_factors_[users] @ self.item_factors_.T + self.item_bias_[None, :]
+
+    @property
+    def can_fold_in(self) -> bool:
+        """With an ALS base: a user's factors are solved from their history as ALS does."""
+        from fuserec.models import ALS
+
+        return isinstance(self._base(), ALS)
+
+    def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
+        from fuserec.models.implicit_models import solve_user_factors
+
+        if not self.can_fold_in:
+            raise FoldInError(f"TextMappedFactors folds in with an ALS base, not {type(self._base()).__name__}")
+        base = self._base()
+        users = solve_user_factors(self.item_factors_, histories, base.regularization, base.alpha)
+        return users @ self.item_factors_.T + self.item_bias_[None, :]

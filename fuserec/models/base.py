@@ -22,7 +22,7 @@ from fuserec._core.ranking import hit_matrix, ndcg_at_k
 from fuserec._core.topk import mask_seen, topk_indices
 from fuserec.data.dataset import Dataset, IdMap
 from fuserec.data.split import Split
-from fuserec.errors import NotFittedError
+from fuserec.errors import FoldInError, NotFittedError
 
 FORMAT_VERSION = 1
 BATCH_USERS = 1024  # users scored at once in recommend(): bounds memory at BATCH_USERS × n_items
@@ -121,7 +121,7 @@ class Recommender(BaseEstimator, ABC):
 
         Raises
         ------
-        NotImplementedError
+        FoldInError
             When the model cannot fold in (`can_fold_in` is False); refit it instead.
         """
         self._check_fitted()
@@ -137,7 +137,7 @@ class Recommender(BaseEstimator, ABC):
         return type(self)._score_histories is not Recommender._score_histories
 
     def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} cannot fold in new interactions; refit it")
+        raise FoldInError(f"{type(self).__name__} cannot fold in new interactions; refit it")
 
     def _score_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Score of each (user, item) index pair; default: rows of ``_score_users``."""

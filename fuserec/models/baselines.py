@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender, validation_ndcg
@@ -60,6 +61,9 @@ class Popularity(Recommender):
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         return np.broadcast_to(self.counts_, (len(users), len(self.counts_)))
+
+    def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
+        return np.broadcast_to(self.counts_, (histories.shape[0], len(self.counts_)))
 
     def _score_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         return self.item_mean_[items]
@@ -121,8 +125,6 @@ class UserTimePopularity(Recommender):
         return UserTimePopularity(self.half_life_, self.bin_days)
 
     def _fit(self, train: Dataset) -> None:
-        import scipy.sparse as sp
-
         inter = train.interactions
         items = inter["item"].to_numpy()
         self.counts_ = np.bincount(items, minlength=train.n_items).astype(np.float64)
@@ -160,12 +162,26 @@ class UserTimePopularity(Recommender):
         return best
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
-        ties = 1e-9 * self.counts_ / max(self.counts_.max(), 1.0)  # below any weight that matters
         if self.by_bin_ is None:
-            return np.broadcast_to(self.counts_ + ties, (len(users), len(self.counts_)))
-        ago = self.user_bin_[users][:, None] - np.arange(len(self.decay_))[None, :]  # bins before each user's latest
+            return np.broadcast_to(self.counts_ + self._ties(), (len(users), len(self.counts_)))
+        return self._score_at(self.user_bin_[users])
+
+    def _ties(self) -> np.ndarray:
+        """All-time counts scaled below any weight that matters: they only break ties."""
+        return 1e-9 * self.counts_ / max(self.counts_.max(), 1.0)
+
+    def _score_at(self, latest: np.ndarray) -> np.ndarray:
+        """Scores for users whose latest interaction falls in bin ``latest``."""
+        assert self.by_bin_ is not None
+        ago = latest[:, None] - np.arange(len(self.decay_))[None, :]  # bins before each user's latest
         weights = np.where(ago >= 0, self.decay_[np.maximum(ago, 0)], 0.0)
-        return np.asarray(self.by_bin_.T @ weights.T).T + ties
+        return np.asarray(self.by_bin_.T @ weights.T).T + self._ties()
+
+    def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
+        """A user with fresh events is active now: their clock is the latest bin of training."""
+        if self.by_bin_ is None:
+            return self._score_users(np.zeros(histories.shape[0], dtype=np.int64))
+        return self._score_at(np.full(histories.shape[0], self.by_bin_.shape[0] - 1))
 
 
 class Random(Recommender):

@@ -33,6 +33,21 @@ def _gpu(use_gpu: bool | None) -> bool:
     return implicit.gpu.HAS_CUDA if use_gpu is None else use_gpu
 
 
+def solve_user_factors(item_factors: np.ndarray, histories: sp.csr_matrix, regularization: float,
+                       alpha: float) -> np.ndarray:
+    """Each history row's user factors with the items' factors held, as one ALS half-step solves
+    them: (YᵀY + α·Y_uᵀY_u + λI) x = (1 + α)·Σ_{i∈u} y_i. An empty row gets zeros."""
+    y = item_factors
+    gram = y.T @ y + regularization * np.eye(y.shape[1])
+    users = np.zeros((histories.shape[0], y.shape[1]))
+    for row in range(histories.shape[0]):
+        items = histories.indices[histories.indptr[row]:histories.indptr[row + 1]]
+        if len(items):
+            yu = y[items]
+            users[row] = np.linalg.solve(gram + alpha * yu.T @ yu, (1 + alpha) * yu.sum(axis=0))
+    return users
+
+
 class _FactorWrapper(Recommender):
     task = "ranking"
 
@@ -114,17 +129,8 @@ class ALS(_FactorWrapper):
                            alpha=self.alpha, iterations=self.iterations)
 
     def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
-        """Each user's factors solved from their history with the items' factors held, as one ALS
-        half-step does: (YᵀY + α·Y_uᵀY_u + λI) x = (1 + α)·Σ_{i∈u} y_i."""
         y = self.item_factors_.astype(np.float64)
-        gram = y.T @ y + self.regularization * np.eye(y.shape[1])
-        users = np.zeros((histories.shape[0], y.shape[1]))
-        for row in range(histories.shape[0]):
-            items = histories.indices[histories.indptr[row]:histories.indptr[row + 1]]
-            if len(items):
-                yu = y[items]
-                users[row] = np.linalg.solve(gram + self.alpha * yu.T @ yu, (1 + self.alpha) * yu.sum(axis=0))
-        return (users @ y.T).astype(np.float32)
+        return (solve_user_factors(y, histories, self.regularization, self.alpha) @ y.T).astype(np.float32)
 
 
 class BPR(_FactorWrapper):

@@ -260,3 +260,48 @@ def test_retrievers_are_dropped_only_on_clear_validation_gains(split, monkeypatc
     one = LearnedReranker(retrievers, **small).fit(split.train)
     assert len(one.fitted_) == 1 and len([n for n in one.feature_names() if n.endswith(":z")]) == 1
     assert np.isfinite(evaluate_ranking(one, split, [10]).metrics["ndcg@10"])
+
+
+def test_the_reranker_folds_in_a_history_close_to_its_own_training_list(fitted):
+    assert fitted.can_fold_in
+    users = np.arange(20)
+    trained = fitted._score_users(users)
+    folded = fitted.score_histories(fitted.seen_[users])
+    overlap = [len(set(np.argsort(-a)[:10]) & set(np.argsort(-b)[:10])) for a, b in zip(trained, folded, strict=True)]
+    assert np.mean(overlap) >= 7          # the same user, read from the row instead of the training tables
+
+
+def test_fresh_events_change_the_reranked_list_and_are_not_offered_back(fitted):
+    row = fitted.seen_[[3]].toarray()
+    before = fitted.score_histories(row)[0]
+    fresh = np.argsort(-before)[:5]                       # the user now "watches" their top five
+    row[0, fresh] = 1.0
+    after = fitted.score_histories(row)[0]
+    assert np.all(after[fresh] == -np.inf)
+    assert set(np.argsort(-after)[:10]) != set(np.argsort(-before)[5:15])
+
+
+def test_a_reranker_with_a_retriever_that_cannot_fold_in_says_so(split):
+    from fuserec.models import BPR
+
+    rr = LearnedReranker({"ease": EASE(), "bpr": BPR(factors=8, iterations=2)}, semantic_features=False)
+    assert not rr.can_fold_in
+    rr = LearnedReranker({"ease": EASE(), "popularity": Popularity()}, semantic_features=False, n_folds=1,
+                         n_estimators=20, tree_settings=((7, 20),), n_rankers=1).fit(split.train)
+    assert rr.can_fold_in and rr.score_histories(rr.seen_[[0, 1]]).shape == (2, split.train.n_items)
+
+
+def test_an_explanation_names_the_retrievers_that_pooled_an_item_and_the_features_that_moved_it(fitted):
+    scores = fitted._score_users(np.array([2]))[0]
+    top = np.argsort(-scores)[:5]
+    outside = int(np.argsort(scores)[0])
+    reasons = fitted.explain_items(np.append(top, outside), user=2)
+    names = set(fitted.feature_names())
+    for why in reasons[:5]:
+        assert why["retrievers"] and all(1 <= r["rank"] <= fitted.pool for r in why["retrievers"])
+        assert len(why["features"]) == 3 and {f["name"] for f in why["features"]} <= names
+        contributions = [abs(f["contribution"]) for f in why["features"]]
+        assert contributions == sorted(contributions, reverse=True) and contributions[0] > 0
+    assert reasons[5] == {"retrievers": [], "features": []}
+    fresh = fitted.explain_items(top, history=fitted.seen_[[2]])
+    assert all(why["features"] for why in fresh)

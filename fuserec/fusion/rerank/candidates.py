@@ -7,13 +7,13 @@ score: the mean of the retrievers' per-user z-scores.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import scipy.sparse as sp
 
 from fuserec._core.scores import zscore_rows
-from fuserec._core.topk import mask_seen
+from fuserec._core.topk import mask_seen, stable_ranks, stable_top
 from fuserec.fusion.rerank.features import Side, history_sim, keyword_overlap
 from fuserec.models.base import Recommender
 
@@ -21,7 +21,9 @@ BATCH = 256  # users whose candidate features are built at once
 
 
 def pool_candidates(models: Mapping[str, Recommender], side: Side, seen: sp.csr_matrix, users: np.ndarray,
-                    pool: int, semantic_features: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                    pool: int, semantic_features: bool,
+                    score: Callable[[Recommender, np.ndarray], np.ndarray] | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pooled candidates of a batch of users and their features.
 
     Parameters
@@ -38,6 +40,9 @@ def pool_candidates(models: Mapping[str, Recommender], side: Side, seen: sp.csr_
         Candidates taken from each retriever's top of the list.
     semantic_features : bool
         Whether to add the text features (``side`` must then hold vectors and topics).
+    score : callable, optional
+        ``score(model, users)``: a retriever's scores for the batch; its ``_score_users`` when
+        None (fold-in passes the scores of fresh histories instead).
 
     Returns
     -------
@@ -48,23 +53,26 @@ def pool_candidates(models: Mapping[str, Recommender], side: Side, seen: sp.csr_
     fallback : ndarray, shape (len(users), n_items)
         The retrievers' mean z-score, for items outside the pool (seen items are ``-inf``).
     """
-    zs, ranks = [], []
+    zs = []
     in_pool = np.zeros((len(users), len(side.item_count)), dtype=bool)
     k = min(pool, in_pool.shape[1] - 1)
     for model in models.values():
-        z = mask_seen(zscore_rows(model._score_users(users)), seen[users])
-        order = np.argsort(-z, axis=1, kind="stable")
-        rank = np.empty_like(order)
-        np.put_along_axis(rank, order, np.arange(order.shape[1])[None, :], axis=1)
-        np.put_along_axis(in_pool, order[:, :k], True, axis=1)
+        raw = model._score_users(users) if score is None else score(model, users)
+        z = mask_seen(zscore_rows(raw), seen[users])
+        for r in range(len(users)):
+            in_pool[r, stable_top(z[r], k)] = True
         zs.append(z)
-        ranks.append(rank)
     in_pool &= np.isfinite(zs[0])
     rows, items = np.nonzero(in_pool)
     u = users[rows]
+    bounds = np.searchsorted(rows, np.arange(len(users) + 1))
     cols = []
-    for z, rank in zip(zs, ranks, strict=True):
-        cols += [z[rows, items], np.log1p(rank[rows, items].astype(np.float32))]
+    for z in zs:
+        rank = np.empty(len(rows), dtype=np.int64)
+        for r in range(len(users)):
+            part = slice(bounds[r], bounds[r + 1])
+            rank[part] = stable_ranks(z[r], items[part])
+        cols += [z[rows, items], np.log1p(rank.astype(np.float32))]
     cols += [np.log1p(side.item_count[items]), np.log1p(side.item_recent[items]), side.item_age[items],
              np.log1p(side.user_count[u]), side.user_taste[u], side.user_idle[u]]
     if semantic_features:

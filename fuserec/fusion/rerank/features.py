@@ -7,6 +7,7 @@ items, item text vectors, topics, keywords); ``feature_names`` names the columns
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 
 import numpy as np
@@ -63,9 +64,39 @@ class Side:
             self.user_topics = dist / np.maximum(dist.sum(axis=1, keepdims=True), 1)
         self.item_keywords = keywords
         if keywords is not None:  # the share of the user's items that carry each keyword
-            seen = (train.matrix("binary") > 0).astype(np.float32)  # one per distinct item
-            distinct = np.maximum(np.diff(seen.indptr), 1).astype(np.float32)
-            self.user_keywords = sp.csr_matrix(sp.diags(1 / distinct) @ (seen @ keywords))
+            self.user_keywords = keyword_share((train.matrix("binary") > 0).astype(np.float32), keywords)
+
+    def for_histories(self, histories: sp.csr_matrix) -> Side:
+        """The same item side with users replaced by ``histories``' rows (training interactions
+        plus fresh events, over the model's items): what the user features read for a user whose
+        history changed since training. The users are active now (``user_idle`` is 0); a row
+        carries no order, so the text features compare with up to ``HISTORY`` of its items."""
+        rows = sp.csr_matrix(histories)
+        binary = rows.copy()
+        binary.data = (binary.data > 0).astype(np.float32)
+        binary.eliminate_zeros()
+        out = copy.copy(self)
+        out.user_count = np.diff(binary.indptr).astype(np.float32)
+        out.user_taste = (np.asarray(binary @ np.log1p(self.item_count)).ravel()
+                          / np.maximum(out.user_count, 1)).astype(np.float32)
+        out.user_idle = np.zeros(rows.shape[0], dtype=np.float32)
+        bounds = zip(binary.indptr[:-1], binary.indptr[1:], strict=True)
+        out.history = [binary.indices[a:b][-HISTORY:] for a, b in bounds]
+        if self.topics is not None:
+            n_topics = int(self.topics.max()) + 1
+            onehot = sp.csr_matrix((np.ones(len(self.topics)), (np.arange(len(self.topics)), self.topics)),
+                                   shape=(len(self.topics), n_topics))
+            dist = np.asarray((binary @ onehot).todense(), dtype=np.float32)
+            out.user_topics = dist / np.maximum(dist.sum(axis=1, keepdims=True), 1)
+        if self.item_keywords is not None:
+            out.user_keywords = keyword_share(binary, self.item_keywords)
+        return out
+
+
+def keyword_share(seen: sp.csr_matrix, keywords: sp.csr_matrix) -> sp.csr_matrix:
+    """Users × keywords: the share of each user's distinct items (``seen``, binary) carrying each keyword."""
+    distinct = np.maximum(np.diff(seen.indptr), 1).astype(np.float32)
+    return sp.csr_matrix(sp.diags(1 / distinct) @ (seen @ keywords))
 
 
 def feature_names(retrievers: Iterable[str], semantic: bool, keywords: bool) -> list[str]:

@@ -26,6 +26,7 @@ from sklearn.base import clone
 
 from fuserec.data.dataset import Dataset
 from fuserec.data.split import Split
+from fuserec.errors import FoldInError
 from fuserec.fusion.rerank.candidates import BATCH, pool_candidates
 from fuserec.fusion.rerank.features import Side, feature_names
 from fuserec.fusion.rerank.groups import inner_splits, light_splits, training_groups
@@ -201,9 +202,9 @@ class LearnedReranker(Recommender):
         return Side(train, self.vectors_, self.topics_, self.keywords_)
 
     def _candidates(self, models: Mapping[str, Recommender], side: Side, seen: sp.csr_matrix,
-                    users: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                    users: np.ndarray, score: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Pooled (row, item) pairs for a batch of users, their features, and the fallback scores."""
-        return pool_candidates(models, side, seen, users, self.pool, self.semantic_features)
+        return pool_candidates(models, side, seen, users, self.pool, self.semantic_features, score)
 
     # ---- training ------------------------------------------------------------------------------
     def _fit(self, train: Dataset) -> None:
@@ -281,19 +282,46 @@ class LearnedReranker(Recommender):
         pairs = sorted(zip(self.feature_names(), gain, strict=True), key=lambda p: -p[1])
         return {name: float(g) for name, g in pairs}
 
+    def explain_items(self, items: np.ndarray, user: int | None = None, history: sp.csr_matrix | None = None,
+                      top: int = 3) -> list[dict[str, Any]]:
+        """The retrievers that pooled each of ``items`` and the ``top`` features that moved its score,
+        for a training user index or a fresh ``history`` row (`fuserec.fusion.rerank.explain`)."""
+        from fuserec.fusion.rerank.explain import explain_items
+
+        self._check_fitted()
+        return explain_items(self, np.asarray(items), user, history, top)
+
     # ---- scoring -----------------------------------------------------------------------------
     def _score_users(self, users: np.ndarray) -> np.ndarray:
-        users = np.asarray(users, dtype=np.int64)
-        out = np.empty((len(users), len(self.side_.item_count)), dtype=np.float32)
+        return self._score_with(self.side_, self.seen_, np.asarray(users, dtype=np.int64))
+
+    @property
+    def can_fold_in(self) -> bool:
+        """Whether every retriever folds in: the user features are then read from the history too."""
+        models = getattr(self, "fitted_", None) or self._retrievers()
+        return all(m.can_fold_in for m in models.values())
+
+    def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
+        """Retriever scores from each history row (their own fold-in), user features recounted from
+        the row, and the same rankers over the pooled candidates."""
+        if not self.can_fold_in:
+            slow = [name for name, m in self.fitted_.items() if not m.can_fold_in]
+            raise FoldInError(f"retrievers {slow} cannot fold in new interactions; refit the re-ranker")
+        seen = (histories > 0).astype(np.float32).tocsr()
+        return self._score_with(self.side_.for_histories(histories), seen, np.arange(histories.shape[0]),
+                                lambda model, rows: model._score_histories(histories[rows]))
+
+    def _score_with(self, side: Side, seen: sp.csr_matrix, users: np.ndarray, score: Any = None) -> np.ndarray:
+        out = np.empty((len(users), len(side.item_count)), dtype=np.float32)
         for start in range(0, len(users), BATCH):
             block = users[start:start + BATCH]
-            rows, items, x, fallback = self._candidates(self.fitted_, self.side_, self.seen_, block)
+            rows, items, x, fallback = self._candidates(self.fitted_, side, seen, block, score)
             # outside the pool: the retrievers' mean z-score, shifted below every pooled item
             part = fallback - 1e4
             if len(rows):
                 part[rows, items] = predict(self.rankers_, x)
                 if self.light_rankers_ is not None:  # cold-start routing by the user's activity
-                    light = self.side_.user_count[block[rows]] <= self.light_max
+                    light = side.user_count[block[rows]] <= self.light_max
                     if light.any():
                         part[rows[light], items[light]] = predict(self.light_rankers_, x[light])
             out[start:start + len(block)] = part

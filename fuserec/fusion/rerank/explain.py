@@ -1,0 +1,60 @@
+"""What placed an item in the re-ranker's list: the retrievers that pooled it and the features
+that moved its score most.
+
+LightGBM splits a tree ensemble's score into one additive contribution per feature (its
+``pred_contrib``, the tree SHAP values); averaged over the ensemble's rankers, the largest ones
+say what lifted or sank an item for this user. A retriever pooled the item when the item is in
+its top ``pool``: the rank each retriever gave it is one of the features, read back here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from fuserec.fusion.rerank.reranker import LearnedReranker
+
+
+def explain_items(model: LearnedReranker, items: np.ndarray, user: int | None = None,
+                  history: sp.csr_matrix | None = None, top: int = 3) -> list[dict[str, Any]]:
+    """For one user (a training index, or a fresh ``history`` row), why each of ``items`` scored
+    as it did: ``{"retrievers": [{"name", "rank"}], "features": [{"name", "value", "contribution"}]}``.
+
+    An item outside the pool has no retriever and no features (the ranker never saw it).
+    """
+    if history is not None:
+        row = sp.csr_matrix(history)
+        side, seen, users = model.side_.for_histories(row), (row > 0).astype(np.float32).tocsr(), np.array([0])
+        score = lambda m, rows: m._score_histories(row[rows])  # noqa: E731
+    elif user is not None:
+        side, seen, users, score = model.side_, model.seen_, np.array([user]), None
+    else:
+        raise ValueError("explain_items needs a user index or a history row")
+    _, pooled, x, _ = model._candidates(model.fitted_, side, seen, users, score)
+    where = {int(i): n for n, i in enumerate(pooled)}
+    names = model.feature_names()
+    rankers = model.rankers_
+    if model.light_rankers_ is not None and side.user_count[users[0]] <= model.light_max:
+        rankers = model.light_rankers_
+    picked = [where[int(i)] for i in items if int(i) in where]
+    contrib = np.mean([r.booster_.predict(x[picked], pred_contrib=True) for r in rankers], axis=0) if picked else None
+    out: list[dict[str, Any]] = []
+    for i in items:
+        n = where.get(int(i))
+        if n is None or contrib is None:
+            out.append({"retrievers": [], "features": []})
+            continue
+        c = contrib[picked.index(n), :-1]                       # the last column is the ensemble's bias
+        retrievers: list[dict[str, Any]] = []
+        for name in model.fitted_:
+            rank = int(round(float(np.expm1(x[n, names.index(f"{name}:logrank")]))))
+            if rank < model.pool:
+                retrievers.append({"name": name, "rank": rank + 1})
+        order = np.argsort(-np.abs(c))[:top]
+        out.append({"retrievers": sorted(retrievers, key=lambda r: r["rank"]),
+                    "features": [{"name": names[j], "value": float(x[n, j]), "contribution": float(c[j])}
+                                 for j in order]})
+    return out
