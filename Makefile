@@ -8,7 +8,7 @@ SHARED_DATA := $(abspath ../shared/datasets)
 export FUSEREC_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo test test-slow bench lint docs postgres clean
+.PHONY: install demo test test-slow bench lint docs postgres chromium clean
 
 install: $(STAMP)
 
@@ -28,7 +28,13 @@ postgres:
 	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
 
-test: install postgres
+# The web page's test drives Debian's chromium through Playwright (a browser Playwright downloads
+# itself cannot be fetched on these machines), installed here when absent.
+chromium:
+	@command -v chromium >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+test: install postgres chromium
 	$(PY) -m pytest
 
 test-slow: install  # the long real-data runs (the fused model trained from examples/ml-latest-small.toml)
@@ -51,6 +57,7 @@ bench: $(BENCH_STAMP)
 	$(PY) benchmarks/keywords.py --json results/keywords.json
 	$(PY) benchmarks/cold_items.py --json results/cold_items.json
 	$(PY) benchmarks/fusion.py --json results/fusion.json --report results/fusion.html
+	$(PY) benchmarks/serving.py --json results/serving.json
 	for d in $(BENCH_DATASETS); do \
 	  $(PY) benchmarks/rating_ml100k.py --dataset $$d --json results/rating_$$d.json || exit 1; \
 	  $(PY) benchmarks/ranking_ml100k.py --dataset $$d --json results/ranking_$$d.json || exit 1; \

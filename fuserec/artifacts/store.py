@@ -5,7 +5,7 @@ Layout of ``DIR`` (what ``fuserec train --out DIR`` writes)::
     DIR/<version>/manifest.json          versions, encoder, data fingerprint, metrics, sha256 of every file
     DIR/<version>/manifest.json.sha256   the manifest's own sha256
     DIR/<version>/model/...              the fitted model as data (``fuserec.artifacts.codec``)
-    DIR/<version>/items.parquet          item ids and titles, in the model's index order
+    DIR/<version>/items.parquet          item ids, titles, texts and categories, in the model's index order
     DIR/<version>/users.parquet          user ids, in the model's index order
     DIR/<version>/fallback.npz           the ranking for users the model has never seen
     DIR/<version>/vectors.npz            the encoder's item vectors (models that read text)

@@ -48,8 +48,9 @@ def lookup(ids: IdMap, raw: Any) -> int | None:
         except ValueError:
             pass
     for value in candidates:
-        if value in ids:
-            return int(ids.to_index(value))
+        found = ids.position(value)
+        if found is not None:
+            return found
     return None
 
 
@@ -71,6 +72,8 @@ class TrainedModel:
         Per item, the score that ranks items for users the model cannot place.
     vectors : numpy.ndarray or None
         The encoder's unit item vectors, for models that read text.
+    items : pandas.DataFrame or None
+        The item table (id, title, and in newer artifacts text and categories).
     """
 
     folder: Path
@@ -79,6 +82,7 @@ class TrainedModel:
     titles: np.ndarray
     fallback_scores: np.ndarray
     vectors: np.ndarray | None = None
+    items: pd.DataFrame | None = None
 
     @property
     def version(self) -> str:
@@ -196,7 +200,7 @@ def load(path: str | Path) -> TrainedModel:
                 vectors = npz["vectors"]
     except (OSError, KeyError, ValueError) as exc:
         raise ArtifactError(f"{folder}: cannot be read ({exc})") from None
-    return TrainedModel(folder, manifest, model, items["title"].astype(str).to_numpy(), fallback, vectors)
+    return TrainedModel(folder, manifest, model, items["title"].astype(str).to_numpy(), fallback, vectors, items)
 
 
 def data_fingerprint(data: Any) -> dict[str, Any]:
@@ -213,6 +217,25 @@ def data_fingerprint(data: Any) -> dict[str, Any]:
         digest.update("\x1f".join(map(str, ids)).encode("utf-8"))
     return {"name": data.name, "sha256": digest.hexdigest(), "interactions": int(len(data)),
             "users": int(data.n_users), "items": int(data.n_items)}
+
+
+CATEGORY_COLUMNS = ("genres", "categories", "category", "tags")
+
+
+def item_table(data: Any) -> pd.DataFrame:
+    """One row per item index: id, title, the text an encoder reads and ``|``-joined categories.
+
+    The service encodes a new item's text the way the catalogue's was, and filters by category,
+    from this table alone.
+    """
+    from fuserec.semantic.text import item_texts
+
+    table = data.item_table
+    column = next((c for c in CATEGORY_COLUMNS if c in table.columns), None)
+    categories = (table[column].astype("string").fillna("").to_numpy() if column else np.full(data.n_items, ""))
+    return pd.DataFrame({"id": pd.Series(list(data.items.ids), dtype=object).map(str),
+                         "title": data.item_titles(np.arange(data.n_items)),
+                         "text": item_texts(data), "categories": pd.Series(categories, dtype=object).map(str)})
 
 
 def fallback_scores(data: Any) -> np.ndarray:
@@ -272,9 +295,7 @@ def save(out: str | Path, model: Recommender, data: Any, *, config: dict[str, An
 
     def fill(tmp: Path) -> dict[str, Any]:
         codec.write_model(model, tmp / "model")
-        titles = data.item_titles(np.arange(data.n_items))
-        pd.DataFrame({"id": pd.Series(list(data.items.ids), dtype=object).map(str),
-                      "title": titles}).to_parquet(tmp / ITEMS, index=False)
+        item_table(data).to_parquet(tmp / ITEMS, index=False)
         pd.DataFrame({"id": pd.Series(list(data.users.ids), dtype=object).map(str)}).to_parquet(tmp / USERS,
                                                                                                index=False)
         with open(tmp / FALLBACK, "wb") as fh:

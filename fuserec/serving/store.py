@@ -9,6 +9,7 @@ reads to catch up on what is newer than the artifact.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
@@ -16,15 +17,31 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Annotated, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from fuserec.errors import FuserecError
 
 
 class StoreError(FuserecError):
     """The event store cannot be opened or written; the message names the store."""
+
+
+def _storable(text: str) -> str:
+    """Refuse what neither SQLite (lone surrogates) nor PostgreSQL (NUL) can store as text."""
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (it holds a lone surrogate)") from None
+    return text
+
+
+Text = Annotated[str, Field(pattern=r"^[^\x00]*$"), AfterValidator(_storable)]
+"""A string every store can hold (the pattern puts the NUL rule in the API's schema); the API's
+bodies and paths use it for ids and texts."""
 
 
 class Event(BaseModel):
@@ -45,12 +62,14 @@ class Event(BaseModel):
         Seconds since the epoch; the store's arrival time when absent.
     """
 
-    event_id: str = Field(min_length=1, max_length=200)
-    user: str = Field(min_length=1, max_length=200)
-    item: str = Field(min_length=1, max_length=200)
-    type: str = Field(default="view", min_length=1, max_length=50)
-    value: float | None = None
-    timestamp: int | None = Field(default=None, ge=0)
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: Text = Field(min_length=1, max_length=200)
+    user: Text = Field(min_length=1, max_length=200)
+    item: Text = Field(min_length=1, max_length=200)
+    type: Text = Field(default="view", min_length=1, max_length=50)
+    value: float | None = Field(default=None, allow_inf_nan=False)
+    timestamp: int | None = Field(default=None, ge=0, le=2**53)
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,10 @@ class EventStore(Protocol):
 
     def count(self) -> int: ...
 
+    def put_item(self, item: str, doc: dict) -> int: ...
+
+    def items_since(self, rev: int) -> list[tuple[int, str, dict]]: ...
+
     def close(self) -> None: ...
 
 
@@ -95,6 +118,11 @@ CREATE TABLE IF NOT EXISTS events (
     ts INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_user ON events (user_id, seq);
+CREATE TABLE IF NOT EXISTS items (
+    item_id TEXT PRIMARY KEY,
+    rev INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
 """
 
 
@@ -129,6 +157,12 @@ class _SQLStore(ABC):
         """Events stored."""
         ((n,),) = self._fetch("SELECT COUNT(*) FROM events")
         return int(n)
+
+    def items_since(self, rev: int) -> list[tuple[int, str, dict]]:
+        """Items added or changed through the service after revision ``rev``: ``(rev, id, doc)``,
+        oldest first (what every worker reads to see the same catalogue)."""
+        rows = self._fetch(f"SELECT rev, item_id, doc FROM items WHERE rev > {self._mark} ORDER BY rev", (rev,))
+        return [(int(r), str(i), json.loads(d)) for r, i, d in rows]
 
     def close(self) -> None:
         with self._lock:
@@ -176,11 +210,31 @@ class SQLiteStore(_SQLStore):
                     "ON CONFLICT (event_id) DO NOTHING", rows)
                 stored = self._db.total_changes - before
                 self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
+            except BaseException as exc:  # nothing half-written, and the connection stays usable
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
-                raise StoreError(f"{self.path}: the batch was not stored ({exc})") from exc
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"{self.path}: the batch was not stored ({exc})") from exc
+                raise
         return Added(stored=stored, duplicates=len(rows) - stored)
+
+    def put_item(self, item: str, doc: dict) -> int:
+        """Store ``doc`` as item ``item``'s service-side record (replacing the last); returns its revision."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                ((rev,),) = self._db.execute("SELECT COALESCE(MAX(rev), 0) + 1 FROM items").fetchall()
+                self._db.execute("INSERT INTO items (item_id, rev, doc) VALUES (?, ?, ?) ON CONFLICT (item_id) "
+                                 "DO UPDATE SET rev = excluded.rev, doc = excluded.doc",
+                                 (item, rev, json.dumps(doc, ensure_ascii=False)))
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"{self.path}: item {item!r} was not stored ({exc})") from exc
+                raise
+        return int(rev)
 
     def _fetch(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple]:
         with self._lock:
@@ -199,6 +253,12 @@ CREATE TABLE IF NOT EXISTS events (
     ts BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_user ON events (user_id, seq);
+CREATE SEQUENCE IF NOT EXISTS items_rev;
+CREATE TABLE IF NOT EXISTS items (
+    item_id TEXT PRIMARY KEY,
+    rev BIGINT NOT NULL,
+    doc TEXT NOT NULL
+);
 """
 
 
@@ -251,6 +311,22 @@ class PostgresStore(_SQLStore):
                 self._db.rollback()
                 raise StoreError(f"{_redacted(self.url)}: the batch was not stored ({exc})") from exc
         return Added(stored=stored, duplicates=len(rows) - stored)
+
+    def put_item(self, item: str, doc: dict) -> int:
+        """Store ``doc`` as item ``item``'s service-side record (replacing the last); returns its revision."""
+        with self._lock:
+            try:
+                with self._db.transaction():
+                    self._db.execute("SELECT pg_advisory_xact_lock(7236)")  # revisions commit in order
+                    ((rev,),) = self._db.execute(
+                        "INSERT INTO items (item_id, rev, doc) VALUES (%s, nextval('items_rev'), %s) "
+                        "ON CONFLICT (item_id) DO UPDATE SET rev = nextval('items_rev'), doc = excluded.doc "
+                        "RETURNING rev", (item, json.dumps(doc, ensure_ascii=False))).fetchall()
+                self._db.commit()
+            except self._error as exc:
+                self._db.rollback()
+                raise StoreError(f"{_redacted(self.url)}: item {item!r} was not stored ({exc})") from exc
+        return int(rev)
 
     _mark = "%s"
 

@@ -53,3 +53,31 @@ def postgres_url() -> Iterator[str]:
     finally:
         subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def artifact(tmp_path_factory) -> Path:
+    """An item-kNN artifact trained on the MovieTweetings sample that ships with fuserec."""
+    from fuserec.artifacts.trained import save
+    from fuserec.data import load_dataset
+    from fuserec.registry import build_model
+
+    data = load_dataset("movietweetings-100k")
+    out = tmp_path_factory.mktemp("artifact") / "knn"
+    save(out, build_model("itemknn").fit(data), data)
+    return out
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request, tmp_path):
+    """Where a store lives: a SQLite file, or a fresh database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "events.sqlite")
+    import psycopg
+
+    url = request.getfixturevalue("postgres_url")
+    name = f"t{abs(hash(request.node.nodeid)) % 10**9}"
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(f"DROP DATABASE IF EXISTS {name}")
+        db.execute(f"CREATE DATABASE {name}")
+    return url.rsplit("/", 1)[0] + "/" + name

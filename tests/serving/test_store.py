@@ -16,21 +16,6 @@ from fuserec.serving import Event, SQLiteStore, open_store
 from fuserec.serving.store import StoreError
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_target(request, tmp_path):
-    """Where a store lives: a SQLite file, or a fresh database on the session's PostgreSQL."""
-    if request.param == "sqlite":
-        return str(tmp_path / "events.sqlite")
-    import psycopg
-
-    url = request.getfixturevalue("postgres_url")
-    name = f"t{abs(hash(request.node.nodeid)) % 10**9}"
-    with psycopg.connect(url, autocommit=True) as db:
-        db.execute(f"DROP DATABASE IF EXISTS {name}")
-        db.execute(f"CREATE DATABASE {name}")
-    return url.rsplit("/", 1)[0] + "/" + name
-
-
 def _events(n: int, start: int = 0, user: str = "u1") -> list[Event]:
     return [Event(event_id=f"e{i}", user=user, item=f"i{i % 7}", type="click", timestamp=1_000 + i)
             for i in range(start, start + n)]
@@ -126,3 +111,15 @@ def test_a_postgresql_store_that_cannot_connect_names_it_without_the_password():
     with pytest.raises(StoreError) as caught:
         open_store("postgresql://fuserec:s3cret@127.0.0.1:1/events?connect_timeout=2")
     assert "cannot open" in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+def test_items_put_through_the_service_come_back_by_revision(store_target):
+    store = open_store(store_target)
+    first = store.put_item("new-1", {"title": "A", "text": "first"})
+    second = store.put_item("new-2", {"title": "B", "text": "second", "categories": ["Drama"]})
+    assert second > first
+    assert [(i, d["title"]) for _, i, d in store.items_since(0)] == [("new-1", "A"), ("new-2", "B")]
+    again = store.put_item("new-1", {"title": "A", "text": "first", "hidden": True})
+    changed = store.items_since(second)
+    assert [(r, i, d.get("hidden")) for r, i, d in changed] == [(again, "new-1", True)]
+    assert len(store.items_since(0)) == 2

@@ -1,0 +1,98 @@
+"""The items a service can recommend: the artifact's, plus those added or changed through the API.
+
+The artifact fixes the model's items; ``POST /v1/items`` appends new ones (with text, so they are
+searchable and recommendable through the cold-start route at once) and ``PATCH /v1/items/{id}``
+hides items or changes their categories. Those changes live in the event store, so every worker
+process, and the next artifact version, applies the same ones in the same order.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from fuserec.artifacts.trained import TrainedModel
+
+
+def _categories(text: str) -> frozenset[str]:
+    return frozenset(c.strip() for c in str(text).split("|") if c.strip())
+
+
+class Catalogue:
+    """Ids, titles, texts, categories and visibility of every servable item, in index order.
+
+    Indices below ``n_base`` are the model's own items; new items follow them.
+
+    Parameters
+    ----------
+    trained : TrainedModel
+        The loaded artifact.
+    encode : callable or None
+        Encodes item texts into unit vectors (None when no encoder is available: new items are
+        then stored and shown, but cannot be recommended by their text).
+    """
+
+    def __init__(self, trained: TrainedModel, encode: Callable[[list[str]], np.ndarray] | None) -> None:
+        table = trained.items
+        n = len(trained.titles)
+        self.n_base = n
+        self.ids: list[str] = [str(i) for i in (table["id"] if table is not None else range(n))]
+        self.titles: list[str] = [str(t) for t in trained.titles]
+        self.texts: list[str] = (table["text"].astype(str).tolist() if table is not None and "text" in table
+                                 else list(self.titles))
+        raw = table["categories"].tolist() if table is not None and "categories" in table else [""] * n
+        self.categories: list[frozenset[str]] = [_categories(c) for c in raw]
+        self.hidden = np.zeros(n, dtype=bool)
+        self.position = {item: i for i, item in enumerate(self.ids)}
+        self.rev = 0
+        self._encode = encode
+        self.vectors: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def index(self, item: str) -> int | None:
+        """Index of an external item id, or None."""
+        return self.position.get(str(item))
+
+    def entry(self, i: int) -> dict[str, Any]:
+        """What the API shows of item ``i``."""
+        return {"item": self.ids[i], "title": self.titles[i], "categories": sorted(self.categories[i]),
+                "hidden": bool(self.hidden[i]), "new": i >= self.n_base}
+
+    def allowed(self, category: str | None) -> np.ndarray:
+        """Boolean mask of items a list may show: visible, and in ``category`` when given."""
+        mask = ~self.hidden
+        if category:
+            mask &= np.fromiter((category in c for c in self.categories), dtype=bool, count=len(self))
+        return mask
+
+    def apply(self, changes: list[tuple[int, str, dict[str, Any]]]) -> list[int]:
+        """Apply item records read from the store (``(rev, id, doc)``, oldest first); returns the
+        indices of items that are new here, whose vectors the caller adds to its index."""
+        fresh: list[int] = []
+        with self._lock:
+            for rev, item, doc in changes:
+                i = self.position.get(item)
+                if i is None:
+                    i = len(self.ids)
+                    self.ids.append(item)
+                    self.titles.append(str(doc.get("title") or item))
+                    self.texts.append(str(doc.get("text") or doc.get("title") or item))
+                    self.categories.append(frozenset(doc.get("categories") or ()))
+                    self.hidden = np.append(self.hidden, False)
+                    self.position[item] = i
+                    fresh.append(i)
+                if "title" in doc and i >= self.n_base:
+                    self.titles[i] = str(doc["title"])
+                if doc.get("categories") is not None:
+                    self.categories[i] = frozenset(doc["categories"])
+                self.hidden[i] = bool(doc.get("hidden", False))
+                self.rev = max(self.rev, rev)
+            if fresh and self.vectors is not None and self._encode is not None:
+                self.vectors = np.vstack([self.vectors, self._encode([self.texts[i] for i in fresh])])
+        return fresh

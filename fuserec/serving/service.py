@@ -1,0 +1,114 @@
+"""The service's state: the artifact folder, the live model, the store and the keys, with hot swap.
+
+A reload builds the new `LiveModel` beside the one serving and then swaps one reference, so a
+request in flight finishes on the version it started with and none fails. A watcher thread checks
+``DIR/current`` and reloads when training moves it; every worker process watches for itself.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from fuserec.artifacts import store as artifact_store
+from fuserec.artifacts.trained import load
+from fuserec.errors import FuserecError
+from fuserec.serving.keys import KeyRing
+from fuserec.serving.live import LiveModel
+from fuserec.serving.settings import ServeSettings
+from fuserec.serving.store import EventStore, open_store
+
+log = logging.getLogger("fuserec.serving")
+
+STORE_FILE = "events.sqlite"
+KEYS_FILE = "keys.json"
+
+
+def encoder_for(trained: Any, settings: ServeSettings) -> Any:
+    """The encoder the artifact's vectors came from (else the settings' one), or None when the
+    text extra is not installed."""
+    from fuserec.semantic.encoders import get_encoder
+
+    name = (trained.manifest.get("encoder") or {}).get("name") or settings.encoder
+    if name == "none":
+        return None
+    try:
+        return get_encoder(name)
+    except (ImportError, FuserecError) as exc:
+        log.warning("no encoder (%s): search and new items by text are off", exc)
+        return None
+
+
+def default_store(model_dir: str | Path) -> Path:
+    """Where the events live when no ``--db`` is given: a SQLite file beside the artifact."""
+    return Path(model_dir) / STORE_FILE
+
+
+class Service:
+    """Everything a request needs, and the reload that swaps the model under it.
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        The artifact folder written by ``fuserec train`` (its ``current`` version is served).
+    db : str or None
+        The event store: a SQLite path or URL, or ``postgresql://...``; beside the artifact when None.
+    settings : ServeSettings or None
+        Defaults when None.
+    watch : bool
+        Whether to start the thread that follows ``DIR/current``.
+    """
+
+    def __init__(self, model_dir: str | Path, db: str | None = None, settings: ServeSettings | None = None,
+                 watch: bool = True) -> None:
+        self.model_dir = Path(model_dir)
+        self.settings = settings or ServeSettings()
+        self.store: EventStore = open_store(db or default_store(self.model_dir))
+        self.keys = KeyRing(self.settings.keys_file or self.model_dir / KEYS_FILE)
+        self._reload_lock = threading.Lock()
+        self.live = self._build(artifact_store.resolve(self.model_dir))
+        self.reloads = 0
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        if watch and self.settings.watch_seconds > 0:
+            self._watcher = threading.Thread(target=self._watch, name="fuserec-watch", daemon=True)
+            self._watcher.start()
+
+    def _build(self, folder: Path) -> LiveModel:
+        trained = load(folder)
+        live = LiveModel(trained, self.store, self.settings, encoder_for(trained, self.settings))
+        # A loaded model is hundreds of thousands of long-lived objects; left to the cyclic
+        # collector, each full pass over them stalls every request in flight. Frozen, they are
+        # skipped by it (and still freed by reference counting once a reload drops them).
+        gc.collect()
+        gc.freeze()
+        return live
+
+    def reload(self) -> dict[str, str]:
+        """Load ``DIR/current`` and swap to it when it is a different version."""
+        with self._reload_lock:
+            previous = self.live.version
+            folder = artifact_store.resolve(self.model_dir)
+            if folder != self.live.trained.folder.resolve():
+                self.live = self._build(folder)
+                self.reloads += 1
+                log.info("now serving %s (was %s)", self.live.version, previous)
+            return {"model_version": self.live.version, "previous": previous}
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.settings.watch_seconds):
+            try:
+                if artifact_store.resolve(self.model_dir) != self.live.trained.folder.resolve():
+                    self.reload()
+            except Exception as exc:  # a half-written version must not stop the watcher
+                log.warning("reload failed, still serving %s: %s", self.live.version, exc)
+
+    def close(self) -> None:
+        """Stop watching and close the store."""
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+        self.store.close()

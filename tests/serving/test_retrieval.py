@@ -1,0 +1,46 @@
+"""Retrieval: the exact index is exact, the faiss index keeps recall against it on a large catalogue."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fuserec.serving.retrieval import ExactIndex, build_index, recall_at_k
+
+
+def _clustered(n: int, dim: int, centres: int, noise: float, seed: int, queries: int = 0) -> np.ndarray:
+    """``n + queries`` unit rows around ``centres`` random unit centres, noise of norm about ``noise``."""
+    rng = np.random.default_rng(seed)
+    middle = rng.standard_normal((centres, dim)).astype(np.float32)
+    middle /= np.linalg.norm(middle, axis=1, keepdims=True)
+    total = n + queries
+    x = middle[rng.integers(0, centres, total)]
+    x += noise * rng.standard_normal((total, dim)).astype(np.float32) / np.sqrt(dim)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_exact_index_returns_the_largest_inner_products_and_takes_new_rows():
+    vectors = _clustered(500, 16, 5, 0.5, seed=1)
+    index = ExactIndex(vectors)
+    idx, scores = index.search(vectors[:3], 4)
+    assert idx[:, 0].tolist() == [0, 1, 2]
+    brute = np.sort(vectors[:3] @ vectors.T, axis=1)[:, ::-1][:, :4]
+    np.testing.assert_allclose(scores, brute, rtol=1e-5)
+    index.add(-vectors[:1])
+    assert len(index) == 501
+    assert index.search(-vectors[:1], 1)[0][0, 0] == 500
+
+
+def test_small_catalogues_are_scored_exactly():
+    assert build_index(_clustered(100, 8, 4, 0.5, seed=2), exact_below=1000).kind == "exact"
+
+
+def test_faiss_recall_at_10_on_100k_clustered_384d_vectors():
+    pytest.importorskip("faiss")
+    both = _clustered(100_000, 384, 100, 0.5, seed=3, queries=500)
+    vectors, queries = both[:100_000], both[100_000:]
+    index = build_index(vectors, exact_below=50_000)
+    assert index.kind == "faiss-hnsw"
+    assert recall_at_k(index, vectors, queries, k=10) >= 0.95
+    index.add(queries[:1])
+    assert index.search(queries[:1], 1)[0][0, 0] == 100_000
