@@ -117,8 +117,21 @@ def cost_table(key: str, source: dict[str, str]) -> str:
     return _table(["library", "model", "NDCG@10", "fit s", "recommend s", "peak GB", "from"], body, "llrrrrl")
 
 
+def serving_table(key: str, source: dict[str, str]) -> str:
+    rows = _rows(source)
+    held = {(r["system"], r["scenario"]): r["metrics"]["max_rps"] for r in rows if r.get("summary")}
+    body = [[r["system"], r["scenario"], r["model"], r["server"], f"{r['metrics']['rate']:.0f}",
+             _fmt(r["metrics"]["p50_ms"], 1), _fmt(r["metrics"]["p99_ms"], 1), _fmt(r["metrics"]["rps"], 0),
+             f"{r['metrics']['errors']:.0f}",
+             f"{held[(r['system'], r['scenario'])]:.0f} (p99 ≤ {r['target_ms']:.0f} ms)", key]
+            for r in rows if not r.get("summary")]
+    return _table(["system", "scenario", "model", "server", "rate /s", "p50 ms", "p99 ms", "answered /s", "errors",
+                   "highest rate held", "from"], body, "llllrrrrrrl")
+
+
 TABLES: dict[str, Callable[[str, dict[str, str]], str]] = {
     "fusion": fusion_table, "ranking": ranking_table, "rating": rating_table, "reranker_cost": cost_table,
+    "serving": serving_table,
 }
 
 #: The README's headline rows: fused models, the best classic ones, the peers' hybrids, a floor.
@@ -264,7 +277,24 @@ def configuration() -> str:
                 f"`{json.dumps(field.get_default(call_default_factory=True), default=lambda o: o.model_dump())}`"
             rows.append([f"`{key}`", _schema_type(prop), default, _limits(prop)])
         parts.append(_table(["key", "type", "default", "limits"], rows))
+    parts.append(serve_section())
     return "".join(parts)
+
+
+def serve_section() -> str:
+    """The ``[serve]`` table of ``fuserec serve --config FILE``, from `ServeSettings`."""
+    from fuserec.serving.settings import ServeSettings
+
+    notes = parameter_notes(ServeSettings)
+    rows = []
+    for key, prop in ServeSettings.model_json_schema()["properties"].items():
+        field = ServeSettings.model_fields[key]
+        default = f"`{json.dumps(field.get_default(call_default_factory=True))}`"
+        rows.append([f"`{key}`", _schema_type(prop), default, _limits(prop), notes.get(key, "").replace("``", "`")])
+    return ("\n## [serve]\n\nThe service's settings, read by `fuserec serve --config FILE` (a file that may also "
+            "hold a run configuration; only its `[serve]` table is read). "
+            "See the [serving guide](../guide/serving.md).\n\n"
+            + _table(["key", "type", "default", "limits", "what it does"], rows))
 
 
 # ---- the whole set ------------------------------------------------------------------------------
