@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
 from fuserec._core.ranking import hit_matrix, ndcg_at_k
+from fuserec._core.rows import take_rows
 from fuserec._core.topk import mask_seen, topk_indices
 from fuserec.data.dataset import Dataset, IdMap
 from fuserec.data.split import Split
@@ -175,7 +176,7 @@ class Recommender(BaseEstimator, ABC):
             block = users[start:start + BATCH_USERS]
             scores = np.array(self._score_users(block), dtype=np.float32, copy=True)
             if exclude_seen:
-                mask_seen(scores, self.seen_[block])
+                mask_seen(scores, take_rows(self.seen_, block))
             if exclude is not None:
                 mask_seen(scores, exclude[start:start + len(block)])
             if banned is not None:

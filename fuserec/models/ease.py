@@ -9,6 +9,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from fuserec._core.rows import take_rows
 from fuserec.data.dataset import Dataset
 from fuserec.device import default_device
 from fuserec.models.base import Recommender
@@ -128,7 +129,7 @@ class EASE(Recommender):
         return p.astype(np.float32, copy=False)
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
-        return self._score_histories(self.seen_[users])
+        return self._score_histories(take_rows(self.seen_, users))
 
     def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
         return np.asarray(histories @ self.item_weights_)

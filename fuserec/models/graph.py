@@ -7,6 +7,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from fuserec._core.rows import take_rows
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
 from fuserec.models.params import OneOf, Range
@@ -82,7 +83,7 @@ class RP3beta(Recommender):
         self.item_weights_ = sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((n, n), dtype=np.float32)
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
-        return self._score_histories(self.seen_[users])
+        return self._score_histories(take_rows(self.seen_, users))
 
     def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
         return (histories @ self.item_weights_).toarray()

@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from fuserec._core.rows import take_rows
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
 from fuserec.models.params import OneOf, Range
@@ -258,7 +259,7 @@ class ItemKNN(Recommender):
         self.item_weights_ = sp.csr_matrix(model.similarity, dtype=np.float32)
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
-        return self._score_histories(self.seen_[users])
+        return self._score_histories(take_rows(self.seen_, users))
 
     def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
         return (histories @ self.item_weights_).toarray()

@@ -1,7 +1,7 @@
 """The ``/v1`` routes: recommendations, similar items, search, events, items, sessions, reload."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Annotated, Any
@@ -38,10 +38,13 @@ def _key(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def _guard(service: Service, needed: Scope) -> Callable[[Request], None]:
-    """A dependency: 401 without a valid key, 403 when its scope is too small (open without keys)."""
+def _guard(service: Service, needed: Scope) -> Callable[[Request], Awaitable[None]]:
+    """A dependency: 401 without a valid key, 403 when its scope is too small (open without keys).
 
-    def check(request: Request) -> None:
+    Asynchronous, though it never waits: FastAPI runs a plain function dependency on a worker
+    thread, a hand-off on every request for a check that takes microseconds."""
+
+    async def check(request: Request) -> None:
         if not len(service.keys) or (needed == "read" and service.settings.public_reads):
             return
         scope = service.keys.scope_of(_key(request))

@@ -1,0 +1,17 @@
+"""take_rows gives exactly what fancy indexing gives, on every shape of request."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from fuserec._core.rows import take_rows
+
+
+@pytest.mark.parametrize("rows", [[3], [0, 1, 2], [5, 6, 7, 8], [2, 4], [4, 3], [1, 1], [0, 2, 3], [9]])
+def test_take_rows_matches_fancy_indexing(rows):
+    matrix = sp.random(10, 30, density=0.2, format="csr", random_state=0, dtype=np.float32)
+    got, want = take_rows(matrix, np.array(rows)), matrix[np.array(rows)]
+    assert got.shape == want.shape
+    assert (got != want).nnz == 0
+    assert np.array_equal(got.toarray(), want.toarray())
+
