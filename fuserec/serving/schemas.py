@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from fuserec.serving.store import Event, Text
+from fuserec.serving.store import Event, JsonInt, Text
 
 if TYPE_CHECKING:
     from fuserec.serving.settings import ServeSettings
 
 ID = Field(min_length=1, max_length=200)
+BODY = ConfigDict(extra="forbid", strict=True)
+"""Request bodies take exactly what the schema states: no unknown fields, and no coercion (a
+JSON ``true`` is not a number, ``"3"`` not an integer)."""
 
 
 class Entry(BaseModel):
@@ -55,9 +58,9 @@ class Similar(BaseModel):
 class SearchRequest(BaseModel):
     """Free text to find items by."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
     text: Text = Field(min_length=1, max_length=2_000)
-    k: int = Field(default=10, ge=1, le=10_000)
+    k: JsonInt = Field(default=10, ge=1, le=10_000)
 
 
 class SearchResults(BaseModel):
@@ -72,7 +75,7 @@ class SearchResults(BaseModel):
 class EventBatch(BaseModel):
     """Feedback events; each ``event_id`` makes its retry harmless."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
     events: list[Event] = Field(min_length=1, max_length=100_000)
 
 
@@ -106,7 +109,7 @@ class UserEvents(BaseModel):
 class NewItem(BaseModel):
     """An item the model has never seen; its text makes it searchable and recommendable."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
     item: Text = ID
     title: Text = Field(min_length=1, max_length=500)
     text: Text = Field(default="", max_length=20_000)
@@ -116,7 +119,7 @@ class NewItem(BaseModel):
 class ItemPatch(BaseModel):
     """Changes to an item: hide it, or set its categories."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
     hidden: bool | None = None
     categories: list[Annotated[Text, Field(min_length=1, max_length=100)]] | None = Field(default=None, max_length=50)
 
@@ -134,9 +137,9 @@ class ItemView(BaseModel):
 class SessionRequest(BaseModel):
     """An anonymous visitor: the items seen so far."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = BODY
     items: list[Annotated[Text, Field(min_length=1, max_length=200)]] = Field(min_length=1, max_length=500)
-    k: int = Field(default=10, ge=1, le=10_000)
+    k: JsonInt = Field(default=10, ge=1, le=10_000)
     category: Text | None = Field(default=None, max_length=200)
     explain: bool = False
 
@@ -162,7 +165,7 @@ def bounded(settings: ServeSettings) -> Bodies:
     event's ``type`` by the configured types. The OpenAPI schema then states every limit the
     service enforces, and a client (or a schema-driven test) can tell a valid request from the
     schema alone."""
-    k = (int, Field(default=10, ge=1, le=settings.max_k))
+    k = (JsonInt, Field(default=10, ge=1, le=settings.max_k))
     kinds: Any = Literal[tuple(sorted(settings.event_weights))]
     event: Any = create_model("Event", __base__=Event, type=(kinds, Field(default=_default_type(settings))))
     return Bodies(

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Protocol
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from annotated_types import Interval
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from fuserec.errors import FuserecError
 
@@ -44,6 +45,17 @@ Text = Annotated[str, Field(pattern=r"^[^\x00]*$"), AfterValidator(_storable)]
 bodies and paths use it for ids and texts."""
 
 
+def _json_integer(value: object) -> object:
+    if isinstance(value, bool | str):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+JsonInt = Annotated[int, Strict(False), BeforeValidator(_json_integer)]
+"""An integer as JSON Schema has it: ``40`` and ``40.0``, never ``true`` or ``"40"`` (the bodies
+are otherwise strict, and strict pydantic refuses ``40.0``)."""
+
+
 class Event(BaseModel):
     """One feedback event, as a client sends it (``POST /v1/events``).
 
@@ -62,14 +74,15 @@ class Event(BaseModel):
         Seconds since the epoch; the store's arrival time when absent.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    # strict: a JSON ``true`` or ``"3"`` is not a number, as the schema says, and is refused
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     event_id: Text = Field(min_length=1, max_length=200)
     user: Text = Field(min_length=1, max_length=200)
     item: Text = Field(min_length=1, max_length=200)
     type: Text = Field(default="view", min_length=1, max_length=50)
     value: float | None = Field(default=None, allow_inf_nan=False)
-    timestamp: int | None = Field(default=None, ge=0, le=2**53)
+    timestamp: Annotated[int, Interval(ge=0, le=2**53), Strict(False), BeforeValidator(_json_integer)] | None = None
 
 
 @dataclass(frozen=True)

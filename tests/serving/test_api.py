@@ -136,8 +136,23 @@ def test_bad_fields_are_422s_naming_them(client):
     missing = client.post("/v1/events", json={"events": [{"event_id": "t", "item": "i"}]})
     assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "events", 0, "user"]
     assert client.post("/v1/search", json={"text": "x", "k": 5000}).json()["detail"][0]["loc"] == ["body", "k"]
+    assert client.post("/v1/search", json={"text": "x", "k": "3"}).json()["detail"][0]["loc"] == ["body", "k"]
 
 
+
+@pytest.mark.parametrize(("field", "bad"), [("value", True), ("value", "3"), ("timestamp", True), ("timestamp", "7"),
+                                            ("timestamp", 7.5)])
+def test_a_body_field_of_the_wrong_json_type_is_a_422_not_coerced(client, field, bad):
+    event = {"event_id": f"typed-{field}-{bad!r}", "user": "u", "item": "i", field: bad}
+    response = client.post("/v1/events", json={"events": [event]})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "events", 0, field]
+
+
+def test_an_integral_number_is_an_integer_as_json_schema_has_it(client):
+    event = {"event_id": "integral", "user": "integral-user", "item": "1", "timestamp": 1_700_000_000.0, "value": 4}
+    assert client.post("/v1/events", json={"events": [event]}).status_code == 200
+    assert client.get("/v1/users/integral-user/events").json()["events"][0]["timestamp"] == 1_700_000_000
 def test_an_unknown_item_is_a_404_naming_it(client):
     for response in (client.get("/v1/items/no-such/similar"), client.patch("/v1/items/no-such", json={"hidden": True})):
         assert response.status_code == 404 and "no-such" in response.json()["detail"]
