@@ -118,7 +118,10 @@ def train(config: RunConfig, out: str | Path, *, refit: bool | None = None,
             (model,) = [m for (_, fold), m in results.models.items() if fold in (None, 0)][:1]
             data = splits[0].train
         start = time.perf_counter()
+        # a version refit on all the data has learnt every stored event; the service folds in
+        # only those after it (one fit on the split's train saw only part of them)
+        events = ds.report.get("store_events") if refit else None
         path = save(out, model, data, config=resolved(config), metrics=results.rows, refit=refit,
-                    encoder=config.encoder.name)
+                    encoder=config.encoder.name, events=events)
         seconds["write"] = time.perf_counter() - start
     return TrainResult(path, splits, results, seconds)

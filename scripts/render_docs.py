@@ -252,6 +252,7 @@ def _limits(prop: dict[str, Any]) -> str:
 #: Each section of a run configuration: its TOML table and the pydantic class behind it.
 SECTIONS = [("top level", "RunConfig"), ("[data]", "DataConfig"), ("[data.columns]", "ColumnsConfig"),
             ("[[data.item_text]]", "ItemTextConfig"), ("[data.item_text.via]", "MappingTable"),
+            ("[data.events]", "EventsConfig"),
             ("[split]", "SplitConfig"), ("[encoder]", "EncoderConfig"), ("[output]", "OutputConfig")]
 
 

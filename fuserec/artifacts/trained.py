@@ -266,7 +266,7 @@ def _encoder_package(encoder: str) -> dict[str, str | None] | None:
 
 def save(out: str | Path, model: Recommender, data: Any, *, config: dict[str, Any] | None = None,
          metrics: list[dict[str, Any]] | None = None, refit: bool = True, encoder: str | None = None,
-         version: str | None = None) -> Path:
+         version: str | None = None, events: dict[str, Any] | None = None) -> Path:
     """Write ``model`` (fitted on ``data``) as a new artifact version under ``out`` and make it
     ``current``; returns the version folder.
 
@@ -286,6 +286,11 @@ def save(out: str | Path, model: Recommender, data: Any, *, config: dict[str, An
         Whether ``data`` is all the data (True) or the evaluation split's train (False).
     encoder : str, optional
         The encoder whose item vectors are stored with a model that reads text.
+    version : str, optional
+        The version's name (default: the time and a random suffix).
+    events : dict, optional
+        The event store ``data`` includes, through which ``seq`` (``report["store_events"]`` of
+        `fuserec.data.events.with_store_events`); the service folds in only later events.
     """
     import json
 
@@ -315,6 +320,6 @@ def save(out: str | Path, model: Recommender, data: Any, *, config: dict[str, An
         return {"model": {"name": canonical_name(model), "class": type(model).__name__,
                           "uses_lm": bool(model.uses_lm), "task": model.task},
                 "encoder": encoder_info, "data": data_fingerprint(data), "refit": refit,
-                "metrics": metrics or []}
+                "metrics": metrics or [], "events": events}
 
     return store.write_version(out, fill, version)

@@ -1,43 +1,8 @@
-"""Typed run configuration in TOML: data, split, model, encoder, k, output.
-
-A run configuration says everything ``fuserec train`` and ``fuserec evaluate --config`` need::
-
-    [data]
-    dataset = "ml-latest-small"                    # or interactions = "events.csv", with [data.columns]
-
-    [[data.item_text]]                             # more item text, joined by a key
-    path = "{data_dir}/tmdb-overviews/overviews.csv"
-    key = "tmdbId"
-    columns = ["overview"]
-    via = { path = "{dataset_dir}/links.csv", from = "movieId", to = "tmdbId" }
-
-    [split]
-    method = "temporal"
-    test_size = 0.2
-
-    [model]
-    name = "reranker"
-    [model.retrievers.ease]
-    name = "ease"
-    reg = 300.0
-
-    [encoder]
-    name = "minilm"
-
-    k = [10]                                       # (top level, before the tables)
-
-Paths are relative to the configuration file; ``{data_dir}`` is the datasets folder
-(``data.data_dir``, else ``$FUSEREC_DATA_DIR``) and ``{dataset_dir}`` the named dataset's own
-folder. The encoder is given to every model (nested ones too) that reads text and does not name
-its own; a model that searches its settings on validation takes ``temporal`` from the split, so
-its validation mirrors the test. Every mistake is a ``ConfigError`` naming the file, the key
-and what was expected.
-"""
+"""The run configuration's typed sections, and reading one from TOML with errors that name the key."""
 
 from __future__ import annotations
 
 import difflib
-import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -82,6 +47,14 @@ class ItemTextConfig(_Strict):
     sep: str | None = None
 
 
+class EventsConfig(_Strict):
+    """The service's event store as more training data: its events (weighed by ``weights``) join
+    the interactions and the items added through the service join the catalogue."""
+
+    store: str
+    weights: dict[str, float] | None = None
+
+
 class DataConfig(_Strict):
     """A known dataset by name, or the user's own interactions file (with optional tables)."""
 
@@ -99,6 +72,7 @@ class DataConfig(_Strict):
     duplicates: Literal["keep-last", "mean", "error"] = "keep-last"
     invalid: Literal["error", "drop"] = "error"
     item_text: list[ItemTextConfig] = []
+    events: EventsConfig | None = None
 
     @field_validator("dataset")
     @classmethod
@@ -288,109 +262,3 @@ def config_schema() -> dict[str, Any]:
 
 
 # ---- data --------------------------------------------------------------------------------------
-def _expand(value: str, config: RunConfig, dataset_dir: Path | None) -> Path:
-    data_dir = config.data.data_dir or os.environ.get("FUSEREC_DATA_DIR") or ""
-    if "{data_dir}" in value and not data_dir:
-        raise ConfigError(f"'{value}' uses {{data_dir}}: set data.data_dir or $FUSEREC_DATA_DIR")
-    if "{dataset_dir}" in value and dataset_dir is None:
-        raise ConfigError(f"'{value}' uses {{dataset_dir}}, which only a named data.dataset has")
-    text = value.replace("{data_dir}", str(data_dir)).replace("{dataset_dir}", str(dataset_dir or ""))
-    path = Path(text).expanduser()
-    base = config._base
-    return path if path.is_absolute() or base is None else base / path
-
-
-def load_data(config: RunConfig):
-    """The configured dataset, with the extra item text joined in."""
-    from fuserec.data import load_dataset, load_files, locate
-
-    d = config.data
-    options = {"duplicates": d.duplicates, "invalid": d.invalid}
-    dataset_dir = None
-    if d.dataset is not None:
-        data_dir = _expand(d.data_dir, config, None) if d.data_dir else None
-        dataset_dir = locate(d.dataset, data_dir, download=True)
-        ds = load_dataset(d.dataset, data_dir, **options)  # type: ignore[arg-type]
-    else:
-        columns = {"user": d.columns.user, "item": d.columns.item}
-        if d.columns.rating:
-            columns["rating"] = d.columns.rating
-        if d.columns.timestamp:
-            columns["timestamp"] = d.columns.timestamp
-        ds = load_files(_expand(d.interactions, config, None),  # type: ignore[arg-type]
-                        _expand(d.items, config, None) if d.items else None,
-                        _expand(d.users, config, None) if d.users else None,
-                        columns=columns, item_id_column=d.item_id_column, user_id_column=d.user_id_column,
-                        sep=d.sep, header=d.header, rating_scale=d.rating_scale, **options)
-    for extra in d.item_text:
-        ds = join_item_text(ds, extra, config, dataset_dir)
-    return ds
-
-
-def _read_table(path: Path, sep: str | None):
-    import pandas as pd
-
-    from fuserec.errors import DataError
-
-    if not path.is_file():
-        raise DataError("no such file", file=path)
-    try:
-        if path.suffix == ".parquet":
-            return pd.read_parquet(path)
-        return pd.read_csv(path, sep=sep or ("\t" if path.suffix in (".tsv", ".tab") else ","), dtype=str,
-                           keep_default_na=False)
-    except (ValueError, OSError) as exc:
-        raise DataError(f"cannot be read as a table ({exc})", file=path) from None
-
-
-def join_item_text(ds, extra: ItemTextConfig, config: RunConfig, dataset_dir: Path | None):
-    """``ds`` with ``extra.columns`` of another table added to its item table (and item text)."""
-    import pandas as pd
-
-    from fuserec.errors import DataError
-
-    path = _expand(extra.path, config, dataset_dir)
-    table = _read_table(path, extra.sep)
-    for column in [extra.key, *extra.columns]:
-        if column not in table.columns:
-            raise DataError(f"no column {column!r} (columns: {', '.join(map(str, table.columns))})", file=path,
-                            field=column)
-    ids = pd.Series([str(i) for i in ds.items.ids])
-    if extra.via is not None:
-        via_path = _expand(extra.via.path, config, dataset_dir)
-        mapping = _read_table(via_path, extra.via.sep)
-        for column in (extra.via.from_, extra.via.to):
-            if column not in mapping.columns:
-                raise DataError(f"no column {column!r}", file=via_path, field=column)
-        mapping = mapping.drop_duplicates(extra.via.from_)
-        keys = ids.map(dict(zip(mapping[extra.via.from_].astype(str), mapping[extra.via.to].astype(str),
-                                strict=True)))
-    else:
-        keys = ids
-    table = table.assign(_key=table[extra.key].astype(str).str.strip()).drop_duplicates("_key")
-    lookup = table.set_index("_key")
-    item_table = ds.item_table.copy()
-    fields = list(ds.text_fields)
-    report = dict(ds.report)
-    for column in extra.columns:
-        values = keys.map(lookup[column]).fillna("").astype(str).to_numpy()
-        name = column if column not in item_table.columns else f"{column}_{extra.key}"
-        item_table[name] = values
-        fields.append((name, column.replace("_", " ").capitalize()))
-        report[f"items_with_{name}"] = int((values != "").sum())
-    from dataclasses import replace
-
-    return replace(ds, item_table=item_table, text_fields=tuple(fields), report=report)
-
-
-def split_data(config: RunConfig, ds):
-    """The configured evaluation split(s) of ``ds``."""
-    from fuserec.data import locate
-    from fuserec.data.split import split
-
-    s = config.split
-    folder = None
-    if s.method == "predefined" and config.data.dataset:
-        folder = locate(config.data.dataset, config.data.data_dir, download=False)
-    return split(ds, s.method, test_size=s.test_size, seed=s.seed, folds=s.folds, n=s.leave, val_size=s.val_size,
-                 folder=folder)

@@ -94,7 +94,12 @@ class LiveModel:
             self.catalogue.vectors = np.asarray(vectors, dtype=np.float32)
             self.index = build_index(self.catalogue.vectors, settings.exact_below)
         self.popularity = np.asarray(trained.fallback_scores, dtype=np.float64).copy()
-        self._seen_seq = 0
+        # events this version was trained on (from this very store) are in the model already:
+        # fold-in and live popularity start after them
+        trained_on = trained.manifest.get("events") or {}
+        same_store = trained_on.get("store_id") is not None and trained_on.get("store_id") == store.store_id
+        self.trained_through = int(trained_on.get("through_seq", 0)) if same_store else 0
+        self._seen_seq = self.trained_through
         self._checked = 0.0
         self._lock = threading.Lock()
         self.fold_ins = 0
@@ -148,7 +153,7 @@ class LiveModel:
             hist.weights = dict(zip(cols, np.maximum(seen.data[start:end], 1.0).tolist(), strict=True))
             hist.banned = set(cols)
         events: dict[int, float] = {}
-        stored = self.store.user_events(user, limit=self.settings.max_history)
+        stored = self.store.user_events(user, limit=self.settings.max_history, after=self.trained_through)
         for s in stored:
             i = self.catalogue.index(s.event.item)
             if i is None:

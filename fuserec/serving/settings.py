@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from fuserec.data.events import DEFAULT_EVENT_WEIGHTS
 from fuserec.errors import ConfigError
 
 
@@ -55,8 +56,7 @@ class ServeSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    event_weights: dict[str, float] = Field(default_factory=lambda: {
-        "view": 1.0, "click": 1.0, "like": 2.0, "purchase": 3.0, "rating": 1.0, "dislike": -1.0})
+    event_weights: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_EVENT_WEIGHTS))
     max_k: int = Field(default=100, ge=1, le=10_000)
     max_batch: int = Field(default=1_000, ge=1, le=100_000)
     max_body_bytes: int = Field(default=1_000_000, ge=1_000)

@@ -13,6 +13,7 @@ import json
 import sqlite3
 import threading
 import time
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Annotated, Protocol
 from annotated_types import Interval
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
+from fuserec.data.events import POSTGRES_SCHEMA, SQLITE_SCHEMA, STORE_ID_KEY
 from fuserec.errors import FuserecError
 
 
@@ -107,7 +109,9 @@ class EventStore(Protocol):
 
     def add(self, events: Sequence[Event]) -> Added: ...
 
-    def user_events(self, user: str, limit: int = 100) -> list[Stored]: ...
+    store_id: str
+
+    def user_events(self, user: str, limit: int = 100, after: int = 0) -> list[Stored]: ...
 
     def since(self, seq: int, limit: int = 10_000) -> list[Stored]: ...
 
@@ -118,25 +122,6 @@ class EventStore(Protocol):
     def items_since(self, rev: int) -> list[tuple[int, str, dict]]: ...
 
     def close(self) -> None: ...
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id TEXT NOT NULL UNIQUE,
-    user_id TEXT NOT NULL,
-    item_id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    value REAL,
-    ts INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_user ON events (user_id, seq);
-CREATE TABLE IF NOT EXISTS items (
-    item_id TEXT PRIMARY KEY,
-    rev INTEGER NOT NULL,
-    doc TEXT NOT NULL
-);
-"""
 
 
 _COLUMNS = "seq, event_id, user_id, item_id, type, value, ts"
@@ -157,9 +142,10 @@ class _SQLStore(ABC):
         return [Stored(seq, Event(event_id=eid, user=u, item=i, type=t, value=v, timestamp=ts), ts)
                 for seq, eid, u, i, t, v, ts in rows]
 
-    def user_events(self, user: str, limit: int = 100) -> list[Stored]:
-        """The user's latest ``limit`` events, oldest first."""
-        rows = self._rows(f"SELECT {_COLUMNS} FROM events WHERE user_id = ? ORDER BY seq DESC LIMIT ?", (user, limit))
+    def user_events(self, user: str, limit: int = 100, after: int = 0) -> list[Stored]:
+        """The user's latest ``limit`` events with arrival numbers above ``after``, oldest first."""
+        rows = self._rows(f"SELECT {_COLUMNS} FROM events WHERE user_id = ? AND seq > ? ORDER BY seq DESC LIMIT ?",
+                          (user, after, limit))
         return rows[::-1]
 
     def since(self, seq: int, limit: int = 10_000) -> list[Stored]:
@@ -204,7 +190,9 @@ class SQLiteStore(_SQLStore):
             self._db = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            self._db.executescript(SQLITE_SCHEMA)
+            self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (STORE_ID_KEY, uuid.uuid4().hex))
+            ((self.store_id,),) = self._db.execute("SELECT value FROM meta WHERE key = ?", (STORE_ID_KEY,)).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot open the event store ({exc})") from exc
         self._lock = threading.Lock()
@@ -254,27 +242,6 @@ class SQLiteStore(_SQLStore):
             return self._db.execute(sql, args).fetchall()
 
 
-
-_PG_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq BIGSERIAL PRIMARY KEY,
-    event_id TEXT NOT NULL UNIQUE,
-    user_id TEXT NOT NULL,
-    item_id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    value DOUBLE PRECISION,
-    ts BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_user ON events (user_id, seq);
-CREATE SEQUENCE IF NOT EXISTS items_rev;
-CREATE TABLE IF NOT EXISTS items (
-    item_id TEXT PRIMARY KEY,
-    rev BIGINT NOT NULL,
-    doc TEXT NOT NULL
-);
-"""
-
-
 class PostgresStore(_SQLStore):
     """Events in PostgreSQL (psycopg 3), for several servers or machines sharing one store.
 
@@ -298,8 +265,12 @@ class PostgresStore(_SQLStore):
             self._db = psycopg.connect(url, autocommit=False)
             with self._db.transaction():
                 self._db.execute("SELECT pg_advisory_xact_lock(7235)")  # one schema creator at a time
-                for statement in filter(str.strip, _PG_SCHEMA.split(";")):
+                for statement in filter(str.strip, POSTGRES_SCHEMA.split(";")):
                     self._db.execute(statement)
+                self._db.execute("INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
+                                 (STORE_ID_KEY, uuid.uuid4().hex))
+                ((self.store_id,),) = self._db.execute("SELECT value FROM meta WHERE key = %s",
+                                                       (STORE_ID_KEY,)).fetchall()
             self._db.commit()
         except psycopg.Error as exc:
             raise StoreError(f"{_redacted(url)}: cannot open the event store ({exc})") from exc
@@ -348,7 +319,6 @@ class PostgresStore(_SQLStore):
             rows = self._db.execute(sql, args).fetchall()
             self._db.commit()
         return rows
-
 
 
 def _redacted(url: str) -> str:
