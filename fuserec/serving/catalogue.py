@@ -8,6 +8,7 @@ process, and the next artifact version, applies the same ones in the same order.
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -33,9 +34,13 @@ class Catalogue:
     encode : callable or None
         Encodes item texts into unit vectors (None when no encoder is available: new items are
         then stored and shown, but cannot be recommended by their text).
+    encoder_id : str or None
+        The encoder's id: a stored item vector from the same encoder is used as it is, so each
+        new item is encoded once, by the worker that took it, not again by every other worker.
     """
 
-    def __init__(self, trained: TrainedModel, encode: Callable[[list[str]], np.ndarray] | None) -> None:
+    def __init__(self, trained: TrainedModel, encode: Callable[[list[str]], np.ndarray] | None,
+                 encoder_id: str | None = None) -> None:
         table = trained.items
         n = len(trained.titles)
         self.n_base = n
@@ -49,6 +54,7 @@ class Catalogue:
         self.position = {item: i for i, item in enumerate(self.ids)}
         self.rev = 0
         self._encode = encode
+        self.encoder_id = encoder_id
         self.vectors: np.ndarray | None = None
         self._lock = threading.Lock()
 
@@ -75,6 +81,7 @@ class Catalogue:
         """Apply item records read from the store (``(rev, id, doc)``, oldest first); returns the
         indices of items that are new here, whose vectors the caller adds to its index."""
         fresh: list[int] = []
+        docs: dict[int, dict[str, Any]] = {}
         with self._lock:
             for rev, item, doc in changes:
                 i = self.position.get(item)
@@ -87,6 +94,7 @@ class Catalogue:
                     self.hidden = np.append(self.hidden, False)
                     self.position[item] = i
                     fresh.append(i)
+                docs[i] = doc
                 if "title" in doc and i >= self.n_base:
                     self.titles[i] = str(doc["title"])
                 if doc.get("categories") is not None:
@@ -94,5 +102,26 @@ class Catalogue:
                 self.hidden[i] = bool(doc.get("hidden", False))
                 self.rev = max(self.rev, rev)
             if fresh and self.vectors is not None and self._encode is not None:
-                self.vectors = np.vstack([self.vectors, self._encode([self.texts[i] for i in fresh])])
+                stored = [self.stored_vector(docs[i]) for i in fresh]
+                missing = [i for i, v in zip(fresh, stored, strict=True) if v is None]
+                encoded = dict(zip(missing, self._encode([self.texts[i] for i in missing]), strict=True)) \
+                    if missing else {}
+                rows = [v if v is not None else encoded[i] for i, v in zip(fresh, stored, strict=True)]
+                self.vectors = np.vstack([self.vectors, np.asarray(rows, dtype=np.float32)])
         return fresh
+
+    def vector_field(self, vector: np.ndarray) -> dict[str, Any]:
+        """How an item's vector is kept in its store record (compact, and tagged with the encoder)."""
+        data = base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")
+        return {"encoder": self.encoder_id, "dim": int(len(vector)), "f32": data}
+
+    def stored_vector(self, doc: dict[str, Any]) -> np.ndarray | None:
+        """The vector a store record carries, when it came from this encoder and fits the index."""
+        field = doc.get("vector")
+        if not isinstance(field, dict) or field.get("encoder") != self.encoder_id or self.vectors is None:
+            return None
+        try:
+            vector = np.frombuffer(base64.b64decode(field["f32"]), dtype="<f4")
+        except (KeyError, TypeError, ValueError):
+            return None
+        return vector.astype(np.float32) if vector.shape == (self.vectors.shape[1],) else None

@@ -78,7 +78,8 @@ class LiveModel:
         self.settings = settings
         self.encoder = encoder
         self._encoder_lock = threading.Lock()
-        self.catalogue = Catalogue(trained, self._encode if encoder is not None else None)
+        self.catalogue = Catalogue(trained, self._encode if encoder is not None else None,
+                                   getattr(encoder, "id", None))
         vectors = trained.vectors
         if encoder is not None:  # the catalogue's vectors may all come from a cache, never calling it
             self._encode(["warm-up"])  # load the weights now, not on the first item or search
@@ -112,6 +113,13 @@ class LiveModel:
     def _encode(self, texts: list[str], query: bool = False) -> np.ndarray:
         with self._encoder_lock:  # one encoder, called from the server's worker threads
             return np.asarray(self.encoder.encode(texts, query=query, show_progress=False), dtype=np.float32)
+
+    def item_record(self, title: str, text: str, categories: list[str] | None) -> dict[str, Any]:
+        """The store record of a new item, its vector encoded here once so no worker encodes it again."""
+        doc: dict[str, Any] = {"title": title, "text": text, "categories": categories}
+        if self.encoder is not None and self.catalogue.vectors is not None:
+            doc["vector"] = self.catalogue.vector_field(self._encode([text])[0])
+        return doc
 
     # ---- keeping up with the store -------------------------------------------------------------
     def refresh(self, force: bool = False) -> None:

@@ -131,7 +131,7 @@ def router(service: Service, metrics: Any) -> APIRouter:
         live = service.live
         if live.catalogue.index(body.item) is not None:
             raise HTTPException(409, f"item {body.item!r} exists; change it with PATCH /v1/items/{body.item}")
-        doc = {"title": body.title, "text": body.text or body.title, "categories": body.categories}
+        doc = await run_in_threadpool(live.item_record, body.title, body.text or body.title, body.categories)
         await run_in_threadpool(service.store.put_item, body.item, doc)
         await run_in_threadpool(live.refresh, True)
         i = live.catalogue.index(body.item)
@@ -151,6 +151,8 @@ def router(service: Service, metrics: Any) -> APIRouter:
         doc: dict[str, Any] = {"hidden": bool(cat.hidden[i]), "categories": sorted(cat.categories[i])}
         if i >= live.catalogue.n_base:
             doc.update(title=live.catalogue.titles[i], text=live.catalogue.texts[i])
+            if cat.vectors is not None:
+                doc["vector"] = cat.vector_field(cat.vectors[i])
         doc.update(body.model_dump(exclude_none=True))
         await run_in_threadpool(service.store.put_item, item, doc)
         await run_in_threadpool(live.refresh, True)

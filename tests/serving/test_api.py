@@ -107,6 +107,29 @@ def test_a_new_item_with_text_is_searchable_and_reaches_a_user_whose_history_rea
     assert "brand-new-1" not in [e["item"] for e in top]
 
 
+def test_a_new_item_is_encoded_once_and_another_worker_takes_its_stored_vector(client, service):
+    import numpy as np
+
+    from fuserec.serving.live import LiveModel
+
+    text = "A quiet documentary about lighthouse keepers on a northern coast"
+    live = service.live
+    other = LiveModel(live.trained, service.store, service.settings, live.encoder)  # a second worker
+    calls: list[list[str]] = []
+    encode = other.catalogue._encode
+    other.catalogue._encode = lambda texts: calls.append(texts) or encode(texts)
+    assert client.post("/v1/items", json={"item": "encoded-once", "title": "Keepers", "text": text}).status_code == 201
+    other.refresh(force=True)
+    i, j = live.catalogue.index("encoded-once"), other.catalogue.index("encoded-once")
+    assert j is not None and not calls
+    np.testing.assert_array_equal(other.catalogue.vectors[j], live.catalogue.vectors[i])
+    np.testing.assert_allclose(other.catalogue.vectors[j], live._encode([text])[0], atol=1e-5)
+    doc = {"title": "Other", "text": text, "vector": {**live.item_record("t", text, None)["vector"], "encoder": "x"}}
+    service.store.put_item("other-encoder", doc)
+    other.refresh(force=True)
+    assert calls == [[text]]  # a vector from another encoder is not trusted: encoded here
+
+
 def test_a_session_is_ranked_from_the_items_seen(client, service):
     _, _, items = untouched_genre(service.live)
     body = client.post("/v1/sessions/recommendations", json={"items": [*items[:2], "no-such-item"], "k": 5}).json()
