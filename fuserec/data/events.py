@@ -115,6 +115,15 @@ def read_store(target: str | Path) -> StoreContents:
     return StoreContents(store_id, events, items)
 
 
+def redacted(url: str) -> str:
+    """``url`` without its password, for messages and logs."""
+    head, at, tail = url.rpartition("@")
+    if not at or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, credentials = head.partition("//")
+    return f"{scheme}//{credentials.split(':', 1)[0]}:***@{tail}"
+
+
 def _read_postgres(url: str, queries: tuple[str, ...]) -> list[list[tuple]]:
     from fuserec._core.extras import require
 
@@ -125,8 +134,7 @@ def _read_postgres(url: str, queries: tuple[str, ...]) -> list[list[tuple]]:
         with psycopg.connect(url) as db:
             return [db.execute(q).fetchall() for q in queries]
     except psycopg.Error as exc:
-        where = url.split("@")[-1]
-        raise DataError(f"cannot be read as an event store ({exc})", file=f"postgresql://…@{where}") from None
+        raise DataError(f"cannot be read as an event store ({exc})", file=redacted(url)) from None
 
 
 def _same_type(ids: pd.Series, known: np.ndarray) -> tuple[pd.Series, bool]:

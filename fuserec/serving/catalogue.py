@@ -102,26 +102,27 @@ class Catalogue:
                 self.hidden[i] = bool(doc.get("hidden", False))
                 self.rev = max(self.rev, rev)
             if fresh and self.vectors is not None and self._encode is not None:
-                stored = [self.stored_vector(docs[i]) for i in fresh]
-                missing = [i for i, v in zip(fresh, stored, strict=True) if v is None]
-                encoded = dict(zip(missing, self._encode([self.texts[i] for i in missing]), strict=True)) \
-                    if missing else {}
-                rows = [v if v is not None else encoded[i] for i, v in zip(fresh, stored, strict=True)]
+                rows = [self.stored_vector(docs[i]) for i in fresh]
+                missing = [n for n, row in enumerate(rows) if row is None]
+                if missing:
+                    for n, row in zip(missing, self._encode([self.texts[fresh[n]] for n in missing]), strict=True):
+                        rows[n] = row
                 self.vectors = np.vstack([self.vectors, np.asarray(rows, dtype=np.float32)])
         return fresh
 
     def vector_field(self, vector: np.ndarray) -> dict[str, Any]:
         """How an item's vector is kept in its store record (compact, and tagged with the encoder)."""
         data = base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")
-        return {"encoder": self.encoder_id, "dim": int(len(vector)), "f32": data}
+        return {"encoder": self.encoder_id, "f32": data}
 
     def stored_vector(self, doc: dict[str, Any]) -> np.ndarray | None:
         """The vector a store record carries, when it came from this encoder and fits the index."""
         field = doc.get("vector")
-        if not isinstance(field, dict) or field.get("encoder") != self.encoder_id or self.vectors is None:
+        if not isinstance(field, dict) or field.get("encoder") != self.encoder_id:
             return None
         try:
             vector = np.frombuffer(base64.b64decode(field["f32"]), dtype="<f4")
         except (KeyError, TypeError, ValueError):
             return None
-        return vector.astype(np.float32) if vector.shape == (self.vectors.shape[1],) else None
+        width = None if self.vectors is None else self.vectors.shape[1]
+        return vector.astype(np.float32) if vector.shape == (width,) else None

@@ -23,7 +23,7 @@ from typing import Annotated, Protocol
 from annotated_types import Interval
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
-from fuserec.data.events import POSTGRES_SCHEMA, SQLITE_SCHEMA, STORE_ID_KEY
+from fuserec.data.events import POSTGRES_SCHEMA, SQLITE_SCHEMA, STORE_ID_KEY, redacted
 from fuserec.errors import FuserecError
 
 
@@ -273,7 +273,7 @@ class PostgresStore(_SQLStore):
                                                        (STORE_ID_KEY,)).fetchall()
             self._db.commit()
         except psycopg.Error as exc:
-            raise StoreError(f"{_redacted(url)}: cannot open the event store ({exc})") from exc
+            raise StoreError(f"{redacted(url)}: cannot open the event store ({exc})") from exc
         self._error = psycopg.Error
         self._lock = threading.Lock()
 
@@ -293,7 +293,7 @@ class PostgresStore(_SQLStore):
                 self._db.commit()
             except self._error as exc:
                 self._db.rollback()
-                raise StoreError(f"{_redacted(self.url)}: the batch was not stored ({exc})") from exc
+                raise StoreError(f"{redacted(self.url)}: the batch was not stored ({exc})") from exc
         return Added(stored=stored, duplicates=len(rows) - stored)
 
     def put_item(self, item: str, doc: dict) -> int:
@@ -309,7 +309,7 @@ class PostgresStore(_SQLStore):
                 self._db.commit()
             except self._error as exc:
                 self._db.rollback()
-                raise StoreError(f"{_redacted(self.url)}: item {item!r} was not stored ({exc})") from exc
+                raise StoreError(f"{redacted(self.url)}: item {item!r} was not stored ({exc})") from exc
         return int(rev)
 
     _mark = "%s"
@@ -319,15 +319,6 @@ class PostgresStore(_SQLStore):
             rows = self._db.execute(sql, args).fetchall()
             self._db.commit()
         return rows
-
-
-def _redacted(url: str) -> str:
-    """``url`` without its password, for messages and logs."""
-    head, at, tail = url.rpartition("@")
-    if not at or ":" not in head.split("//", 1)[-1]:
-        return url
-    scheme, _, credentials = head.partition("//")
-    return f"{scheme}//{credentials.split(':', 1)[0]}:***@{tail}"
 
 
 def open_store(target: str | Path) -> EventStore:
