@@ -184,7 +184,11 @@ def with_store_events(ds: Dataset, target: str | Path,
         if column in inter.columns:
             frame[column] = inter[column].to_numpy()
     users, users_ok = _same_type(pairs["user"], np.asarray(ds.users.ids))
-    items, items_ok = _same_type(pairs["item"], np.asarray(ds.items.ids))
+    # the ids of items added through the service decide the id type too, even without events
+    stored_items = pd.Series([i for i, _ in contents.items], dtype=object)
+    every_item, items_ok = _same_type(pd.concat([pairs["item"], stored_items], ignore_index=True),
+                                      np.asarray(ds.items.ids))
+    items, item_keys = every_item.iloc[:len(pairs)], every_item.iloc[len(pairs):].tolist()
     item_table, user_table = ds.item_table.copy(), ds.user_table.copy()
     for column, ok, table in (("user", users_ok, user_table), ("item", items_ok, item_table)):
         if not ok:
@@ -207,7 +211,7 @@ def with_store_events(ds: Dataset, target: str | Path,
         keep[:len(frame)] &= [pair not in removed for pair in zip(frame["user"], frame["item"], strict=True)]
     combined = keyed.loc[keep].reset_index(drop=True)
 
-    item_table = _with_items(item_table, contents.items, items_ok, np.asarray(ds.items.ids).dtype)
+    item_table = _with_items(item_table, item_keys, [doc for _, doc in contents.items])
     report = dict(ds.report)
     report["store_events"] = {
         "store_id": contents.store_id, "events": int(len(ev)),
@@ -219,19 +223,11 @@ def with_store_events(ds: Dataset, target: str | Path,
     return replace(out, text_fields=fields, social=ds.social)
 
 
-def _with_items(table: pd.DataFrame, added: list[tuple[str, dict[str, Any]]], same_type: bool,
-                dtype: np.dtype) -> pd.DataFrame:
-    """The item table with the store's new items (title, categories, text) appended, and its changed
-    titles and categories applied to the items it already has."""
-    if not added:
+def _with_items(table: pd.DataFrame, keys: list[Any], docs: list[dict[str, Any]]) -> pd.DataFrame:
+    """The item table with the store's new items (``keys``, as the table's id type; title,
+    categories, text) appended, and their stored categories applied to items it already has."""
+    if not keys:
         return table
-    ids = [i for i, _ in added]
-    if same_type and dtype.kind in "iu":
-        parsed, ok = _same_type(pd.Series(ids), np.zeros(0, dtype=np.int64))
-        keys = parsed.tolist() if ok else ids
-    else:
-        keys = ids
-    table = table.copy()
     if "title" not in table.columns:
         table["title"] = table["id"].astype(str)
     category = next((c for c in ("genres", "categories", "category") if c in table.columns), "genres")
@@ -240,7 +236,7 @@ def _with_items(table: pd.DataFrame, added: list[tuple[str, dict[str, Any]]], sa
     table["service_text"] = table.get("service_text", pd.Series("", index=table.index)).fillna("")
     position = {key: row for row, key in enumerate(table["id"].tolist())}
     rows = []
-    for key, (_, doc) in zip(keys, added, strict=True):
+    for key, doc in zip(keys, docs, strict=True):
         cats = "|".join(doc.get("categories") or ())
         row = position.get(key)
         if row is None:

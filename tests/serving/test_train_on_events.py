@@ -151,6 +151,15 @@ def test_integer_ids_stay_integers_unless_a_stored_id_cannot_be_one(tmp_path):
     assert mixed.users.ids.dtype.kind == "O" and "guest" in mixed.users and "1" in mixed.users
     assert mixed.items.ids.dtype.kind == "i"
 
+    added = open_store(tmp_path / "added.sqlite")  # a text item id with no event on it
+    added.add([Event(event_id="d", user="1", item="12", type="view")])
+    added.put_item("premiere", {"title": "A Premiere", "text": "new"})
+    added.put_item("11", {"title": "ignored", "categories": ["Drama"]})
+    added.close()
+    grown = with_store_events(ds, tmp_path / "added.sqlite")
+    assert grown.items.ids.dtype.kind == "O" and list(grown.items.ids) == ["10", "11", "12", "premiere"]
+    assert grown.item_table["genres"].tolist() == ["", "Drama", "", ""]
+
 
 def test_both_stores_read_back_their_events_items_and_id(store_target):
     store = open_store(store_target)
