@@ -70,7 +70,7 @@ def ml_small(datasets_dir: Path) -> Dataset:
 # ---- semantic layer: one embedding cache per test session, each encoder's index built once ----
 @pytest.fixture(scope="session")
 def cache(tmp_path_factory) -> EmbeddingCache:
-    return EmbeddingCache(tmp_path_factory.mktemp("emb") / "cache.sqlite")
+    return EmbeddingCache(tmp_path_factory.mktemp("emb") / "embeddings.sqlite")  # the name $FUSEREC_CACHE_DIR holds
 
 
 @pytest.fixture(scope="session")

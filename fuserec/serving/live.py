@@ -19,7 +19,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from fuserec.artifacts.trained import TrainedModel, lookup
+from fuserec.semantic.language import is_chinese
 from fuserec.serving.catalogue import Catalogue
+from fuserec.serving.multilingual import MultilingualIndex
 from fuserec.serving.retrieval import ExactIndex, FaissIndex, build_index
 from fuserec.serving.settings import ServeSettings
 from fuserec.serving.store import EventStore
@@ -69,9 +71,13 @@ class LiveModel:
         Weights, limits and intervals.
     encoder : Encoder or None
         Encodes new items' text and search queries; None turns those routes off.
+    multilingual : callable or None
+        Returns the multilingual encoder, for search queries in Chinese (see
+        `MultilingualIndex`); None answers them with ``encoder``.
     """
 
-    def __init__(self, trained: TrainedModel, store: EventStore, settings: ServeSettings, encoder: Any = None) -> None:
+    def __init__(self, trained: TrainedModel, store: EventStore, settings: ServeSettings, encoder: Any = None,
+                 multilingual: Any = None) -> None:
         self.trained = trained
         self.model = trained.model
         self.store = store
@@ -94,6 +100,10 @@ class LiveModel:
         if vectors is not None:
             self.catalogue.vectors = np.asarray(vectors, dtype=np.float32)
             self.index = build_index(self.catalogue.vectors, settings.exact_below)
+        self.multilingual = (MultilingualIndex(self.catalogue, multilingual, settings.exact_below)
+                             if multilingual is not None else None)
+        if self.multilingual is not None and settings.multilingual == "at_start":
+            self.multilingual.build_in_background()
         self.popularity = np.asarray(trained.fallback_scores, dtype=np.float64).copy()
         # events this version was trained on (from this very store) are in the model already:
         # fold-in and live popularity start after them
@@ -348,16 +358,23 @@ class LiveModel:
                 "model_version": self.version, "method": method, "items": entries}
 
     def search(self, text: str, k: int = 10) -> dict[str, Any]:
-        """Items whose text is nearest to free ``text``."""
+        """Items whose text is nearest to free ``text``; Chinese text through the multilingual index."""
         self.refresh()
-        if self.index is None or self.encoder is None:
+        extra = int(self.catalogue.hidden.sum())
+        if self.multilingual is not None and is_chinese(text):
+            idx, val = self.multilingual.search(text, k + extra)
+            kind, encoder = self.multilingual.kind, self.multilingual.encoder.id
+        elif self.index is None or self.encoder is None:
             raise LookupError("search needs an encoder: install fuserec[text] or serve a model that reads text")
-        query = self._encode([text], query=True)[0]
-        idx, val = self.index.search(query, k + int(self.catalogue.hidden.sum()))
-        hits = [(int(i), float(s)) for i, s in zip(idx[0], val[0], strict=True)
-                if i >= 0 and not self.catalogue.hidden[i]][:k]
+        else:
+            idx, val = self.index.search(self._encode([text], query=True)[0], k + extra)
+            idx, val = idx[0], val[0]
+            kind, encoder = self.index.kind, self.encoder.id
+        hits = [(int(i), float(s)) for i, s in zip(idx, val, strict=True)
+                if 0 <= i < len(self.catalogue) and not self.catalogue.hidden[i]][:k]
         entries = [self._entry(i, s, "text") for i, s in hits]
         for rank, entry in enumerate(entries, 1):
             entry["rank"] = rank
             entry.pop("_i")
-        return {"query": text, "model_version": self.version, "retrieval": self.index.kind, "items": entries}
+        return {"query": text, "model_version": self.version, "retrieval": kind, "encoder": encoder,
+                "items": entries}

@@ -69,6 +69,7 @@ class SearchResults(BaseModel):
     query: str
     model_version: str
     retrieval: str
+    encoder: str = Field(description="The encoder that read the query: the multilingual one for Chinese text")
     items: list[Entry]
 
 

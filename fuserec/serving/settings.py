@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -42,6 +43,11 @@ class ServeSettings(BaseModel):
     encoder : str
         The encoder for new items and search when the artifact stores none; ``"none"`` turns
         those routes off (a faster start where no text is needed).
+    multilingual : {"on_demand", "at_start", "off"}
+        When a search query is Chinese, which the usual English encoders cannot read, it is
+        answered from a second index of the catalogue under the multilingual encoder. That index
+        is built on the first such query (``"on_demand"``) or in the background from the start
+        (``"at_start"``); ``"off"`` answers every query with the serving encoder.
     fold_in : bool
         Whether a user's stored events change their list at once (False serves the artifact's
         lists until the next training, as most recommender services do).
@@ -65,6 +71,7 @@ class ServeSettings(BaseModel):
     refresh_seconds: float = Field(default=0.25, gt=0)
     watch_seconds: float = Field(default=1.0, ge=0)
     encoder: str = "minilm"
+    multilingual: Literal["on_demand", "at_start", "off"] = "on_demand"
     fold_in: bool = True
     keys_file: str | None = None
     public_reads: bool = False

@@ -13,11 +13,15 @@ from schemathesis.checks import negative_data_rejection  # noqa: E402
 
 from fuserec.serving.app import create_app  # noqa: E402
 from fuserec.serving.service import Service  # noqa: E402
+from fuserec.serving.settings import ServeSettings  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def api_schema(artifact, tmp_path_factory):
-    service = Service(artifact, db=str(tmp_path_factory.mktemp("schema") / "events.sqlite"), watch=False)
+    # generated text is often Chinese; encoding the whole catalogue for multilingual search would
+    # take minutes here, and that route is tested on its own (test_multilingual.py)
+    service = Service(artifact, db=str(tmp_path_factory.mktemp("schema") / "events.sqlite"), watch=False,
+                      settings=ServeSettings(multilingual="off"))
     yield schemathesis.openapi.from_asgi("/openapi.json", create_app(service))
     service.close()
 
