@@ -18,13 +18,12 @@ if TYPE_CHECKING:
     from fuserec.fusion.rerank.reranker import LearnedReranker
 
 
-def explain_items(model: LearnedReranker, items: np.ndarray, user: int | None = None,
-                  history: sp.csr_matrix | None = None, top: int = 3) -> list[dict[str, Any]]:
-    """For one user (a training index, or a fresh ``history`` row), why each of ``items`` scored
-    as it did: ``{"retrievers": [{"name", "rank"}], "features": [{"name", "value", "contribution"}]}``.
-
-    An item outside the pool has no retriever and no features (the ranker never saw it).
-    """
+def feature_contributions(model: LearnedReranker, items: np.ndarray, user: int | None = None,
+                          history: sp.csr_matrix | None = None) -> tuple[list[str], list[Any], Any]:
+    """Each item's feature row and its per-feature contributions to the ranker's score (the mean
+    of the ensemble's ``pred_contrib``, bias column dropped), for a training user index or a
+    fresh ``history`` row; ``(None, None)`` for an item outside the pool. Also returns the `Side`
+    the features were read from."""
     if history is not None:
         row = sp.csr_matrix(history)
         side, seen, users = model.side_.for_histories(row), (row > 0).astype(np.float32).tocsr(), np.array([0])
@@ -35,26 +34,41 @@ def explain_items(model: LearnedReranker, items: np.ndarray, user: int | None = 
         raise ValueError("explain_items needs a user index or a history row")
     _, pooled, x, _ = model._candidates(model.fitted_, side, seen, users, score)
     where = {int(i): n for n, i in enumerate(pooled)}
-    names = model.feature_names()
     rankers = model.rankers_
     if model.light_rankers_ is not None and side.user_count[users[0]] <= model.light_max:
         rankers = model.light_rankers_
     picked = [where[int(i)] for i in items if int(i) in where]
     contrib = np.mean([r.booster_.predict(x[picked], pred_contrib=True) for r in rankers], axis=0) if picked else None
-    out: list[dict[str, Any]] = []
+    out: list[Any] = []
     for i in items:
         n = where.get(int(i))
         if n is None or contrib is None:
+            out.append((None, None))
+        else:
+            out.append((x[n], contrib[picked.index(n), :-1]))  # the last column is the ensemble's bias
+    return model.feature_names(), out, side
+
+
+def explain_items(model: LearnedReranker, items: np.ndarray, user: int | None = None,
+                  history: sp.csr_matrix | None = None, top: int = 3) -> list[dict[str, Any]]:
+    """For one user (a training index, or a fresh ``history`` row), why each of ``items`` scored
+    as it did: ``{"retrievers": [{"name", "rank"}], "features": [{"name", "value", "contribution"}]}``.
+
+    An item outside the pool has no retriever and no features (the ranker never saw it).
+    """
+    names, rows, _ = feature_contributions(model, items, user, history)
+    out: list[dict[str, Any]] = []
+    for x, c in rows:
+        if x is None:
             out.append({"retrievers": [], "features": []})
             continue
-        c = contrib[picked.index(n), :-1]                       # the last column is the ensemble's bias
         retrievers: list[dict[str, Any]] = []
         for name in model.fitted_:
-            rank = int(round(float(np.expm1(x[n, names.index(f"{name}:logrank")]))))
+            rank = int(round(float(np.expm1(x[names.index(f"{name}:logrank")]))))
             if rank < model.pool:
                 retrievers.append({"name": name, "rank": rank + 1})
         order = np.argsort(-np.abs(c))[:top]
         out.append({"retrievers": sorted(retrievers, key=lambda r: r["rank"]),
-                    "features": [{"name": names[j], "value": float(x[n, j]), "contribution": float(c[j])}
+                    "features": [{"name": names[j], "value": float(x[j]), "contribution": float(c[j])}
                                  for j in order]})
     return out

@@ -1,0 +1,11 @@
+"""Explanations grounded in the model's own computation: which history items, terms and
+popularity placed a recommended item, worded by template in English or Chinese, and checked for
+faithfulness by a deletion test."""
+
+from fuserec.explain.attribution import Attribution, CannotAttribute, history_contributions
+from fuserec.explain.explainer import Explainer, ItemInfo
+from fuserec.explain.faithfulness import Deletion, deletion_test, summarise
+from fuserec.explain.templates import LANGUAGES, render
+
+__all__ = ["LANGUAGES", "Attribution", "CannotAttribute", "Deletion", "Explainer", "ItemInfo", "deletion_test",
+           "history_contributions", "render", "summarise"]
