@@ -129,9 +129,20 @@ def serving_table(key: str, source: dict[str, str]) -> str:
                    "highest rate held", "from"], body, "llllrrrrrrl")
 
 
+def explain_table(key: str, source: dict[str, str]) -> str:
+    body = [[r["model"], r["dataset"], r["wording"], f"{r['metrics']['explanations']:.0f}",
+             _fmt(r["metrics"]["deletion_lowers"], 3), f"{r['metrics']['deletion_vs_random_p']:.1e}",
+             _fmt(r["metrics"]["mean_rank_drop_cited"], 1), _fmt(r["metrics"]["mean_rank_drop_random"], 1),
+             _fmt(r["metrics"]["cited_grounded"], 3), _fmt(r["metrics"]["usr"], 3), _fmt(r["metrics"]["fcr"], 3),
+             _fmt(r["metrics"]["div"], 3), key] for r in _rows(source)]
+    return _table(["model", "dataset", "wording", "explained", "deletion lowers rank", "p (vs random)",
+                   "rank drop, cited", "rank drop, random", "grounded", "USR", "FCR", "DIV", "from"],
+                  body, "lllrrrrrrrrrl")
+
+
 TABLES: dict[str, Callable[[str, dict[str, str]], str]] = {
     "fusion": fusion_table, "ranking": ranking_table, "rating": rating_table, "reranker_cost": cost_table,
-    "serving": serving_table,
+    "serving": serving_table, "explain": explain_table,
 }
 
 #: The README's headline rows: fused models, the best classic ones, the peers' hybrids, a floor.

@@ -1,4 +1,5 @@
-"""The ``fuserec`` command: data, models, config, train, recommend, similar, serve, evaluate, tune, semantic, demo.
+"""The ``fuserec`` command: data, models, config, train, recommend, similar, explain, serve, evaluate, tune,
+semantic, demo.
 
 One module per command group; each only parses options, calls the library and prints. Shared
 data-loading options and the one error handler live in ``fuserec.cli.common``.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from fuserec.cli import catalog, data, experiments, product, semantic, serve
+from fuserec.cli import catalog, data, experiments, explain, product, semantic, serve
 
 app = typer.Typer(help="Language-model semantics fused with recommender systems.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -22,6 +23,7 @@ app.command("tune")(experiments.tune_command)
 app.command("train")(product.train_command)
 app.command("recommend")(product.recommend_command)
 app.command("similar")(product.similar_command)
+app.command("explain")(explain.explain_command)
 app.command("demo")(product.demo)
 
 

@@ -164,7 +164,10 @@ def load_trained(model_dir: Path) -> Any:
 def print_list(payload: dict, what: str) -> None:
     """A recommendation or similar-items payload as a table."""
     flag = f" [yellow](fallback: {payload['fallback_reason']})[/]" if payload.get("fallback") else ""
-    t = Table("#", "item", "title", "score", title=f"{what}{flag} · {payload['model']} {payload['model_version']}")
+    why = any("explanation" in e for e in payload["items"])
+    t = Table("#", "item", "title", "score", *(["why"] if why else []),
+              title=f"{what}{flag} · {payload['model']} {payload['model_version']}")
     for e in payload["items"]:
-        t.add_row(str(e["rank"]), str(e["item"]), e["title"], f"{e['score']:.4g}")
+        t.add_row(str(e["rank"]), str(e["item"]), e["title"], f"{e['score']:.4g}",
+                  *([e["explanation"]["text"]] if "explanation" in e else []))
     out.print(t)

@@ -47,6 +47,8 @@ def recommend_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print the list as JSON.")] = False,
     out_path: Annotated[Path | None, typer.Option("--out", help="Batch: write (user, rank, item, title, score, "
                                                                 "fallback) rows to this Parquet file.")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Say why each item is in the list (one user).")] = False,
+    lang: Annotated[str, typer.Option(help="Language of the explanations: en or zh.")] = "en",
 ) -> None:
     """Top-k items for a user from a trained artifact; or for many users into a Parquet file."""
     import json
@@ -56,6 +58,12 @@ def recommend_command(
     trained = load_trained(model_dir)
     if user is not None:
         payload = trained.recommend(user, k, exclude_seen)
+        if explain and not payload["fallback"]:
+            from fuserec.cli.explain import explanations
+
+            found = explanations(trained, user, [e["item"] for e in payload["items"]], lang)
+            for entry, explanation in zip(payload["items"], found, strict=True):
+                entry["explanation"] = explanation
         if json_out:
             print(json.dumps(payload, ensure_ascii=False, default=str))
         else:

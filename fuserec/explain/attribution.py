@@ -162,8 +162,8 @@ def _reranker(model: Any, row: sp.csr_matrix, items: np.ndarray, hist: np.ndarra
                 continue
             if name in POPULARITY_RETRIEVERS:
                 popular[n] += share
-            elif behind[name] is not None:
-                contrib[n] += share * _shares(behind[name][n])
+            elif (traced := behind[name]) is not None:
+                contrib[n] += share * _shares(traced[n])
         for feature in POPULARITY_FEATURES:
             if feature in column and c[column[feature]] > 0:
                 popular[n] += float(c[column[feature]])

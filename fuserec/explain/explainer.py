@@ -92,6 +92,26 @@ class Explainer:
         self.vectors = vectors
         self.max_cited = max_cited
 
+    @classmethod
+    def for_artifact(cls, trained: Any) -> Explainer:
+        """For a loaded artifact (`fuserec.load`): its model, item table and text vectors."""
+        return cls(trained.model, ItemInfo.from_table(trained.items), trained.vectors)
+
+    def index(self, item: Any) -> int:
+        """The model's index of an external item id.
+
+        Raises
+        ------
+        KeyError
+            Naming the item, when the model does not know it.
+        """
+        if not hasattr(self, "_position"):
+            self._position = {i: n for n, i in enumerate(self.items.ids)}
+        try:
+            return self._position[str(item)]
+        except KeyError:
+            raise KeyError(f"unknown item {item!r}") from None
+
     def history_row(self, user: int) -> sp.csr_matrix:
         """A training user's history row, as the model saw it."""
         return sp.csr_matrix(self.model.seen_[int(user)], dtype=np.float32)
@@ -103,9 +123,9 @@ class Explainer:
             if user is None:
                 raise ValueError("explain needs a user index or a history row")
             history = self.history_row(user)
-        items = np.asarray(items, dtype=np.int64)
+        wanted = np.asarray(items, dtype=np.int64)
         n_model = self.model.seen_.shape[1]
-        known = items[items < n_model]
+        known = wanted[wanted < n_model]
         note = None
         try:
             att = history_contributions(self.model, history, known)
@@ -113,8 +133,7 @@ class Explainer:
         except CannotAttribute as exc:
             att, rows, note = None, {}, str(exc)
         out = []
-        for i in items:
-            i = int(i)
+        for i in map(int, wanted):
             if i >= n_model:
                 reasons = self._new_item(i, history)
                 method = "text"

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 
-def _without(row: sp.csr_matrix, drop: Sequence[int]) -> sp.csr_matrix:
+def _without(row: sp.csr_matrix, drop: Sequence[int] | np.ndarray) -> sp.csr_matrix:
     row = sp.csr_matrix(row, dtype=np.float32, copy=True)
     mask = np.isin(row.indices, np.asarray(drop, dtype=np.int64))
     row.data[mask] = 0
