@@ -124,6 +124,8 @@ class EASE(Recommender):
             p = torch.linalg.inv(torch.as_tensor(gram, device=device)).cpu().numpy()
         else:
             p = spd_inverse(gram)
+        if not p.flags.c_contiguous:  # P is symmetric, so its transpose is the same matrix in C order:
+            p = p.T                   # rows contiguous, as a sparse history @ B reads them
         p /= -np.diag(p).copy()[None, :]
         np.fill_diagonal(p, 0.0)
         return p.astype(np.float32, copy=False)

@@ -50,3 +50,11 @@ def test_rp3beta_in_blocks_equals_one_block(monkeypatch):
     monkeypatch.setattr(graph, "BLOCK", 7)
     blocks = RP3beta(k=10).fit(ds).item_weights_
     assert sp.issparse(blocks) and (whole != blocks).nnz == 0
+
+
+def test_ease_weights_are_row_major_so_scoring_a_history_reads_rows_in_place():
+    # a Fortran-ordered B made every sparse history @ B copy all n_items² weights first
+    all_warm = _data(cold=0)
+    for data in (_data(), all_warm):
+        weights = EASE(reg=20.0).fit(data).item_weights_
+        assert weights.flags.c_contiguous
