@@ -28,6 +28,7 @@ EXTRA_OF: dict[str, str] = {
     "uvicorn": "serve",
     "faiss": "serve",
     "prometheus_client": "serve",
+    "cyllama": "llm",
 }
 """Module → the extra of ``pyproject.toml`` that installs it."""
 

