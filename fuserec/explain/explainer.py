@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from fuserec.explain.attribution import CannotAttribute, history_contributions
 from fuserec.explain.templates import render
+from fuserec.explain.wording import Wording
 
 MAX_CITED = 3
 MAX_TERMS = 3
@@ -83,19 +84,25 @@ class Explainer:
         Item text vectors (unit rows), for items the model has no column for.
     max_cited : int
         The most history items one explanation cites.
+    wording : Wording or None
+        A language model's wording under a validator (`fuserec.explain.Wording`); None words every
+        explanation by template.
     """
 
     def __init__(self, model: Any, items: ItemInfo, vectors: np.ndarray | None = None,
-                 max_cited: int = MAX_CITED) -> None:
+                 max_cited: int = MAX_CITED, wording: Wording | None = None) -> None:
         self.model = model
         self.items = items
         self.vectors = vectors
         self.max_cited = max_cited
+        self.wording = wording
 
     @classmethod
-    def for_artifact(cls, trained: Any) -> Explainer:
-        """For a loaded artifact (`fuserec.load`): its model, item table and text vectors."""
-        return cls(trained.model, ItemInfo.from_table(trained.items), trained.vectors)
+    def for_artifact(cls, trained: Any, llm: str | None = None) -> Explainer:
+        """For a loaded artifact (`fuserec.load`): its model, item table and text vectors; with
+        ``llm`` (see `fuserec.semantic.chat.get_chat`), generated wording under a validator."""
+        items = ItemInfo.from_table(trained.items)
+        return cls(trained.model, items, trained.vectors, wording=Wording.over(items, llm) if llm else None)
 
     def index(self, item: Any) -> int:
         """The model's index of an external item id.
@@ -116,8 +123,8 @@ class Explainer:
         """A training user's history row, as the model saw it."""
         return sp.csr_matrix(self.model.seen_[int(user)], dtype=np.float32)
 
-    def explain(self, items: Sequence[int], *, user: int | None = None, history: sp.csr_matrix | None = None,
-                lang: str = "en") -> list[dict[str, Any]]:
+    def explain(self, items: Sequence[int] | np.ndarray, *, user: int | None = None,
+                history: sp.csr_matrix | None = None, lang: str = "en") -> list[dict[str, Any]]:
         """One explanation per item index, for a training user index or a fresh history row."""
         if history is None:
             if user is None:
@@ -143,9 +150,10 @@ class Explainer:
                 n = rows[i]
                 reasons = self._reasons(i, att.history, att.contributions[n], float(att.popularity[n]))
                 method = att.method
-            out.append({"item": self.items.ids[i], "title": self.items.titles[i], "method": method,
-                        "reasons": reasons, "note": None if reasons else note,
-                        "text": render(reasons, lang), "lang": lang, "wording": "template"})
+            explanation = {"item": self.items.ids[i], "title": self.items.titles[i], "method": method,
+                           "reasons": reasons, "note": None if reasons else note,
+                           "text": render(reasons, lang), "lang": lang, "wording": "template"}
+            out.append(self.wording.word(explanation, lang) if self.wording is not None else explanation)
         return out
 
     def _reasons(self, item: int, history: np.ndarray, contrib: np.ndarray, popular: float) -> list[dict[str, Any]]:
