@@ -21,6 +21,7 @@ import scipy.sparse as sp
 from fuserec.artifacts.trained import TrainedModel, lookup
 from fuserec.semantic.language import is_chinese
 from fuserec.serving.catalogue import Catalogue
+from fuserec.serving.explaining import ListExplainer
 from fuserec.serving.multilingual import MultilingualIndex
 from fuserec.serving.retrieval import ExactIndex, FaissIndex, build_index
 from fuserec.serving.settings import ServeSettings
@@ -104,6 +105,7 @@ class LiveModel:
                              if multilingual is not None else None)
         if self.multilingual is not None and settings.multilingual == "at_start":
             self.multilingual.build_in_background()
+        self.explainer = ListExplainer(self.model, trained.items, self.catalogue)
         self.popularity = np.asarray(trained.fallback_scores, dtype=np.float64).copy()
         # events this version was trained on (from this very store) are in the model already:
         # fold-in and live popularity start after them
@@ -189,17 +191,18 @@ class LiveModel:
 
     # ---- lists -----------------------------------------------------------------------------------
     def recommend(self, user: str, k: int = 10, exclude: list[str] | None = None, category: str | None = None,
-                  explain: bool = False, fold_in: bool = True) -> dict[str, Any]:
-        """The top-``k`` list for ``user`` in the shared JSON shape, fresh events folded in."""
+                  explain: bool = False, fold_in: bool = True, lang: str = "en") -> dict[str, Any]:
+        """The top-``k`` list for ``user`` in the shared JSON shape, fresh events folded in; with
+        ``explain``, why each item is there (`fuserec.explain`), worded in ``lang``."""
         hist = self.history(user)
         for item in exclude or ():
             i = self.catalogue.index(item)
             if i is not None:
                 hist.banned.add(i)
-        return self._rank(hist, k, category, explain, fold_in, head={"user": user})
+        return self._rank(hist, k, category, explain, fold_in, head={"user": user}, lang=lang)
 
     def recommend_session(self, items: list[str], k: int = 10, category: str | None = None,
-                          explain: bool = False) -> dict[str, Any]:
+                          explain: bool = False, lang: str = "en") -> dict[str, Any]:
         """The top-``k`` list for an anonymous visitor who has seen ``items`` (unknown ones ignored)."""
         self.refresh()
         hist = History(user="", index=None)
@@ -210,10 +213,11 @@ class LiveModel:
                 hist.banned.add(i)
         hist.events = sum(i is not None for i in known)
         unknown = [item for item, i in zip(items, known, strict=True) if i is None]
-        return self._rank(hist, k, category, explain, True, head={"session": True, "unknown_items": unknown})
+        return self._rank(hist, k, category, explain, True, head={"session": True, "unknown_items": unknown},
+                          lang=lang)
 
     def _rank(self, hist: History, k: int, category: str | None, explain: bool, fold_in: bool,
-              head: dict[str, Any]) -> dict[str, Any]:
+              head: dict[str, Any], lang: str = "en") -> dict[str, Any]:
         cat = self.catalogue
         allowed = cat.allowed(category)
         n_base = cat.n_base
@@ -254,10 +258,10 @@ class LiveModel:
         entries = [self._entry(int(i), float(s), route) for i, s in zip(idx, val, strict=True)]
         entries = self._with_new_items(entries, hist, allowed, k)
         if explain:
-            reasons = self._model_reasons(entries, hist, route)
+            row = hist.row(n_base) if route != "model" else None
+            found = self.explainer.explain(entries, route, hist.index, row, lang)
             for entry in entries:
-                entry["explain"] = self._explain(entry, hist)
-                entry["explain"].update(reasons.get(entry["_i"], {}))
+                entry["explain"] = {"route": entry["route"], **found[entry["_i"]]}
         for rank, entry in enumerate(entries, 1):
             entry["rank"] = rank
             entry.pop("_i", None)
@@ -295,40 +299,6 @@ class LiveModel:
             if rank < k:
                 merged.insert(min(rank, len(merged)), self._entry(int(i), float(text[i]), "cold-start text"))
         return merged[:k]
-
-    def _model_reasons(self, entries: list[dict[str, Any]], hist: History, route: str) -> dict[int, dict[str, Any]]:
-        """For a model that explains its own ranking (the fused re-ranker): the retrievers and top
-        features behind each of the model's items, from the same history it was ranked with."""
-        explain_items = getattr(self.model, "explain_items", None)
-        if explain_items is None or route not in ("model", "fold-in"):
-            return {}
-        items = np.array([e["_i"] for e in entries if e["route"] == route], dtype=np.int64)
-        if not len(items):
-            return {}
-        if route == "fold-in":
-            reasons = explain_items(items, history=hist.row(self.catalogue.n_base))
-        else:
-            reasons = explain_items(items, user=hist.index)
-        return {int(i): r for i, r in zip(items, reasons, strict=True)}
-
-    def _explain(self, entry: dict[str, Any], hist: History) -> dict[str, Any]:
-        """What placed an item: its route and, for item-item models, the history items that carried it."""
-        i = entry["_i"]
-        out: dict[str, Any] = {"route": entry["route"], "because": []}
-        weights = getattr(self.model, "item_weights_", None)
-        if entry["route"] in ("model", "fold-in") and weights is not None and hist.weights:
-            cols = [h for h in hist.weights if h < self.catalogue.n_base]
-            column = weights[cols, i]
-            column = np.asarray(column.toarray() if hasattr(column, "toarray") else column).ravel()
-            parts = np.array([hist.weights[h] for h in cols]) * column
-            for j in np.argsort(-parts)[:3]:
-                if parts[j] > 0:
-                    h = cols[j]
-                    out["because"].append({"item": self.catalogue.ids[h], "title": self.catalogue.titles[h],
-                                           "contribution": float(parts[j])})
-        elif entry["route"] == "cold-start text":
-            out["because"].append({"reads_like_history": True, "similarity": entry["score"]})
-        return out
 
     # ---- items -----------------------------------------------------------------------------------
     def similar(self, item: str, k: int = 10) -> dict[str, Any]:

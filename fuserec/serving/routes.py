@@ -4,7 +4,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
@@ -76,10 +76,12 @@ def router(service: Service, metrics: Any) -> APIRouter:
     async def recommendations(user: UserId, k: K = 10,
                               exclude: Annotated[list[str] | None, Query(max_length=500)] = None,
                               category: Annotated[str | None, Query(max_length=200)] = None,
-                              explain: bool = False) -> Any:
+                              explain: Annotated[bool, Query(description="Say why each item is there")] = False,
+                              lang: Annotated[Literal["en", "zh"], Query(description="Language of the "
+                                                                                     "explanations")] = "en") -> Any:
         """The user's top-``k``, with their events so far folded in; an unknown user gets the
         popularity fallback, flagged."""
-        return service.live.recommend(user, k, exclude, category, explain)
+        return service.live.recommend(user, k, exclude, category, explain, lang=lang)
 
     @api.get("/items/{item}/similar", response_model=schemas.Similar, dependencies=read, tags=["items"],
              responses={404: {"description": "Unknown item"}})
@@ -97,7 +99,7 @@ def router(service: Service, metrics: Any) -> APIRouter:
               tags=["recommendations"])
     async def session(body: bodies.session) -> Any:  # type: ignore[name-defined]
         """The top-``k`` for an anonymous visitor from the items they have seen."""
-        return service.live.recommend_session(body.items, body.k, body.category, body.explain)
+        return service.live.recommend_session(body.items, body.k, body.category, body.explain, body.lang)
 
     @api.post("/events", response_model=schemas.Ingested, dependencies=write, tags=["events"])
     async def events(body: bodies.events) -> Any:  # type: ignore[name-defined]

@@ -143,6 +143,7 @@ class SessionRequest(BaseModel):
     k: JsonInt = Field(default=10, ge=1, le=10_000)
     category: Text | None = Field(default=None, max_length=200)
     explain: bool = False
+    lang: Literal["en", "zh"] = "en"
 
 
 class Reloaded(BaseModel):

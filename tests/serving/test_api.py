@@ -66,7 +66,8 @@ def test_events_in_an_untouched_genre_move_the_list_at_once_and_not_with_fold_in
     hits = [e for e in after["items"] if e["item"] in near]
     assert len(hits) >= 3, (genre, [e["title"] for e in after["items"]])
     assert not {e["item"] for e in after["items"]} & set(items)       # what they just liked is not offered back
-    assert any(b["item"] in items for e in hits for b in e["explain"]["because"])
+    cited = [c["item"] for e in hits for r in e["explain"]["reasons"] if r["kind"] == "history" for c in r["items"]]
+    assert set(items) & set(cited)  # the reasons name what the user just liked
 
     service.settings.fold_in = False
     try:
@@ -209,3 +210,22 @@ def test_health_readiness_and_metrics(client, service):
     text = client.get("/metrics").text
     assert "fuserec_request_seconds_bucket" in text and f'model_version="{service.live.version}"' in text
     assert "fuserec_events_ingested_total" in text
+
+
+def test_explain_gives_reasons_from_the_users_history_in_english_and_chinese(client, service):
+    live = service.live
+    user = str(live.trained.users()[3])
+    u = lookup(live.model.users_, user)
+    history = {live.catalogue.ids[i] for i in live.model.seen_[u].indices}
+    body = client.get(f"/v1/users/{user}/recommendations", params={"explain": "true", "k": 5}).json()
+    for entry in body["items"]:
+        why = entry["explain"]
+        assert why["route"] == "model" and why["method"] == "item-weights" and why["wording"] == "template"
+        cited = [c["item"] for r in why["reasons"] if r["kind"] == "history" for c in r["items"]]
+        assert cited and set(cited) <= history and why["text"].startswith("Because you liked ")
+    zh = client.get(f"/v1/users/{user}/recommendations", params={"explain": "true", "k": 2, "lang": "zh"}).json()
+    assert all(e["explain"]["text"].startswith("因为你喜欢《") for e in zh["items"])
+    bad = client.get(f"/v1/users/{user}/recommendations", params={"explain": "true", "lang": "fr"})
+    assert bad.status_code == 422 and "lang" in bad.text
+    unknown = client.get("/v1/users/nobody-at-all/recommendations", params={"explain": "true", "k": 3}).json()
+    assert all(e["explain"]["reasons"] == [{"kind": "popular", "contribution": e["score"]}] for e in unknown["items"])

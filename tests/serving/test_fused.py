@@ -10,6 +10,7 @@ pytest.importorskip("lightgbm")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from fuserec.artifacts.trained import lookup  # noqa: E402
 from fuserec.serving.app import create_app  # noqa: E402
 from fuserec.serving.service import Service  # noqa: E402
 from fuserec.serving.settings import ServeSettings  # noqa: E402
@@ -41,6 +42,12 @@ def test_the_reranker_explains_with_its_retrievers_and_features(client):
         why = entry["explain"]
         assert why["route"] == "model" and why["retrievers"] and len(why["features"]) == 3
         assert {r["name"] for r in why["retrievers"]} <= {"ease", "popularity"}
+        assert why["method"] == "reranker" and why["text"]   # the reasons traced through the features
+    cited = [c["item"] for e in body["items"] for r in e["explain"]["reasons"] if r["kind"] == "history"
+             for c in r["items"]]
+    u = lookup(service.live.model.users_, user)
+    history = {service.live.catalogue.ids[i] for i in service.live.model.seen_[u].indices}
+    assert cited and set(cited) <= history
 
 
 def test_fresh_events_fold_into_the_reranker(client):

@@ -34,7 +34,7 @@ def page_url(artifact, tmp_path):
     proc.wait(timeout=30)
 
 
-def _reader(artifact, tmp_path) -> tuple[str, str]:
+def _reader(artifact, tmp_path) -> tuple[str, str, list[str]]:
     """A user with a history, and a text that reads like the first items of it."""
     probe = Service(artifact, db=str(tmp_path / "probe.sqlite"), watch=False, settings=ServeSettings(encoder="none"))
     live = probe.live
@@ -42,13 +42,14 @@ def _reader(artifact, tmp_path) -> tuple[str, str]:
     u = lookup(live.model.users_, user)
     history = live.model.seen_.indices[live.model.seen_.indptr[u]:live.model.seen_.indptr[u + 1]]
     text = ". ".join(live.catalogue.texts[i] for i in history[:3])
+    titles = [live.catalogue.titles[i] for i in history]
     probe.close()
-    return user, text
+    return user, text, titles
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make test installs it)")
 def test_the_page_shows_explains_takes_feedback_searches_and_adds_items(page_url, artifact, tmp_path):
-    user, text = _reader(artifact, tmp_path)
+    user, text, history_titles = _reader(artifact, tmp_path)
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -61,6 +62,8 @@ def test_the_page_shows_explains_takes_feedback_searches_and_adds_items(page_url
         recs.nth(9).wait_for()
         assert recs.count() == 10
         assert page.locator("#recs .why").count() >= 5                   # what placed each item
+        reason = page.locator("#recs .why").first.inner_text()
+        assert reason.startswith("Because you liked ") and any(t in reason for t in history_titles), reason
         assert "itemknn" in page.locator("#version").inner_text()
 
         first = recs.nth(0).get_attribute("data-item")
@@ -80,7 +83,8 @@ def test_the_page_shows_explains_takes_feedback_searches_and_adds_items(page_url
         page.click("#item-form button")
         page.locator("#added", has_text="added A Film Added From The Page").wait_for()
         page.locator('#recs li[data-item="ui-new-film"]').wait_for()
-        assert "new, and reads like your history" in page.locator('#recs li[data-item="ui-new-film"]').inner_text()
+        new_reason = page.locator('#recs li[data-item="ui-new-film"] .why').inner_text()
+        assert new_reason.startswith("New, and reads like ") and any(t in new_reason for t in [*history_titles, title])
         assert page.locator("#status").inner_text() == ""
         if os.environ.get("FUSEREC_UI_SCREENSHOT"):
             page.screenshot(path=os.environ["FUSEREC_UI_SCREENSHOT"], full_page=True)
