@@ -1,7 +1,7 @@
 """Explanations: faithful by a deletion test, grounded in the user's history and the item's text.
 
 Protocol, per dataset (ml-100k, ml-latest-small) and model (EASE, the fused re-ranker): temporal
-split (latest 20% of ratings held out); 300 test users drawn with seed 0 among those with at
+split per user (each user's latest 20% of ratings held out); 300 test users drawn with seed 0 among those with at
 least four training items; each user's top-10 explained. Deletion: the cited history items are
 removed and the user's scores recomputed from the reduced history by the model's fold-in (no
 refit); the same number of random history items is the paired baseline (one-sided Wilcoxon).
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import data_dir, print_table, row, write_json  # noqa: E402
 
 from fuserec.data import load_dataset  # noqa: E402
-from fuserec.data.split import temporal_split  # noqa: E402
+from fuserec.data.split import temporal_per_user_split  # noqa: E402
 from fuserec.explain import Explainer, ItemInfo, deletion_test, summarise  # noqa: E402
 from fuserec.progress import progress  # noqa: E402
 from fuserec.registry import build_model  # noqa: E402
@@ -48,7 +48,7 @@ def wording_metrics(explanations: list[dict], all_terms: set[str]) -> dict[str, 
 
 def run(dataset: str, model_name: str, n_users: int) -> dict:
     ds = load_dataset(dataset, data_dir(), download=False)
-    split = temporal_split(ds, 0.2)
+    split = temporal_per_user_split(ds, 0.2)
     train = split.train
     start = time.perf_counter()
     model = build_model(MODELS[model_name]).fit(train)
@@ -87,7 +87,7 @@ def run(dataset: str, model_name: str, n_users: int) -> dict:
                "cited_grounded": grounded / max(cited_total, 1), "attributed": attributed / max(len(explanations), 1),
                "explanations": len(explanations), "deletion_tests": summary["n"], "users": len(users),
                **wording_metrics(explanations, all_terms)}
-    return row("fuserec", model_name, dataset, "temporal-0.2", metrics, fit_seconds=fit_seconds,
+    return row("fuserec", model_name, dataset, "temporal-per-user-0.2", metrics, fit_seconds=fit_seconds,
                predict_seconds=explain_seconds, wording="template")
 
 
