@@ -76,6 +76,35 @@ class ChatModel(ABC):
         """Free what the model holds (weights, threads)."""
 
 
+class _Utf8Pieces:
+    """A llama.cpp vocabulary whose ``token_to_piece`` returns whole characters.
+
+    cyllama decodes each generated token on its own, so a character split across tokens (most
+    Chinese ones, in a byte-level vocabulary) comes out as replacement characters. This keeps the
+    tokens of one generation and returns what their joint decoding adds, holding back a trailing
+    incomplete character until the token that completes it.
+    """
+
+    def __init__(self, vocab: Any) -> None:
+        self._vocab = vocab
+        self.reset()
+
+    def reset(self) -> None:
+        self._ids: list[int] = []
+        self._sent = ""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._vocab, name)
+
+    def token_to_piece(self, token: int, special: bool = True) -> str:
+        self._ids.append(int(token))
+        text = self._vocab.detokenize(self._ids, unparse_special=special)
+        if text.endswith("\ufffd") or not text.startswith(self._sent):
+            return ""
+        piece, self._sent = text[len(self._sent):], text
+        return str(piece)
+
+
 class LocalChat(ChatModel):
     """A GGUF chat model run in this process by ``cyllama`` (llama.cpp), greedy.
 
@@ -112,12 +141,15 @@ class LocalChat(ChatModel):
             raise ChatError(f"{self.path}: no such GGUF file")
         self._config = GenerationConfig
         self._llm = _LLM(str(self.path), temperature=0.0, n_ctx=n_ctx, n_batch=512, seed=0, verbose=False)
+        self._pieces = _Utf8Pieces(self._llm.vocab)
+        self._llm.vocab = self._pieces
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fuserec-llm")
         self._lock = threading.Lock()
         self.id = f"gguf:{self.path.name}"
 
     def _run(self, messages: Messages, max_tokens: int, stop: list[str]) -> str:
         config = self._config(temperature=0.0, max_tokens=max_tokens, stop_sequences=stop, seed=0)
+        self._pieces.reset()
         return str(self._llm.chat(messages, config=config))
 
     def complete(self, messages: Messages, *, max_tokens: int = 80, timeout: float = 20.0,
