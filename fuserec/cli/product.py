@@ -49,6 +49,8 @@ def recommend_command(
                                                                 "fallback) rows to this Parquet file.")] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Say why each item is in the list (one user).")] = False,
     lang: Annotated[str, typer.Option(help="Language of the explanations: en or zh.")] = "en",
+    llm: Annotated[str | None, typer.Option(help="Word explanations with a language model under a validator: "
+                                                 "local, local:FILE.gguf or http://HOST/v1#MODEL.")] = None,
 ) -> None:
     """Top-k items for a user from a trained artifact; or for many users into a Parquet file."""
     import json
@@ -61,7 +63,7 @@ def recommend_command(
         if explain and not payload["fallback"]:
             from fuserec.cli.explain import explanations
 
-            found = explanations(trained, user, [e["item"] for e in payload["items"]], lang)
+            found = explanations(trained, user, [e["item"] for e in payload["items"]], lang, llm)
             for entry, explanation in zip(payload["items"], found, strict=True):
                 entry["explanation"] = explanation
         if json_out:

@@ -9,7 +9,8 @@ whole catalogue, and lists every problem:
 - a number, or a capitalised name, outside the reasons' titles and terms;
 - a claim whose reason is absent ("popular" without a popularity reason, "new" without a new
   item) or that no reason can support (awards, ratings, critics, prices);
-- the wrong language, too long, more than two sentences, or none of the cited titles named.
+- the wrong language, too long, more than two sentences, unfinished, or none of the cited titles
+  named.
 
 Text is compared by words (lower case; each Chinese character a word of its own), so a title
 counts with or without its year and with a trailing article moved to the front
@@ -68,10 +69,13 @@ def title_variants(title: str) -> list[tuple[str, ...]]:
     """The word sequences a text may use for a title: as written, without its year, and with a
     trailing article moved to the front."""
     bare = YEAR.sub("", title).strip()
+    year = title[len(bare):].strip()
     forms = {title, bare}
+    short = re.sub(r"\s*\([^)]*\)", "", bare).strip()  # "Independence Day (ID4)" without its other name
+    if short and short != bare:
+        forms |= {short, f"{short} {year}".strip()}
     moved = ARTICLE.match(bare)
     if moved:  # "Sting, The (1973)" is also "The Sting" and "Sting (1973)"
-        year = title[len(bare):].strip()
         forms |= {f"{moved.group(2)} {moved.group(1)}", f"{moved.group(1)} {year}".strip()}
         if len(words(moved.group(1))) > 1:  # one word alone ("War") is too common to be this title
             forms.add(moved.group(1))
@@ -199,6 +203,8 @@ class Validator:
         problems += self._language(free, lang)
         if self._sentences(text, spans, covered) > MAX_SENTENCES:
             problems.append(f"more than {MAX_SENTENCES} sentences")
+        if not re.search(r"[.!?。！？」』》)\"'”’]$", text):
+            problems.append("unfinished (no closing punctuation)")
         if grounds.cited and not named_cited:
             problems.append("names none of the cited items")
         return problems

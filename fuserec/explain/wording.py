@@ -37,7 +37,7 @@ EXAMPLES: dict[str, list[tuple[str, str]]] = {
          "既然你喜欢《Casablanca (1942)》，不妨看看这部，它最近很受欢迎。"),
     ],
 }
-MAX_TOKENS = 64
+MAX_TOKENS = {"en": 64, "zh": 128}  # a Chinese character takes two or three byte-level tokens
 
 
 def prompt(explanation: dict[str, Any], lang: str) -> Messages:
@@ -63,14 +63,16 @@ class Wording:
         Built over the whole catalogue (`Validator.for_items`).
     timeout : float
         Seconds one explanation may take before the template is used.
+    max_tokens : dict of str to int, optional
+        The most tokens the model may write, per language.
     """
 
     def __init__(self, chat: ChatModel, validator: Validator, timeout: float = 20.0,
-                 max_tokens: int = MAX_TOKENS) -> None:
+                 max_tokens: dict[str, int] | None = None) -> None:
         self.chat = chat
         self.validator = validator
         self.timeout = timeout
-        self.max_tokens = max_tokens
+        self.max_tokens = {**MAX_TOKENS, **(max_tokens or {})}
 
     @classmethod
     def over(cls, items: Any, llm: str = "local", timeout: float = 20.0) -> Wording:
@@ -89,7 +91,7 @@ class Wording:
         if not explanation["reasons"]:
             return out
         try:
-            text = self.chat.complete(prompt(explanation, lang), max_tokens=self.max_tokens, timeout=self.timeout,
+            text = self.chat.complete(prompt(explanation, lang), max_tokens=self.max_tokens[lang], timeout=self.timeout,
                                       stop=["\n", "Reasons:"])
         except ChatError as exc:
             return {**out, "generated": None, "rejected": [str(exc)]}

@@ -45,3 +45,16 @@ def test_explain_speaks_chinese_and_names_a_bad_item(artifact):
     assert proc.returncode == 0 and "因为你喜欢《" in proc.stdout, proc.stderr[-2000:]
     bad = run("explain", "--model", str(out), "--user", user, "--item", "no-such-item")
     assert bad.returncode == 2 and "no-such-item" in bad.stderr
+
+
+def test_explain_words_with_the_local_model_or_names_a_bad_one(artifact):
+    pytest.importorskip("cyllama")
+    out, user, _, _ = artifact
+    first = json.loads(run("recommend", "--model", str(out), "--user", user, "--k", "1", "--json").stdout)["items"][0]
+    proc = run("explain", "--model", str(out), "--user", user, "--item", first["item"], "--llm", "local", "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    found = json.loads(proc.stdout)[0]
+    assert found["wording"] in ("generated", "template") and found["text"]
+    assert found["wording"] == "generated" or found["rejected"]          # a refusal says why
+    bad = run("explain", "--model", str(out), "--user", user, "--item", first["item"], "--llm", "gpt-nowhere")
+    assert bad.returncode == 2 and "gpt-nowhere" in bad.stderr
