@@ -129,15 +129,32 @@ def serving_table(key: str, source: dict[str, str]) -> str:
                    "highest rate held", "from"], body, "llllrrrrrrl")
 
 
+def _p(value: float) -> str:
+    return "< 1e-300" if value == 0 else f"{value:.1e}"  # below the smallest float64 Wilcoxon reports
+
+
 def explain_table(key: str, source: dict[str, str]) -> str:
+    rows = _rows(source)
     body = [[r["model"], r["dataset"], r["wording"], f"{r['metrics']['explanations']:.0f}",
-             _fmt(r["metrics"]["deletion_lowers"], 3), f"{r['metrics']['deletion_vs_random_p']:.1e}",
+             _fmt(r["metrics"]["deletion_lowers"], 3), _p(r["metrics"]["deletion_vs_random_p"]),
              _fmt(r["metrics"]["mean_rank_drop_cited"], 1), _fmt(r["metrics"]["mean_rank_drop_random"], 1),
              _fmt(r["metrics"]["cited_grounded"], 3), _fmt(r["metrics"]["usr"], 3), _fmt(r["metrics"]["fcr"], 3),
-             _fmt(r["metrics"]["div"], 3), key] for r in _rows(source)]
-    return _table(["model", "dataset", "wording", "explained", "deletion lowers rank", "p (vs random)",
-                   "rank drop, cited", "rank drop, random", "grounded", "USR", "FCR", "DIV", "from"],
-                  body, "lllrrrrrrrrrl")
+             _fmt(r["metrics"]["div"], 3), key] for r in rows if r["wording"] == "template"]
+    faithful = _table(["model", "dataset", "wording", "explained", "deletion lowers rank", "p (vs random)",
+                       "rank drop, cited", "rank drop, random", "grounded", "USR", "FCR", "DIV", "from"],
+                      body, "lllrrrrrrrrrl")
+    generated = [r for r in rows if r["wording"] == "generated"]
+    if not generated:
+        return faithful
+    body = [[r["lang"], r["llm"], f"{r['metrics']['generated']:.0f}", f"{r['metrics']['accepted']:.0f}",
+             _fmt(r["metrics"]["fallback_rate"], 3), f"{r['metrics']['generated_ungrounded']:.0f}",
+             f"{r['metrics']['planted_rejected'] * r['metrics']['planted']:.0f} of {r['metrics']['planted']:.0f}",
+             _fmt(r["metrics"]["usr"], 3), _fmt(r["metrics"]["fcr"], 3), _fmt(r["metrics"]["div"], 3), key]
+            for r in generated]
+    worded = _table(["language", "model", "generated", "accepted", "fallback rate", "ungrounded after validator",
+                     "planted texts refused", "USR", "FCR", "DIV", "from"], body, "llrrrrrrrrl")
+    return (faithful + "\nGenerated wording of EASE's explanations (both datasets), under the validator; the "
+            "rows above are templates.\n\n" + worded)
 
 
 TABLES: dict[str, Callable[[str, dict[str, str]], str]] = {
