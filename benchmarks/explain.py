@@ -52,27 +52,41 @@ def mentioned(text: str, vocabulary: list[str]) -> frozenset[str]:
     return frozenset(t for t in vocabulary if t and re.search(rf"(?<!\w){re.escape(t.lower())}(?!\w)", low))
 
 
-CLAIM_WORDS = {"popular": ("popular", "trending", "热门", "受欢迎", "流行"), "new_item": ("new ", "新上"),
-               "never": ("award", "oscar", "critic", "masterpiece", "rated", "best ", "奖", "评分", "杰作", "打折")}
+CLAIM_WORDS = {"popular": (" popular ", " trending ", "热门", "受欢迎", "流行"), "new_item": (" new ", "新上"),
+               "never": (" award", " oscar", " critic", " masterpiece ", " rated ", " best ", "奖", "评分", "杰作",
+                         "打折")}
+
+
+def _plain(text: str) -> str:
+    """Lower case, every run of punctuation and space one space: "Sally... (1989)" is "sally 1989"."""
+    spaced = re.sub(r"([\u3400-\u9fff])", r" \1 ", text.lower())  # a Chinese character is a word
+    return " " + " ".join(re.sub(r"[^\w]+", " ", spaced).split()) + " "
 
 
 def audit(text: str, explanation: dict, titles: list[str], vocabulary: list[str]) -> list[str]:
-    """What an accepted text names beyond its reasons, by plain string search (apart from the
-    validator's word matching): titles, terms, digits and claim words."""
+    """What an accepted text names beyond its reasons, by plain string search on punctuation-free
+    lower-case text (apart from the validator's word matching): catalogue titles of two or more
+    words, catalogue terms, digits and claim words."""
     grounds = Grounds.of(explanation)
-    rest = text
+    rest = _plain(text)
     bare = [re.sub(r"\s*\(\d{4}\)$", "", t) for t in grounds.titles]
     short = [(re.sub(r"\s*\([^)]*\)", "", b), t[len(b):]) for b, t in zip(bare, grounds.titles, strict=True)]
     names = grounds.titles + bare + [s for s, _ in short] + [s + y for s, y in short]  # without year, other name
-    for title in sorted(names, key=len, reverse=True):
-        rest = re.sub(re.escape(title), " ", rest, flags=re.IGNORECASE)
-    low = rest.lower()
-    found = [t for t in titles if len(t) > 6 and t.lower() in low]
-    found += [t for t in mentioned(rest, vocabulary) if t not in grounds.terms]
+    for n, title in zip(bare, grounds.titles, strict=True):  # "Matrix, The (1999)" as "The Matrix (1999)"
+        for article in ("The", "A", "An"):
+            if n.endswith(f", {article}"):
+                name, year = n[:-len(article) - 2], title[len(n):]
+                names += [f"{article} {name}", f"{article} {name}{year}", name, name + year]
+    for name in sorted({_plain(n) for n in names}, key=len, reverse=True):
+        if name.strip():
+            rest = rest.replace(name, " ")
+    allowed = {_plain(t) for t in grounds.terms}
+    found = [t for t in titles if len(_plain(t).split()) > 2 and _plain(t) in rest]
+    found += sorted({t for t in vocabulary if _plain(t).strip() and _plain(t) in rest and _plain(t) not in allowed})
     found += ["a digit"] * bool(re.search(r"\d", rest))
     for kind, claim_words in CLAIM_WORDS.items():
         if kind not in grounds.kinds:
-            found += [w for w in claim_words if w in low + " "]
+            found += [w for w in claim_words if w in rest]
     return found
 
 

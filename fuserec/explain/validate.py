@@ -65,6 +65,16 @@ def _said(tokens: list[str], phrases: Iterable[str]) -> str | None:
     return None
 
 
+def natural_title(title: str) -> str:
+    """A catalogue title with a trailing article moved to the front: "Matrix, The (1999)" is
+    "The Matrix (1999)"; other titles as they are."""
+    bare = YEAR.sub("", title).strip()
+    moved = ARTICLE.match(bare)
+    if not moved:
+        return title
+    return f"{moved.group(2)} {moved.group(1)} {title[len(bare):].strip()}".strip()
+
+
 def title_variants(title: str) -> list[tuple[str, ...]]:
     """The word sequences a text may use for a title: as written, without its year, and with a
     trailing article moved to the front."""
@@ -76,7 +86,7 @@ def title_variants(title: str) -> list[tuple[str, ...]]:
         forms |= {short, f"{short} {year}".strip()}
     moved = ARTICLE.match(bare)
     if moved:  # "Sting, The (1973)" is also "The Sting" and "Sting (1973)"
-        forms |= {f"{moved.group(2)} {moved.group(1)}", f"{moved.group(1)} {year}".strip()}
+        forms |= {f"{moved.group(2)} {moved.group(1)}", f"{moved.group(1)} {year}".strip(), natural_title(title)}
         if len(words(moved.group(1))) > 1:  # one word alone ("War") is too common to be this title
             forms.add(moved.group(1))
     return [w for w in (tuple(words(f)) for f in forms) if w]
@@ -107,22 +117,30 @@ class Grounds:
 
 
 class _Phrases:
-    """Word sequences indexed by their first word, found in a text by one pass over its words."""
+    """Word sequences indexed by their first word, found in a text by one pass over its words.
+
+    A one-word sequence added as ``capitalised`` counts only where the text capitalises it: a
+    title such as "Them!" or "Heat" is also an everyday word.
+    """
 
     def __init__(self) -> None:
-        self.by_first: dict[str, list[tuple[tuple[str, ...], int]]] = defaultdict(list)
+        self.by_first: dict[str, list[tuple[tuple[str, ...], int, bool]]] = defaultdict(list)
 
-    def add(self, sequence: tuple[str, ...], label: int) -> None:
-        self.by_first[sequence[0]].append((sequence, label))
+    def add(self, sequence: tuple[str, ...], label: int, capitalised: bool = False) -> None:
+        self.by_first[sequence[0]].append((sequence, label, capitalised and len(sequence) == 1))
 
-    def find(self, tokens: Sequence[str]) -> list[tuple[int, int, int]]:
-        """Every (start, end, label) where a sequence occurs in ``tokens``."""
+    def find(self, tokens: Sequence[str], originals: Sequence[str] | None = None) -> list[tuple[int, int, int]]:
+        """Every (start, end, label) where a sequence occurs in ``tokens`` (lower case; ``originals``
+        as written, for the capitalised ones)."""
         found = []
         for start, token in enumerate(tokens):
-            for sequence, label in self.by_first.get(token, ()):
+            for sequence, label, capitalised in self.by_first.get(token, ()):
                 end = start + len(sequence)
-                if tuple(tokens[start:end]) == sequence:
-                    found.append((start, end, label))
+                if tuple(tokens[start:end]) != sequence:
+                    continue
+                if capitalised and originals is not None and not originals[start][:1].isupper():
+                    continue
+                found.append((start, end, label))
         return found
 
 
@@ -144,7 +162,7 @@ class Validator:
         self._titles = _Phrases()
         for n, title in enumerate(titles):
             for variant in title_variants(str(title)):
-                self._titles.add(variant, n)
+                self._titles.add(variant, n, capitalised=True)
         self._title_text = [str(t) for t in titles]
         self._terms = _Phrases()
         self._term_text: list[str] = []
@@ -180,7 +198,7 @@ class Validator:
                     covered[start:start + len(variant)] = [True] * len(variant)
                     if variant in cited:
                         named_cited.add(cited[variant])
-        for start, end, label in self._titles.find(tokens):
+        for start, end, label in self._titles.find(tokens, [m.group() for m in spans]):
             if not all(covered[start:end]):
                 problems.append(f"names an item not in the reasons: {self._title_text[label]!r}")
         for start, end, label in self._terms.find(tokens):

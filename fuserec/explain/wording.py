@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from fuserec.explain.templates import render
-from fuserec.explain.validate import Validator
+from fuserec.explain.validate import Validator, natural_title
 from fuserec.semantic.chat import ChatError, ChatModel, Messages
 
 SYSTEM = {
@@ -48,8 +48,21 @@ def prompt(explanation: dict[str, Any], lang: str) -> Messages:
     messages = [{"role": "system", "content": SYSTEM[lang]}]
     for reasons, answer in EXAMPLES[lang]:
         messages += [{"role": "user", "content": data(reasons)}, {"role": "assistant", "content": answer}]
-    messages.append({"role": "user", "content": data(render(explanation["reasons"], lang))})
+    messages.append({"role": "user", "content": data(render(_natural(explanation["reasons"]), lang))})
     return messages
+
+
+def _natural(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The reasons with catalogue titles in reading order ("The Matrix (1999)"), which a small
+    model copies whole instead of splitting at the comma; the validator accepts both orders."""
+    out = []
+    for reason in reasons:
+        if reason["kind"] == "history":
+            reason = {**reason, "items": [{**i, "title": natural_title(i["title"])} for i in reason["items"]]}
+        elif reason["kind"] == "new_item":
+            reason = {**reason, "like": {**reason["like"], "title": natural_title(reason["like"]["title"])}}
+        out.append(reason)
+    return out
 
 
 class Wording:
