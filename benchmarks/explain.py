@@ -77,12 +77,12 @@ def audit(text: str, explanation: dict, titles: list[str], vocabulary: list[str]
             if n.endswith(f", {article}"):
                 name, year = n[:-len(article) - 2], title[len(n):]
                 names += [f"{article} {name}", f"{article} {name}{year}", name, name + year]
-    for name in sorted({_plain(n) for n in names}, key=len, reverse=True):
-        if name.strip():
-            rest = rest.replace(name, " ")
     allowed = {_plain(t) for t in grounds.terms}
+    for name in sorted({_plain(n) for n in names} | allowed, key=len, reverse=True):
+        if name.strip():  # every occurrence, also back to back
+            rest = re.sub(rf"(?<= ){re.escape(name.strip())}(?= )", " ", rest)
     found = [t for t in titles if len(_plain(t).split()) > 2 and _plain(t) in rest]
-    found += sorted({t for t in vocabulary if _plain(t).strip() and _plain(t) in rest and _plain(t) not in allowed})
+    found += sorted({t for t in vocabulary if _plain(t).strip() and _plain(t) in rest})
     found += ["a digit"] * bool(re.search(r"\d", rest))
     for kind, claim_words in CLAIM_WORDS.items():
         if kind not in grounds.kinds:
