@@ -132,13 +132,12 @@ def _new_movie(ds, split, console: Console, k: int) -> dict:
         return {}
     item = int(new[np.argmax(test_counts[new])])  # the new movie most rated later
     model = TextMappedFactors(ALS(), encoder="minilm").fit(split.train)
-    q = model.item_factors_
+    similarity, _ = model.similar_items(item)  # its factors, mapped from its text alone
     warm = np.flatnonzero(train_counts > 0)
-    cos = (q[warm] @ q[item]) / (np.linalg.norm(q[warm], axis=1) * np.linalg.norm(q[item]) + 1e-12)
-    near = warm[np.argsort(-cos)[:5]]
+    near = warm[np.argsort(-similarity[warm])[:5]]
     raters = set(split.test.interactions.loc[split.test.interactions["item"] == item, "user"])
     known = np.flatnonzero(split.train.user_counts() > 0)
-    scores = model.user_factors_[known] @ q[item] + model.item_bias_[item]  # one column, not every score
+    scores = model.predict_indices(known, np.full(len(known), item))
     reached = known[np.argsort(-scores)[:100]]
     hits = len(raters & set(reached.tolist()))
     base_rate = len(raters & set(known.tolist())) / max(len(known), 1) * 100

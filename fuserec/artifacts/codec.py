@@ -111,7 +111,7 @@ class _Writer:
 
             node = {"$model": canonical_name(value),
                     "params": self.encode(value.get_params(deep=False), f"{where}.params")}
-            if hasattr(value, "seen_"):
+            if value.is_fitted:
                 node["state"] = self.encode(value.get_state(), f"{where}")
             return node
         if type(value).__name__ == "LGBMRanker" or isinstance(value, BoosterRanker):

@@ -2,7 +2,7 @@
 popularity placed a recommended item, worded by template in English or Chinese, and checked for
 faithfulness by a deletion test; optionally reworded by a language model under a validator."""
 
-from fuserec.explain.attribution import Attribution, CannotAttribute, history_contributions
+from fuserec.models.attribution import Attribution, CannotAttribute, history_contributions
 from fuserec.explain.explainer import Explainer, ItemInfo
 from fuserec.explain.faithfulness import Deletion, deletion_test, summarise
 from fuserec.explain.templates import LANGUAGES, render

@@ -1,7 +1,7 @@
 """Why an item was recommended to a user: up to three reasons from the model's own computation.
 
 The reasons, in order: the history items that contributed most to the item's score (from
-`fuserec.explain.attribution`), the genres, tags or keywords the item shares with those items,
+`fuserec.models.attribution`), the genres, tags or keywords the item shares with those items,
 and "popular now" where popularity carried the score. An item the model has no column for (added
 since training) is explained as "new, and reads like" the history item its text is nearest to.
 A model that cannot attribute says so, with an empty reason list, rather than invent one.
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from fuserec.explain.attribution import CannotAttribute, history_contributions
+from fuserec.models.attribution import CannotAttribute, history_contributions
 from fuserec.explain.templates import render
 from fuserec.explain.wording import Wording
 

@@ -15,13 +15,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from fuserec.data.dataset import Dataset
+from fuserec.models.attribution import Attribution, profile_attribution
 from fuserec.models.base import Recommender
-from fuserec.models.baselines import recent_counts
+from fuserec.models.capabilities import Attributes, EncoderText, FoldsIn
+from fuserec.models.popularity import recent_counts
 from fuserec.models.params import OneOf, Range
 from fuserec.semantic.search import item_text_vectors
 
 
-class SemanticProfile(Recommender):
+class SemanticProfile(FoldsIn, Attributes, EncoderText, Recommender):
     """Score = cos(user semantic vector, item text vector); ``encoder``: "minilm", "e5", "tfidf", ...
 
     A content-only ranker. A user's semantic vector is the unit-normalised sum of the text vectors of
@@ -80,6 +82,10 @@ class SemanticProfile(Recommender):
         profiles /= np.maximum(np.linalg.norm(profiles, axis=1, keepdims=True), 1e-12)
         return (profiles @ self.item_vectors_.T).astype(np.float32)
 
+    def attribute(self, row: sp.csr_matrix, items: np.ndarray) -> Attribution:
+        """The profile's cosine, split over the history's items."""
+        return profile_attribution(self.item_vectors_, row, items)
+
 
 def text_trend(vectors: np.ndarray, count: np.ndarray, recent: np.ndarray,
                 k: int = 10, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
@@ -106,7 +112,7 @@ def text_trend(vectors: np.ndarray, count: np.ndarray, recent: np.ndarray,
     return trend_sim, neighbour
 
 
-class TextTrend(Recommender):
+class TextTrend(EncoderText, Recommender):
     """Text-trend popularity: what the text says will be hot, the same ranking for every user.
 
     An item's score is the mean log recent popularity, log(1 + recent interactions), of its ``k``

@@ -27,13 +27,14 @@ from fuserec.data.dataset import Dataset
 from fuserec.device import default_device
 from fuserec.fusion.hybrid_net import build_net
 from fuserec.models.base import Recommender
+from fuserec.models.capabilities import EncoderText, FactorSimilarity
 from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
 
 LOSSES = ("softmax", "bpr", "mse")
 
 
-class NeuralHybrid(Recommender):
+class NeuralHybrid(FactorSimilarity, EncoderText, Recommender):
     """ID + text two-tower model; see the module docstring.
 
     A user is an ID embedding plus a projection of the user's semantic vector (their items' text,

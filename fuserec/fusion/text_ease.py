@@ -10,13 +10,14 @@ import numpy as np
 from fuserec._core.ranking import ndcg_of_scores
 from fuserec.data.dataset import Dataset
 from fuserec.data.split import validation_split
+from fuserec.models.capabilities import EncoderText, Tunes
 from fuserec.models.ease import EASE, gram
 from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
 from fuserec.semantic.search import item_text_vectors
 
 
-class TextEASE(EASE):
+class TextEASE(EncoderText, Tunes, EASE):
     """EASE with the items' text similarity added to its Gram matrix (collective EASE on text).
 
     The Gram matrix is G = XᵀX + α·m·S with S = cos(vᵢ, vⱼ)^power between the items'

@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
+from fuserec.models.capabilities import EncoderText, FactorSimilarity
 from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
 
@@ -45,7 +46,7 @@ def _solve_rows(seen: sp.csr_matrix, other: np.ndarray, alpha: float, reg: float
     return out
 
 
-class TextRegularizedALS(Recommender):
+class TextRegularizedALS(FactorSimilarity, EncoderText, Recommender):
     """Implicit ALS whose item factors are pulled toward a ridge map of their text vectors.
 
     Implicit-feedback ALS [2]_ in which the prior mean of item j's factors is W·x_j (x_j its text

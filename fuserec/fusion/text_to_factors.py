@@ -18,11 +18,13 @@ from sklearn.linear_model import Ridge
 
 from fuserec.data.dataset import Dataset
 from fuserec.errors import FoldInError
+from fuserec.models.attribution import Attribution, factor_solve_attribution
 from fuserec.models.base import Recommender
+from fuserec.models.capabilities import Attributes, EncoderText, FactorSimilarity, FoldsIn
 from fuserec.models.params import OneOf, Range
 
 
-class TextMappedFactors(Recommender):
+class TextMappedFactors(FoldsIn, Attributes, FactorSimilarity, EncoderText, Recommender):
     """A factor model whose cold items get factors regressed from their text.
 
     The base factor model learns user and item factors from the interactions; a ridge regression
@@ -113,12 +115,12 @@ class TextMappedFactors(Recommender):
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         return self.user_factors_[users] @ self.item_factors_.T + self.item_bias_[None, :]
 
-    @property
-    def can_fold_in(self) -> bool:
-        """With an ALS base: a user's factors are solved from their history as ALS does."""
-        from fuserec.models import ALS
+    def unsupported(self) -> set[type]:
+        """Fold-in and attribution need an ALS base: a user's factors are then solved from their
+        history as ALS does."""
+        from fuserec.models.implicit_models import ALS
 
-        return isinstance(self._base(), ALS)
+        return set() if isinstance(self._base(), ALS) else {FoldsIn, Attributes}
 
     def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
         from fuserec.models.implicit_models import solve_user_factors
@@ -128,3 +130,8 @@ class TextMappedFactors(Recommender):
         base = self._base()
         users = solve_user_factors(self.item_factors_, histories, base.regularization, base.alpha)
         return users @ self.item_factors_.T + self.item_bias_[None, :]
+
+    def attribute(self, row: sp.csr_matrix, items: np.ndarray) -> Attribution:
+        """The ALS fold-in's solve over the mapped factors, split over the history's items."""
+        base = self._base()
+        return factor_solve_attribution(self.item_factors_, base.regularization, base.alpha, row, items)

@@ -2,16 +2,14 @@
 
 A model implements ``_fit(train)`` and ``_score_users(user_indices) -> [n, n_items]`` (and
 ``_score_pairs`` where a cheaper pairwise score exists). Everything else (``fit``, ``score``,
-``recommend``, batched top-K, ``save``/``load`` with id maps) lives here once.
+``recommend``, batched top-K) lives here once. What a model can do beyond that (fold in a
+history, name similar items, attribute a score, read text, tune itself) it declares through the
+protocols of `fuserec.models.capabilities`, and callers ask `Recommender.supports`.
 """
 
 from __future__ import annotations
 
-import os
-import pickle
-import tempfile
 from abc import ABC, abstractmethod
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -24,8 +22,8 @@ from fuserec._core.topk import mask_seen, topk_indices
 from fuserec.data.dataset import Dataset, IdMap
 from fuserec.data.split import Split
 from fuserec.errors import FoldInError, NotFittedError
+from fuserec.models.capabilities import CAPABILITIES, FoldsIn, ReadsText
 
-FORMAT_VERSION = 1
 BATCH_USERS = 1024  # users scored at once in recommend(): bounds memory at BATCH_USERS × n_items
 
 
@@ -39,16 +37,39 @@ class Recommender(BaseEstimator, ABC):
     #: Top-level modules ``fit`` imports beyond the core install (each one's extra: ``fuserec._core.extras``).
     requires: ClassVar[tuple[str, ...]] = ()
 
+    # ---- what the model can do ------------------------------------------------------------
+    @classmethod
+    def capabilities(cls) -> list[type]:
+        """The capability protocols this class declares (`fuserec.models.capabilities`)."""
+        return [c for c in CAPABILITIES if c in cls.__mro__]
+
+    def supports(self, capability: type) -> bool:
+        """Whether this model, with its settings, can do what ``capability`` promises: the class
+        declares it and `unsupported` does not withdraw it."""
+        return capability in type(self).__mro__ and capability not in self.unsupported()
+
+    def unsupported(self) -> set[type]:
+        """Declared capabilities that these settings cannot serve (a wrapper whose base model
+        lacks one); none by default."""
+        return set()
+
+    def text_encoder_names(self) -> list[str]:
+        """Every encoder this model and the models inside it read text through."""
+        own = self.text_encoders() if self.supports(ReadsText) else []  # type: ignore[attr-defined]
+        for model in nested_models(self.get_params(deep=False)):
+            own += model.text_encoder_names()
+        return list(dict.fromkeys(own))
+
     def required_modules(self) -> list[str]:
         """Optional modules this model and the models inside it need: `requires`, plus those of
-        its ``encoder`` (``fuserec.semantic.encoders.encoder_modules``)."""
+        the encoders it reads text through (``fuserec.semantic.encoders.encoder_modules``)."""
         from fuserec.semantic.encoders import encoder_modules
 
-        params = self.get_params(deep=False)
         needed = list(self.requires)
-        if isinstance(params.get("encoder"), str):
-            needed += encoder_modules(params["encoder"])
-        for model in nested_models(params):
+        if self.supports(ReadsText):
+            for name in self.text_encoders():  # type: ignore[attr-defined]
+                needed += encoder_modules(name)
+        for model in nested_models(self.get_params(deep=False)):
             needed += model.required_modules()
         return list(dict.fromkeys(needed))
 
@@ -60,12 +81,9 @@ class Recommender(BaseEstimator, ABC):
 
     @property
     def uses_lm(self) -> bool:
-        """Whether this model reads a language model's output: an ``encoder`` other than TF-IDF,
-        its own or a nested model's."""
-        params = self.get_params(deep=False)
-        if params.get("encoder") not in (None, "tfidf"):
-            return True
-        return any(m.uses_lm for m in nested_models(params))
+        """Whether this model reads a language model's output: an encoder other than TF-IDF, its
+        own or a nested model's."""
+        return any(name != "tfidf" for name in self.text_encoder_names())
 
     # ---- training --------------------------------------------------------------------------
     def fit(self, train: Dataset) -> Recommender:
@@ -95,8 +113,13 @@ class Recommender(BaseEstimator, ABC):
     def _fit(self, train: Dataset) -> None:
         """Learn from ``train`` (id maps and ``seen_`` are already set)."""
 
+    @property
+    def is_fitted(self) -> bool:
+        """Whether `fit` (or `set_state`) has given this model its learned state."""
+        return "seen_" in vars(self)
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "seen_"):
+        if not self.is_fitted:
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(train) first")
 
     # ---- scoring on indices ----------------------------------------------------------------
@@ -123,22 +146,21 @@ class Recommender(BaseEstimator, ABC):
         Raises
         ------
         FoldInError
-            When the model cannot fold in (`can_fold_in` is False); refit it instead.
+            When the model cannot fold in (it does not support `FoldsIn`); refit it instead.
         """
         self._check_fitted()
+        if not self.supports(FoldsIn):
+            raise FoldInError(f"{type(self).__name__} cannot fold in new interactions; refit it")
         rows = sp.csr_matrix(histories, dtype=np.float32)
         if rows.shape[1] != len(self.items_):
             raise ValueError(f"histories have {rows.shape[1]} item columns; {type(self).__name__} knows "
                              f"{len(self.items_)} items")
-        return self._score_histories(rows)
+        return self._score_histories(rows)  # type: ignore[attr-defined]
 
     @property
     def can_fold_in(self) -> bool:
-        """Whether `score_histories` answers without refitting (item-item, factor and popularity models)."""
-        return type(self)._score_histories is not Recommender._score_histories
-
-    def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
-        raise FoldInError(f"{type(self).__name__} cannot fold in new interactions; refit it")
+        """Whether `score_histories` answers without refitting: ``supports(FoldsIn)``."""
+        return self.supports(FoldsIn)
 
     def _score_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Score of each (user, item) index pair; default: rows of ``_score_users``."""
@@ -223,45 +245,6 @@ class Recommender(BaseEstimator, ABC):
         """Restore what ``get_state`` returned; returns ``self``."""
         self.__dict__.update(state)
         return self
-
-    # ---- persistence -----------------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Write the fitted model, with its id maps, atomically to ``path`` as a pickle.
-
-        Deprecated: ``fuserec.artifacts.save`` writes a model as data that anyone can load
-        safely; a pickle runs code when it is loaded. Kept for one release.
-        """
-        import warnings
-
-        warnings.warn("Recommender.save writes a pickle: use fuserec.artifacts.save (data, no pickle)",
-                      DeprecationWarning, stacklevel=2)
-        self._check_fitted()
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump({"format": FORMAT_VERSION, "class": type(self).__qualname__, "model": self}, fh,
-                            protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path) -> Recommender:
-        """Read a model written by ``save`` (only load files you trust: this unpickles).
-
-        Deprecated with ``save``: ``fuserec.load`` reads an artifact, verified and without pickle.
-        """
-        with open(path, "rb") as fh:
-            blob = pickle.load(fh)  # noqa: S301 (own format; documented as trusted files only)
-        if not isinstance(blob, dict) or blob.get("format") != FORMAT_VERSION:
-            raise ValueError(f"{path} is not a fuserec model file of format {FORMAT_VERSION}")
-        model = blob["model"]
-        if not isinstance(model, cls):
-            raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
-        return model
 
 
 def nested_models(params: dict[str, Any]) -> list[Recommender]:

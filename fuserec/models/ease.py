@@ -7,12 +7,11 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 
-from fuserec._core.rows import take_rows
 from fuserec.data.dataset import Dataset
 from fuserec.device import default_device
 from fuserec.models.base import Recommender
+from fuserec.models.item_item import ItemItemWeights
 from fuserec.models.params import OneOf, Range
 
 
@@ -50,7 +49,7 @@ def spd_inverse(a: np.ndarray, block: int = 2048) -> np.ndarray:
     return p
 
 
-class EASE(Recommender):
+class EASE(ItemItemWeights, Recommender):
     """Embarrassingly shallow autoencoder for implicit feedback (top-K ranking).
 
     A closed-form item-item model: the weights B = I − P / diag(P), with P = (XᵀX + λI)⁻¹ and a
@@ -130,13 +129,3 @@ class EASE(Recommender):
         np.fill_diagonal(p, 0.0)
         return p.astype(np.float32, copy=False)
 
-    def _score_users(self, users: np.ndarray) -> np.ndarray:
-        return self._score_histories(take_rows(self.seen_, users))
-
-    def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
-        return np.asarray(histories @ self.item_weights_)
-
-
-from fuserec._core.deprecation import moved  # noqa: E402
-
-__getattr__ = moved(__name__, {"TextEASE": "fuserec.fusion.text_ease"})

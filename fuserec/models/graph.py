@@ -7,15 +7,15 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from fuserec._core.rows import take_rows
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
+from fuserec.models.item_item import ItemItemWeights
 from fuserec.models.params import OneOf, Range
 
 BLOCK = 1024  # item rows of the walk computed at once
 
 
-class RP3beta(Recommender):
+class RP3beta(ItemItemWeights, Recommender):
     """Item-item model from a 3-step random walk on the user-item graph, penalised by popularity.
 
     The weight of item j for item i is W_ij = Σ_u P(u|i)^α P(j|u)^α / pop(j)^β: the walk goes
@@ -82,8 +82,3 @@ class RP3beta(Recommender):
             blocks.append(sp.csr_matrix(w.astype(np.float32)))
         self.item_weights_ = sp.vstack(blocks, format="csr") if blocks else sp.csr_matrix((n, n), dtype=np.float32)
 
-    def _score_users(self, users: np.ndarray) -> np.ndarray:
-        return self._score_histories(take_rows(self.seen_, users))
-
-    def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
-        return (histories @ self.item_weights_).toarray()

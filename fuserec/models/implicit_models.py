@@ -14,9 +14,11 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from fuserec._core.rows import take_rows
 from fuserec.data.dataset import Dataset
+from fuserec.models.attribution import Attribution, factor_solve_attribution
 from fuserec.models.base import Recommender
+from fuserec.models.capabilities import Attributes, FactorSimilarity, FoldsIn
+from fuserec.models.item_item import ItemItemWeights
 from fuserec.models.params import OneOf, Range
 
 
@@ -49,7 +51,7 @@ def solve_user_factors(item_factors: np.ndarray, histories: sp.csr_matrix, regul
     return users
 
 
-class _FactorWrapper(Recommender):
+class _FactorWrapper(FactorSimilarity, Recommender):
     task = "ranking"
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
@@ -66,7 +68,7 @@ class _FactorWrapper(Recommender):
         self.item_factors_ = np.asarray(model.item_factors, dtype=np.float32)
 
 
-class ALS(_FactorWrapper):
+class ALS(FoldsIn, Attributes, _FactorWrapper):
     """Implicit-feedback ALS (Hu, Koren, Volinsky 2008), confidence 1 + α·x (implicit's ALS).
 
     Weighted matrix factorization of the binary user × item matrix x: every user-item pair is a
@@ -132,6 +134,10 @@ class ALS(_FactorWrapper):
     def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
         y = self.item_factors_.astype(np.float64)
         return (solve_user_factors(y, histories, self.regularization, self.alpha) @ y.T).astype(np.float32)
+
+    def attribute(self, row: sp.csr_matrix, items: np.ndarray) -> Attribution:
+        """The fold-in's solve, split over the history's items."""
+        return factor_solve_attribution(self.item_factors_, self.regularization, self.alpha, row, items)
 
 
 class BPR(_FactorWrapper):
@@ -199,7 +205,7 @@ class BPR(_FactorWrapper):
                            regularization=self.regularization, iterations=self.iterations)
 
 
-class ItemKNN(Recommender):
+class ItemKNN(ItemItemWeights, Recommender):
     """Item kNN: score = Σ over the user's items of similarity; ``similarity`` 'cosine' or 'bm25'.
 
     An item-item similarity matrix is computed on the binary user × item matrix with the
@@ -258,8 +264,3 @@ class ItemKNN(Recommender):
             model.fit(sp.csr_matrix(self.seen_, dtype=np.float32), show_progress=False)
         self.item_weights_ = sp.csr_matrix(model.similarity, dtype=np.float32)
 
-    def _score_users(self, users: np.ndarray) -> np.ndarray:
-        return self._score_histories(take_rows(self.seen_, users))
-
-    def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
-        return (histories @ self.item_weights_).toarray()

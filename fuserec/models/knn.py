@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
-from fuserec.models.baseline import fit_biases
+from fuserec.models.biases import fit_biases
 from fuserec.models.params import OneOf, Range
 
 DENSE_MAX = 20_000  # above this many entities the similarity stays sparse (n² floats would not fit)

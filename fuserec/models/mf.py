@@ -14,6 +14,7 @@ import numpy as np
 from fuserec.data.dataset import Dataset
 from fuserec.models._kernels import sgd_biased_mf_epoch, sgd_bpr_epoch, sgd_svdpp_epoch
 from fuserec.models.base import Recommender
+from fuserec.models.capabilities import FactorSimilarity
 from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
 
@@ -25,7 +26,7 @@ def _zero_untrained(model: Recommender, train: Dataset) -> None:
     model.item_factors_[train.item_counts() == 0] = 0.0
 
 
-class BiasedMF(Recommender):
+class BiasedMF(FactorSimilarity, Recommender):
     """Biased matrix factorization by SGD (Surprise's SVD algorithm; Koren 2009).
 
     Predicts r̂_ui = μ + b_u + b_i + p_u·q_i: a user vector and an item vector whose dot product,
@@ -211,7 +212,7 @@ class BiasedMF(Recommender):
         return self.mu_ + self.user_bias_[users] + self.item_bias_[items] + dots
 
 
-class SVDpp(Recommender):
+class SVDpp(FactorSimilarity, Recommender):
     """SVD++ (Koren 2008): biased MF whose user vector adds an implicit term from the items the user rated.
 
     Predicts r̂_ui = μ + b_u + b_i + (p_u + |N(u)|^-1/2 Σ_{j∈N(u)} y_j)·q_i, with N(u) the items the

@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from fuserec.errors import ParamError
+from fuserec.models.base import Recommender
 
 
 @dataclass(frozen=True)
@@ -71,19 +72,16 @@ class ParamSpec:
         return None if self.rule is None else self.rule.describe()
 
 
-_BASE = ("fuserec.models.base", "Recommender")  # found through a class's MRO: no import of base here
-
-
 def _is_model_class(obj: Any) -> bool:
     """Whether ``obj`` is ``Recommender`` or a subclass of it."""
-    return isinstance(obj, type) and any((b.__module__, b.__qualname__) == _BASE for b in obj.__mro__)
+    return isinstance(obj, type) and issubclass(obj, Recommender)
 
 
 def _hints(cls: type) -> dict[str, Any]:
     module = inspect.getmodule(cls)
     namespace = dict(vars(module)) if module else {}
     # annotations that name the model interface resolve even where it is imported for typing only
-    namespace.update({b.__qualname__: b for b in cls.__mro__ if (b.__module__, b.__qualname__) == _BASE})
+    namespace["Recommender"] = Recommender
     return typing.get_type_hints(cls.__init__, globalns=namespace)  # type: ignore[misc]
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fuserec.semantic.encoder import Encoder
+from fuserec.semantic.encoder_interface import Encoder
 
 CHUNK = 500  # keys per SELECT ... IN (...)
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from fuserec.errors import FuserecError
-from fuserec.semantic.encoder import Encoder
+from fuserec.semantic.encoder_interface import Encoder
 
 
 class SentenceTransformerEncoder(Encoder):

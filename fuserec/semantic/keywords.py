@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfVectorizer
 
-from fuserec.semantic.encoder import Encoder
+from fuserec.semantic.encoder_interface import Encoder
 from fuserec.semantic.language import segment
 from fuserec.semantic.text import TEMPLATE_WORDS
 

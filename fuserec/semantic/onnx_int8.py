@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fuserec.semantic.encoder import Encoder
+from fuserec.semantic.encoder_interface import Encoder
 
 MIN_WEIGHTS = 4096  # smaller tensors (biases, LayerNorm) stay fp32: they are tiny and sensitive
 

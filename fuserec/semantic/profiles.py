@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fuserec.data.dataset import Dataset
-from fuserec.semantic.encoder import normalize_rows
+from fuserec.semantic.encoder_interface import normalize_rows
 
 DAY = 86_400
 

@@ -14,6 +14,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from fuserec.models.attribution import Attribution, CannotAttribute, history_contributions, history_of, shares
+
+POPULARITY_FEATURES = ("item:logpop", "item:logrecent", "text:trend_sim", "text:neighbour_recent")
+POPULARITY_RETRIEVERS = ("popularity", "user-time-popularity", "time-popularity")
+TEXT_FEATURES = ("text:max_sim_history", "text:mean_sim_history")
+
 if TYPE_CHECKING:
     from fuserec.fusion.rerank.reranker import LearnedReranker
 
@@ -72,3 +78,51 @@ def explain_items(model: LearnedReranker, items: np.ndarray, user: int | None = 
                     "features": [{"name": names[j], "value": float(x[j]), "contribution": float(c[j])}
                                  for j in order]})
     return out
+
+
+def attribute(model: LearnedReranker, row: sp.csr_matrix, items: np.ndarray) -> Attribution:
+    """Feature contributions of the ranker, traced to history items through each retriever's own
+    attribution and the text features' similarities."""
+    items = np.asarray(items, dtype=np.int64)
+    hist, _ = history_of(row)
+    names, per_item, side = feature_contributions(model, items, history=row)
+    column = {n: j for j, n in enumerate(names)}
+    contrib = np.zeros((len(items), len(hist)))
+    popular = np.zeros(len(items))
+    behind: dict[str, np.ndarray | None] = {}
+    for name, retriever in model.fitted_.items():
+        if name in POPULARITY_RETRIEVERS:
+            behind[name] = None
+            continue
+        try:
+            behind[name] = history_contributions(retriever, row, items).contributions
+        except CannotAttribute:
+            behind[name] = None
+    position = {int(h): n for n, h in enumerate(hist)}
+    recent = np.array([position[int(h)] for h in side.history[0] if int(h) in position], dtype=np.int64)
+    vectors = side.vectors
+    for n, (x, c) in enumerate(per_item):
+        if x is None:
+            continue
+        for name in model.fitted_:
+            share = float(c[column[f"{name}:z"]] + c[column[f"{name}:logrank"]])
+            if share <= 0:
+                continue
+            if name in POPULARITY_RETRIEVERS:
+                popular[n] += share
+            elif (traced := behind[name]) is not None:
+                contrib[n] += share * shares(traced[n])
+        for feature in POPULARITY_FEATURES:
+            if feature in column and c[column[feature]] > 0:
+                popular[n] += float(c[column[feature]])
+        if vectors is not None and len(recent):
+            sims = vectors[hist[recent]] @ vectors[items[n]]
+            for feature in TEXT_FEATURES:
+                if feature in column and c[column[feature]] > 0:
+                    spread = np.zeros(len(hist))
+                    if feature == "text:max_sim_history":
+                        spread[recent[int(np.argmax(sims))]] = 1.0
+                    else:
+                        spread[recent] = shares(sims)
+                    contrib[n] += float(c[column[feature]]) * spread
+    return Attribution(hist, contrib, popular, "reranker")

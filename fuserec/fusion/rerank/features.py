@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from fuserec.data.dataset import Dataset
 from fuserec.fusion.content import text_trend
-from fuserec.models.baselines import recent_counts
+from fuserec.models.popularity import recent_counts
 
 DAY = 86_400.0
 HISTORY = 50  # latest items of a user compared with each candidate by text

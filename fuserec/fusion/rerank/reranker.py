@@ -32,12 +32,14 @@ from fuserec.fusion.rerank.features import Side, feature_names
 from fuserec.fusion.rerank.groups import inner_splits, light_splits, training_groups
 from fuserec.fusion.rerank.rankers import best_tree_setting, fit_rankers, predict
 from fuserec.fusion.rerank.selection import select_retrievers
+from fuserec.models.attribution import Attribution
 from fuserec.models.base import Recommender
+from fuserec.models.capabilities import Attributes, ExplainsItems, FoldsIn, ReadsText, Tunes
 from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
 
 
-class LearnedReranker(Recommender):
+class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender):
     """LightGBM LambdaRank over the pooled top-``pool`` candidates of several retrievers.
 
     Each retriever (classic or text-based) proposes its best ``pool`` items for a user; the union
@@ -187,12 +189,10 @@ class LearnedReranker(Recommender):
             needed += model.required_modules()
         return list(dict.fromkeys(needed))
 
-    @property
-    def uses_lm(self) -> bool:
-        """Whether any part of this re-ranker reads a language model's output: its own semantic
-        features, or a retriever with an ``encoder`` other than TF-IDF (every text-reading model has one)."""
-        lm = lambda m: getattr(m, "encoder", None) not in (None, "tfidf")  # noqa: E731
-        return (self.semantic_features and self.encoder != "tfidf") or any(map(lm, self._retrievers().values()))
+    def text_encoders(self) -> list[str]:
+        """Its own encoder when the semantic features are on, and every retriever's."""
+        own = [self.encoder] if self.semantic_features else []
+        return list(dict.fromkeys(own + [name for m in self._retrievers().values() for name in m.text_encoder_names()]))
 
     def feature_names(self) -> list[str]:
         """Names of the ranker's feature columns, in order."""
@@ -224,7 +224,7 @@ class LearnedReranker(Recommender):
         base = self._retrievers()
         # retrievers that search their own settings on validation do it once, on all of train;
         # the inner folds reuse the choice (and the search is not repeated per fold)
-        tuned = {name: clone(m).fit(train) for name, m in base.items() if hasattr(m, "fixed")}
+        tuned = {name: clone(m).fit(train) for name, m in base.items() if m.supports(Tunes)}
         base = {name: tuned[name].fixed() if name in tuned else m for name, m in base.items()}
         self.tree_scores_: dict[str, dict[tuple[int, int], float]] = {}
         x, y, group, owner, n_pos, self.recall_at_pool_ = self._training_groups(train, base,
@@ -295,17 +295,27 @@ class LearnedReranker(Recommender):
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         return self._score_with(self.side_, self.seen_, np.asarray(users, dtype=np.int64))
 
-    @property
-    def can_fold_in(self) -> bool:
-        """Whether every retriever folds in: the user features are then read from the history too."""
+    #: The ranker's feature contributions traced to history items are shares, not an exact split.
+    exact_attribution = False
+
+    def unsupported(self) -> set[type]:
+        """Fold-in and attribution need every retriever to fold in: the user features are then
+        read from the history too."""
         models = getattr(self, "fitted_", None) or self._retrievers()
-        return all(m.can_fold_in for m in models.values())
+        return set() if all(m.supports(FoldsIn) for m in models.values()) else {FoldsIn, Attributes}
+
+    def attribute(self, row: sp.csr_matrix, items: np.ndarray) -> Attribution:
+        """The ranker's feature contributions traced to history items
+        (`fuserec.fusion.rerank.explain.attribute`)."""
+        from fuserec.fusion.rerank.explain import attribute
+
+        return attribute(self, row, items)
 
     def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
         """Retriever scores from each history row (their own fold-in), user features recounted from
         the row, and the same rankers over the pooled candidates."""
         if not self.can_fold_in:
-            slow = [name for name, m in self.fitted_.items() if not m.can_fold_in]
+            slow = [name for name, m in self.fitted_.items() if not m.supports(FoldsIn)]
             raise FoldInError(f"retrievers {slow} cannot fold in new interactions; refit the re-ranker")
         seen = (histories > 0).astype(np.float32).tocsr()
         return self._score_with(self.side_.for_histories(histories), seen, np.arange(histories.shape[0]),

@@ -9,10 +9,11 @@ import scipy.sparse as sp
 
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender, validation_ndcg
+from fuserec.models.capabilities import FoldsIn, Tunes
 from fuserec.models.params import OneOf, Range
 
 
-class Popularity(Recommender):
+class Popularity(FoldsIn, Recommender):
     """Ranks items by train interaction count; predicts ratings by the item's damped mean.
 
     Every user gets the same ranking: the items with the most train interactions first. As a
@@ -69,7 +70,7 @@ class Popularity(Recommender):
         return self.item_mean_[items]
 
 
-class UserTimePopularity(Recommender):
+class UserTimePopularity(FoldsIn, Tunes, Recommender):
     """Popularity on each user's own clock: interactions before the user's latest one, decayed by age.
 
     An item scores its interactions in the time before the user's latest one, each weighted by
