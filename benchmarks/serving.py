@@ -15,12 +15,22 @@ lowest, held with 0 errors and p99 within the scenario's target (classic 25 ms, 
 Then the fused scenario: the re-ranker with MiniLM trained from ``examples/ml-latest-small.toml``
 (or ``--fused-model DIR``, an artifact already trained from it), served alone.
 
+Then freshness: the classic EASE served by two worker processes (``--workers 2``, not pinned)
+over a SQLite store and over a throwaway PostgreSQL (`tests.events.postgres`; skipped when
+PostgreSQL is not installed). For each of ``--freshness-events`` users, one ``like`` of the
+item at the top of their list, which must then leave it; ``freshness`` rows hold the
+milliseconds from the POST's acknowledgement until a GET answered by the *other* worker shows
+the change (``p50_ms``, ``p99_ms``), and until any GET does (``any_worker_p50_ms``, ...). Each
+GET opens a new connection, so either worker may answer it.
+
     python benchmarks/serving.py [--json PATH] [--seconds S] [--fused-model DIR | --no-fused]
+                                 [--freshness-only | --no-freshness] [--freshness-events N]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -31,11 +41,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(1, str(ROOT))  # for tests.events.postgres, the throwaway PostgreSQL the store tests use
 from common import data_dir, row, write_json  # noqa: E402
 from loadgen import run  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 DATASET = "ml-latest-small"
 CLASSIC_RATES = [100, 200, 300, 400, 500, 600, 800, 1000, 1200, 1500, 2000, 2500]
 FUSED_RATES = [10, 25, 50, 75, 100, 150, 200, 300]
@@ -66,11 +77,11 @@ def train_cornac(data, reg: float, out: Path) -> tuple[Path, Path]:
     return model_path, train_path
 
 
-def _start(cmd: list[str], env: dict[str, str], ready: str, log: Path) -> subprocess.Popen:
-    """Start a server pinned to CPU 0; returns once ``ready`` answers 200."""
+def _start(cmd: list[str], env: dict[str, str], ready: str, log: Path, pin: bool = True) -> subprocess.Popen:
+    """Start a server, pinned to CPU 0 unless ``pin`` is False; returns once ``ready`` answers 200."""
     proc = subprocess.Popen(cmd, env={**os.environ, **ONE_THREAD, **env}, stdout=log.open("ab"),
                             stderr=subprocess.STDOUT, start_new_session=True,
-                            preexec_fn=lambda: os.sched_setaffinity(0, {0}))
+                            preexec_fn=(lambda: os.sched_setaffinity(0, {0})) if pin else None)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -161,6 +172,78 @@ def serve_fuserec(model_dir: Path, config: Path, port: int, log: Path) -> subpro
     return _start(cmd, {"HF_HUB_OFFLINE": "1"}, f"http://127.0.0.1:{port}/readyz", log)
 
 
+def _ask(url: str, body: dict | None = None) -> tuple[dict, str]:
+    """GET (or POST ``body`` to) ``url`` on a new connection: the JSON answer and the worker that gave it."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json",
+                                                              "Connection": "close"})
+    with urllib.request.urlopen(request, timeout=30) as r:
+        return json.loads(r.read()), r.headers["x-fuserec-worker"]
+
+
+def _time_to_show(base: str, user: str, event_id: str, deadline_s: float = 30.0) -> tuple[float, float] | None:
+    """Like the top of ``user``'s list; seconds from the acknowledgement until any worker, and
+    until the other worker, answers without that item (None past ``deadline_s``)."""
+    recs = f"{base}/v1/users/{user}/recommendations?k=10"
+    top = _ask(recs)[0]["items"][0]["item"]
+    event = {"event_id": event_id, "user": user, "item": top, "type": "like"}
+    (ack, poster), acked = _ask(f"{base}/v1/events", {"events": [event]}), time.perf_counter()
+    assert ack["stored"] == 1, ack
+    any_worker = None
+    while time.perf_counter() - acked < deadline_s:
+        body, worker = _ask(recs)
+        if top not in [e["item"] for e in body["items"]]:
+            now = time.perf_counter() - acked
+            any_worker = now if any_worker is None else any_worker
+            if worker != poster:
+                return any_worker, now
+    return None
+
+
+def freshness(model_dir: Path, db: str, store: str, users: list[str], n: int, work: Path) -> dict:
+    """Serve ``model_dir`` with two workers over store ``db`` and time ``n`` likes until they show."""
+    config = work / "freshness.toml"
+    config.write_text('[serve]\nencoder = "none"\n')
+    port = _free_port()
+    cmd = [sys.executable, "-m", "fuserec.cli", "serve", "--model", str(model_dir), "--port", str(port),
+           "--config", str(config), "--workers", "2", "--db", db]
+    proc = _start(cmd, {"HF_HUB_OFFLINE": "1"}, f"http://127.0.0.1:{port}/readyz", work / f"freshness-{store}.log",
+                  pin=False)
+    timed, missed = [], 0
+    try:
+        for i, user in enumerate(random.Random(0).sample(users, n)):
+            found = _time_to_show(f"http://127.0.0.1:{port}", user, f"freshness-{store}-{i}")
+            missed += found is None
+            timed += [found] if found is not None else []
+    finally:
+        _stop(proc)
+
+    def q(values: list[float], p: int) -> float:
+        return statistics.quantiles(values, n=100, method="inclusive")[p - 1] * 1e3 if len(values) > 1 else float("nan")
+
+    anyw, other = [a for a, _ in timed], [o for _, o in timed]
+    m = {"events": n, "errors": missed, "p50_ms": q(other, 50), "p99_ms": q(other, 99),
+         "any_worker_p50_ms": q(anyw, 50), "any_worker_p99_ms": q(anyw, 99)}
+    print(f"fuserec  freshness {store:10s} {n} likes: other worker p50 {m['p50_ms']:6.1f} ms  "
+          f"p99 {m['p99_ms']:6.1f} ms; any worker p50 {m['any_worker_p50_ms']:6.1f} ms  "
+          f"p99 {m['any_worker_p99_ms']:6.1f} ms; {missed} missed",
+          flush=True)
+    return row("fuserec", "ease", DATASET, "all", m, scenario="freshness", server="uvicorn, 2 workers", store=store)
+
+
+def freshness_rows(model_dir: Path, users: list[str], n: int, work: Path) -> list[dict]:
+    """`freshness` over a new SQLite store and, when PostgreSQL is installed, a throwaway PostgreSQL."""
+    from tests.events.postgres import available, fresh_database, throwaway_postgres
+
+    rows = [freshness(model_dir, str(work / "freshness.sqlite"), "sqlite", users, n, work)]
+    if not available():
+        print("PostgreSQL or psycopg is not installed: no PostgreSQL freshness row (make postgres)", flush=True)
+        return rows
+    with throwaway_postgres() as url:
+        rows.append(freshness(model_dir, fresh_database(url, "freshness"), "postgresql", users, n, work))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path)
@@ -171,6 +254,9 @@ def main() -> None:
     parser.add_argument("--no-fused", action="store_true", help="Skip the fused scenario.")
     parser.add_argument("--no-peer", action="store_true", help="Skip Cornac.")
     parser.add_argument("--workdir", type=Path, help="Where artifacts and logs go (default: a temporary folder).")
+    parser.add_argument("--freshness-only", action="store_true", help="Measure freshness alone (no load).")
+    parser.add_argument("--no-freshness", action="store_true", help="Skip the freshness measurement.")
+    parser.add_argument("--freshness-events", type=int, default=200, help="Likes timed per store.")
     args = parser.parse_args()
     data_dir()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="fuserec-serving-"))
@@ -183,12 +269,16 @@ def main() -> None:
     print(f"{DATASET}: {data.n_users:,} users, {data.n_items:,} items, {data.n_interactions:,} interactions; "
           f"work in {work}", flush=True)
     fused = args.fused_model
-    if not args.no_fused and fused is None:
+    if not args.no_fused and fused is None and not args.freshness_only:
         fused = work / "fused"
         print("training the fused model from examples/ml-latest-small.toml", flush=True)
         subprocess.run([sys.executable, "-m", "fuserec.cli", "train", "--config",
                         str(ROOT / "examples" / "ml-latest-small.toml"), "--out", str(fused)], check=True)
     ease_dir = train_fuserec(data, args.reg, work / "fuserec-ease")
+    if args.freshness_only:
+        rows = freshness_rows(ease_dir, users, args.freshness_events, work)
+        write_json(rows, args.json)
+        return
     if not args.no_peer:
         cornac_model, cornac_train = train_cornac(data, args.reg, work / "cornac")
     classic_cfg = work / "classic.toml"
@@ -226,6 +316,9 @@ def main() -> None:
                           "fused", FUSED_RATES, args.seconds, args.repeats)
         finally:
             _stop(proc)
+    os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+    if not args.no_freshness:
+        rows += freshness_rows(ease_dir, users, args.freshness_events, work)
     for r in rows:
         if r.get("summary"):
             print(f"{r['system']} {r['scenario']}: highest rate held {r['metrics']['max_rps']:.0f}/s "

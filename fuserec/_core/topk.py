@@ -1,4 +1,11 @@
-"""Full-ranking top-K: best items per user from a score matrix, the user's train items excluded."""
+"""Top-K: the best items of one score row (`top_k`) or of each row of a matrix (`topk_indices`).
+
+Every list fuserec shows (the artifact's fallback and similar items, the service's routes) is
+cut by `top_k`, which returns what a stable descending sort would put first: ties go to the
+lower index, at the cut too. `topk_indices` is its batched form for full-ranking evaluation
+and the models' `recommend_indices`, where one partition per row matters more than which of
+several items tied at the cut is kept.
+"""
 
 from __future__ import annotations
 
@@ -81,3 +88,24 @@ def stable_top(scores: np.ndarray, k: int) -> np.ndarray:
         return np.sort(np.concatenate([head, np.flatnonzero(np.isnan(neg))[:k - len(head)]]))
     better = np.flatnonzero(neg < kth)
     return np.sort(np.concatenate([better, np.flatnonzero(neg == kth)[:k - len(better)]]))
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best items of one score row, best first, and their scores.
+
+    Exactly the head of ``np.argsort(-scores, kind="stable")`` (ties to the lower index, at the
+    cut too), without sorting the whole row; items whose score is not finite (``-inf`` marks an
+    excluded item) are left out, so the list may be shorter than ``k``.
+
+    Parameters
+    ----------
+    scores : numpy.ndarray
+        One score per item (1-D).
+    k : int
+        How many items at most.
+    """
+    scores = np.asarray(scores)
+    chosen = stable_top(scores, k)
+    order = chosen[np.argsort(-scores[chosen], kind="stable")]
+    order = order[np.isfinite(scores[order])]
+    return order, scores[order]

@@ -1,11 +1,8 @@
 """A trained model loaded from its artifact: recommendations and similar items, in one JSON shape.
 
-``fuserec.load(DIR)`` returns a ``TrainedModel``. A recommendation list, wherever it is shown
-(``fuserec recommend --json``, the Python API, the service), is one mapping::
-
-    {"user": "42", "model": "reranker", "model_version": "20261201T221500Z-1a2b3c", "k": 10,
-     "fallback": false, "fallback_reason": null,
-     "items": [{"rank": 1, "item": "0111161", "title": "...", "score": 2.3}, ...]}
+``fuserec.load(DIR)`` returns a ``TrainedModel``. Its lists have the shape every fuserec list
+has (`fuserec._core.payload`): the user, the model and version, ``k``, the fallback flag and
+reason, and the entries with rank, item, title, score and route.
 
 A user the model has never seen (or one with no training interactions) gets the fallback: the
 items most interacted with in the latest tenth of the training data (all-time counts break
@@ -22,10 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fuserec._core import payload
+from fuserec._core.topk import top_k
 from fuserec.artifacts import codec, store
 from fuserec.data.dataset import IdMap
 from fuserec.errors import ArtifactError
 from fuserec.models.base import Recommender
+from fuserec.models.capabilities import SimilarItems
 
 ITEMS = "items.parquet"
 USERS = "users.parquet"
@@ -93,20 +93,14 @@ class TrainedModel:
         return self.manifest.get("model", {}).get("name", type(self.model).__name__)
 
     # ---- recommendations -------------------------------------------------------------------
-    def _entries(self, idx: np.ndarray, scores: np.ndarray) -> list[dict[str, Any]]:
+    def _entries(self, idx: np.ndarray, scores: np.ndarray, route: str) -> list[dict[str, Any]]:
         keep = idx >= 0
         idx, scores = idx[keep], scores[keep]
-        ids = self.model.items_.to_external(idx)
-        return [{"rank": r + 1, "item": external(i), "title": str(self.titles[j]), "score": float(s)}
-                for r, (i, j, s) in enumerate(zip(ids, idx, scores, strict=True))]
+        ids = [external(i) for i in self.model.items_.to_external(idx)]
+        return payload.entries(ids, (str(t) for t in self.titles[idx]), scores, route)
 
-    def _fallback(self, k: int, banned: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        scores = self.fallback_scores.astype(np.float64).copy()
-        if banned is not None:
-            scores[banned] = -np.inf
-        order = np.argsort(-scores, kind="stable")[:k]
-        order = order[np.isfinite(scores[order])]
-        return order, scores[order]
+    def _fallback(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return top_k(self.fallback_scores.astype(np.float64), k)
 
     def recommend(self, user: Any, k: int = 10, exclude_seen: bool = True) -> dict[str, Any]:
         """The top-``k`` list for one external user id, in the shared JSON shape."""
@@ -129,12 +123,14 @@ class TrainedModel:
             else:
                 placed = {}
             for raw, i in zip(chunk, index, strict=True):
-                head = {"user": external(raw), "model": self.name, "model_version": self.version, "k": k}
+                who = {"user": external(raw)}
                 if i is not None and i in placed:
-                    yield {**head, "fallback": False, "fallback_reason": None, "items": self._entries(*placed[i])}
+                    yield payload.recommendations(who, self.name, self.version, k,
+                                                  self._entries(*placed[i], route="model"))
                     continue
                 reason = "unknown user" if i is None else "no training interactions"
-                yield {**head, "fallback": True, "fallback_reason": reason, "items": self._entries(*self._fallback(k))}
+                yield payload.recommendations(who, self.name, self.version, k,
+                                              self._entries(*self._fallback(k), route="fallback"), reason)
 
     def users(self) -> np.ndarray:
         """External ids of every user with training interactions."""
@@ -149,27 +145,19 @@ class TrainedModel:
         i = lookup(self.model.items_, item)
         if i is None:
             raise KeyError(f"unknown item {item!r}")
-        scores, method = self._similarity(i)
+        scores, method = self.similarity(i)
         scores = np.asarray(scores, dtype=np.float64).ravel().copy()
         scores[i] = -np.inf
-        order = np.argsort(-scores, kind="stable")[:k]
-        order = order[np.isfinite(scores[order])]
-        return {"item": external(self.model.items_.to_external([i])[0]),
-                "title": str(self.titles[i]), "model": self.name, "model_version": self.version,
-                "method": method, "items": self._entries(order, scores[order])}
+        return payload.similar_items(external(self.model.items_.to_external([i])[0]), str(self.titles[i]),
+                                     self.name, self.version, method, self._entries(*top_k(scores, k), route=method))
 
-    def _similarity(self, i: int) -> tuple[np.ndarray, str]:
+    def similarity(self, i: int) -> tuple[np.ndarray, str]:
+        """The similarity of every item to item index ``i`` and the method's name: the model's own
+        (`SimilarItems`) for an item with training interactions, else text, else co-occurrence."""
         model = self.model
         by_item = model.seen_.tocsc()
-        if by_item.indptr[i + 1] > by_item.indptr[i]:  # the item has training interactions
-            factors = getattr(model, "item_factors_", None)
-            if isinstance(factors, np.ndarray) and factors.ndim == 2:
-                q = factors / np.maximum(np.linalg.norm(factors, axis=1, keepdims=True), 1e-12)
-                return q @ q[i], "collaborative factors"
-            weights = getattr(model, "item_weights_", None)
-            if weights is not None:
-                row = weights[i]
-                return (row.toarray() if hasattr(row, "toarray") else np.asarray(row)), "item-item weights"
+        if by_item.indptr[i + 1] > by_item.indptr[i] and model.supports(SimilarItems):
+            return model.similar_items(i)
         if self.vectors is not None:
             return self.vectors @ self.vectors[i], "text"
         x = by_item.astype(np.float64)
@@ -241,7 +229,7 @@ def item_table(data: Any) -> pd.DataFrame:
 def fallback_scores(data: Any) -> np.ndarray:
     """Per item: interactions in the latest tenth of ``data`` (all of it without timestamps),
     with the all-time count, scaled below one interaction, breaking ties."""
-    from fuserec.models.baselines import recent_counts
+    from fuserec.models.popularity import recent_counts
 
     counts = data.item_counts().astype(np.float64)
     return recent_counts(data).astype(np.float64) + counts / max(counts.max(), 1.0) * 0.5
@@ -290,7 +278,7 @@ def save(out: str | Path, model: Recommender, data: Any, *, config: dict[str, An
         The version's name (default: the time and a random suffix).
     events : dict, optional
         The event store ``data`` includes, through which ``seq`` (``report["store_events"]`` of
-        `fuserec.data.events.with_store_events`); the service folds in only later events.
+        `fuserec.events.with_store_events`); the service folds in only later events.
     """
     import json
 

@@ -46,7 +46,7 @@ def load_data(config: RunConfig):
     for extra in d.item_text:
         ds = join_item_text(ds, extra, config, dataset_dir)
     if d.events is not None:
-        from fuserec.data.events import with_store_events
+        from fuserec.events import with_store_events
 
         store = d.events.store
         target = store if "://" in store and not store.startswith("sqlite:///") else \

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from fuserec.models.attribution import CannotAttribute, history_contributions
 from fuserec.explain.templates import render
 from fuserec.explain.wording import Wording
+from fuserec.models.attribution import CannotAttribute, history_contributions
 
 MAX_CITED = 3
 MAX_TERMS = 3

@@ -18,8 +18,8 @@ from fuserec.data.dataset import Dataset
 from fuserec.models.attribution import Attribution, profile_attribution
 from fuserec.models.base import Recommender
 from fuserec.models.capabilities import Attributes, EncoderText, FoldsIn
-from fuserec.models.popularity import recent_counts
 from fuserec.models.params import OneOf, Range
+from fuserec.models.popularity import recent_counts
 from fuserec.semantic.search import item_text_vectors
 
 
@@ -60,6 +60,9 @@ class SemanticProfile(FoldsIn, Attributes, EncoderText, Recommender):
     }
 
     task = "ranking"
+
+    #: The fit weighs each item by the user's centred rating and its age; a history row carries neither.
+    fold_in_reproduces_fit = False
 
     def __init__(self, encoder: str = "minilm", half_life_days: float | None = None) -> None:
         self.encoder = encoder

@@ -8,12 +8,12 @@ of ``fuserec.models.capabilities``.
 from fuserec.models.base import Recommender
 from fuserec.models.biases import BaselineOnly
 from fuserec.models.capabilities import Attributes, ExplainsItems, FoldsIn, ReadsText, SimilarItems, Tunes
-from fuserec.models.popularity import Popularity, Random, UserTimePopularity
 from fuserec.models.ease import EASE
 from fuserec.models.graph import RP3beta
 from fuserec.models.implicit_models import ALS, BPR, ItemKNN
 from fuserec.models.knn import KNNBaseline
 from fuserec.models.mf import BiasedMF, SVDpp
+from fuserec.models.popularity import Popularity, Random, UserTimePopularity
 from fuserec.models.social import SocialNeighbours
 
 __all__ = ["ALS", "BPR", "EASE", "Attributes", "BaselineOnly", "BiasedMF", "ExplainsItems", "FoldsIn", "ItemKNN",

@@ -77,7 +77,7 @@ def history_contributions(model: Recommender, row: sp.csr_matrix, items: np.ndar
     if not len(hist):
         return Attribution(hist, np.zeros((len(items), 0)), np.zeros(len(items)), "empty")
     if model.supports(Attributes):
-        return model.attribute(sp.csr_matrix(row), items)  # type: ignore[attr-defined]
+        return model.attribute(sp.csr_matrix(row), items)
     if model.supports(FoldsIn):
         return leave_one_out(model, row, items)
     raise CannotAttribute(f"{type(model).__name__} does not fold in a history, so its scores cannot be traced "

@@ -37,6 +37,12 @@ class Recommender(BaseEstimator, ABC):
     #: Top-level modules ``fit`` imports beyond the core install (each one's extra: ``fuserec._core.extras``).
     requires: ClassVar[tuple[str, ...]] = ()
 
+    @property
+    def deterministic(self) -> bool:
+        """Whether two fits on the same data under the same settings (seed included) give the same
+        model; a model trained by lock-free parallel SGD says no."""
+        return all(m.deterministic for m in nested_models(self.get_params(deep=False)))
+
     # ---- what the model can do ------------------------------------------------------------
     @classmethod
     def capabilities(cls) -> list[type]:
@@ -55,7 +61,7 @@ class Recommender(BaseEstimator, ABC):
 
     def text_encoder_names(self) -> list[str]:
         """Every encoder this model and the models inside it read text through."""
-        own = self.text_encoders() if self.supports(ReadsText) else []  # type: ignore[attr-defined]
+        own = self.text_encoders() if self.supports(ReadsText) else []
         for model in nested_models(self.get_params(deep=False)):
             own += model.text_encoder_names()
         return list(dict.fromkeys(own))
@@ -67,7 +73,7 @@ class Recommender(BaseEstimator, ABC):
 
         needed = list(self.requires)
         if self.supports(ReadsText):
-            for name in self.text_encoders():  # type: ignore[attr-defined]
+            for name in self.text_encoders():
                 needed += encoder_modules(name)
         for model in nested_models(self.get_params(deep=False)):
             needed += model.required_modules()
@@ -155,7 +161,7 @@ class Recommender(BaseEstimator, ABC):
         if rows.shape[1] != len(self.items_):
             raise ValueError(f"histories have {rows.shape[1]} item columns; {type(self).__name__} knows "
                              f"{len(self.items_)} items")
-        return self._score_histories(rows)  # type: ignore[attr-defined]
+        return self._score_histories(rows)
 
     @property
     def can_fold_in(self) -> bool:

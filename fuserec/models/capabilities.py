@@ -4,11 +4,11 @@ A model declares a capability by listing its protocol among its bases
 (``class ALS(FoldsIn, Attributes, _FactorWrapper)``) and implements the protocol's methods. Each
 protocol is an abstract base class with no state and no ``__init__`` (so it never stands between
 a model's ``__init__`` and its parent's); its methods are abstract, so a model that declares a
-capability and leaves out one of its methods cannot be built, and the error names the method. Everything outside the model
-packages (explanations, artifacts, the re-ranker, the service) asks ``model.supports(FoldsIn)``,
-never the concrete class or a learned attribute. A model whose ability depends on its settings
-(a wrapper that folds in only with an ALS base) declares the protocol and says no for the
-settings it cannot serve, by overriding ``Recommender.unsupported``.
+capability and leaves out one of its methods cannot be built, and the error names the method.
+Everything outside the model packages (explanations, artifacts, the re-ranker, the service) asks
+``model.supports(FoldsIn)``, never the concrete class or a learned attribute. A model whose
+ability depends on its settings (a wrapper that folds in only with an ALS base) declares the
+protocol and says no for the settings it cannot serve, by overriding ``Recommender.unsupported``.
 
 ``tests/models/contract.py`` checks every registered model against the behaviour each protocol
 promises.
@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 class FoldsIn(ABC):
     """Scores a user from a history row without refitting (``Recommender.score_histories``)."""
 
+    #: Whether folding in a training user's own binary row gives back how the fitted model ranks
+    #: them. A model whose fit weighs a history by what a row cannot carry (ratings, the time of
+    #: each interaction) says no.
+    fold_in_reproduces_fit: ClassVar[bool] = True
+
     @abstractmethod
     def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
         """Scores of every item for each binary-or-weighted history row, shape (n_rows, n_items):
@@ -38,6 +43,9 @@ class FoldsIn(ABC):
 
 class SimilarItems(ABC):
     """Knows which of its items are alike from its own representation of them."""
+
+    #: Whether ``similar_items(i)[j] == similar_items(j)[i]`` (a cosine is; learned weights are not).
+    symmetric_similarity: ClassVar[bool] = False
 
     @abstractmethod
     def similar_items(self, item: int) -> tuple[np.ndarray, str]:
@@ -108,6 +116,7 @@ class FactorSimilarity(SimilarItems):
     """`SimilarItems` for a model with one factor row per item in ``item_factors_``."""
 
     item_factors_: np.ndarray
+    symmetric_similarity = True
 
     def similar_items(self, item: int) -> tuple[np.ndarray, str]:
         """Cosine of every item's factors to ``item``'s."""
@@ -118,7 +127,7 @@ class EncoderText(ReadsText):
     """`ReadsText` for a model whose ``encoder`` parameter names the one encoder it reads text
     through (``None``: it reads none)."""
 
-    encoder: str | None
+    encoder: Any
 
     def text_encoders(self) -> list[str]:
         """``[encoder]``, or nothing when the encoder is ``None``."""

@@ -165,6 +165,9 @@ class BPR(_FactorWrapper):
         Whether implicit fits on the GPU; ``None`` uses it when implicit has CUDA support.
     verbose : bool
         Whether implicit shows its progress bar.
+    num_threads : int
+        CPU threads of the SGD; ``0`` uses every core. Threads update the factors without locks
+        (Hogwild), so only ``1`` makes two fits under one seed identical (`deterministic`).
 
     Attributes
     ----------
@@ -184,12 +187,12 @@ class BPR(_FactorWrapper):
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
         "factors": Range(ge=1), "learning_rate": Range(gt=0), "regularization": Range(ge=0),
-        "iterations": Range(ge=1), "random_state": Range(ge=0),
+        "iterations": Range(ge=1), "random_state": Range(ge=0), "num_threads": Range(ge=0),
     }
 
     def __init__(self, factors: int = 64, learning_rate: float = 0.05, regularization: float = 0.01,
                  iterations: int = 100, random_state: int = 0, use_gpu: bool | None = None,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, num_threads: int = 0) -> None:
         self.factors = factors
         self.learning_rate = learning_rate
         self.regularization = regularization
@@ -197,12 +200,19 @@ class BPR(_FactorWrapper):
         self.random_state = random_state
         self.use_gpu = use_gpu
         self.verbose = verbose
+        self.num_threads = num_threads
+
+    @property
+    def deterministic(self) -> bool:
+        """One thread only: several threads race on the factors."""
+        return self.num_threads == 1
 
     def _fit(self, train: Dataset) -> None:
         from implicit.bpr import BayesianPersonalizedRanking
 
         self._fit_implicit(BayesianPersonalizedRanking, factors=self.factors, learning_rate=self.learning_rate,
-                           regularization=self.regularization, iterations=self.iterations)
+                           regularization=self.regularization, iterations=self.iterations,
+                           num_threads=self.num_threads)
 
 
 class ItemKNN(ItemItemWeights, Recommender):

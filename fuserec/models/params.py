@@ -100,7 +100,7 @@ def _maps_models(hint: Any) -> bool:
 
 
 def _names_model(hint: Any) -> bool:
-    return _is_model_class(hint) and (hint.__module__, hint.__qualname__) == _BASE or any(
+    return hint is Recommender or any(
         _names_model(a) for a in typing.get_args(hint))
 
 

@@ -114,6 +114,8 @@ class UserTimePopularity(FoldsIn, Tunes, Recommender):
     }
 
     task = "ranking"
+    #: A folded-in user is active now: their clock is the latest bin, not their last training one.
+    fold_in_reproduces_fit = False
     HALF_LIVES = (30.0, 90.0, 250.0, 500.0, 1000.0, 3000.0)
 
     def __init__(self, half_life_days: float | None = None, bin_days: float = 7.0) -> None:

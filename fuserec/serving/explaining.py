@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from fuserec.explain import Explainer, ItemInfo, render
+from fuserec.models.capabilities import ExplainsItems
 from fuserec.serving.catalogue import Catalogue
 
 
@@ -71,9 +72,9 @@ class ListExplainer:
                  else self.explainer.explain(items, history=row, lang=lang))
         for i, e in zip(items, found, strict=True):
             out[int(i)] = {k: v for k, v in e.items() if k not in ("item", "title")}
-        explain_items = getattr(self.model, "explain_items", None)
         mine = items[items < self.catalogue.n_base]
-        if explain_items is not None and len(mine):  # the re-ranker: retrievers and top features too
+        if self.model.supports(ExplainsItems) and len(mine):  # the re-ranker: retrievers and top features too
+            explain_items = self.model.explain_items
             traced = explain_items(mine, user=user) if route == "model" and user is not None else \
                 explain_items(mine, history=row)
             for i, extra in zip(mine, traced, strict=True):

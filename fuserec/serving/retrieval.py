@@ -12,14 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from fuserec._core.extras import require
-
-
-def _topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    k = min(k, scores.shape[1])
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
-    idx = np.take_along_axis(part, order, axis=1)
-    return idx, np.take_along_axis(scores, idx, axis=1)
+from fuserec._core.topk import topk_indices
 
 
 class ExactIndex:
@@ -40,7 +33,8 @@ class ExactIndex:
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest rows of each query: indices and inner products, best first."""
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
-        return _topk(queries @ self.vectors.T, k)
+        idx, val = topk_indices(queries @ self.vectors.T, k)
+        return idx[:, :len(self)], val[:, :len(self)]
 
 
 class FaissIndex:

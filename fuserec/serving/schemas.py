@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from fuserec.serving.store import Event, JsonInt, Text
+from fuserec.events import Event, JsonInt, Text
 
 if TYPE_CHECKING:
     from fuserec.serving.settings import ServeSettings

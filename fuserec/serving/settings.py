@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from fuserec.data.events import DEFAULT_EVENT_WEIGHTS
 from fuserec.errors import ConfigError
+from fuserec.events import DEFAULT_EVENT_WEIGHTS
 
 
 class ServeSettings(BaseModel):

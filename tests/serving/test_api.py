@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 pytest.importorskip("fastapi")
@@ -58,10 +56,10 @@ def test_events_in_an_untouched_genre_move_the_list_at_once_and_not_with_fold_in
     batch = [
         {"event_id": f"fresh-{user}-{i}", "user": user, "item": item, "type": "like"} for i, item in enumerate(items)
     ]
-    sent = time.monotonic()
     assert client.post("/v1/events", json={"events": batch}).json()["stored"] == 5
+    # the very next request shows it: the batch is committed before it is acknowledged, and a
+    # list reads the user's events from the store (how soon in wall-clock time: benchmarks/serving.py)
     after = client.get(f"/v1/users/{user}/recommendations", params={"explain": "true"}).json()
-    assert time.monotonic() - sent < 1.0
     assert after["folded_in"] is True
     hits = [e for e in after["items"] if e["item"] in near]
     assert len(hits) >= 3, (genre, [e["title"] for e in after["items"]])

@@ -1,6 +1,7 @@
 """The service as it runs in production, over HTTP on 127.0.0.1: a new version swaps in under load
 with no failed request, a server killed mid-stream loses no acknowledged event, and two worker
-processes both serve fresh feedback and new items."""
+processes both serve fresh feedback and new items. Nothing here bounds wall-clock time: each test
+polls for the behaviour up to a generous deadline; the freshness figures are benchmarks/serving.py's."""
 
 from __future__ import annotations
 
@@ -18,12 +19,15 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 from fuserec.artifacts.trained import lookup  # noqa: E402
-from fuserec.serving import open_store  # noqa: E402
+from fuserec.events import open_store  # noqa: E402
 from fuserec.serving.service import Service  # noqa: E402
 from fuserec.serving.settings import ServeSettings  # noqa: E402
 from tests.serving.helpers import free_port, start_server, untouched_genre  # noqa: E402
 
 CLOSE = {"Connection": "close"}  # a new connection per request, so either worker may answer
+DEADLINE = 60.0
+"""Seconds a test waits for what should happen; generous, so a busy machine is slow, not failing
+(how fast it happens is measured by benchmarks/serving.py, not asserted here)."""
 
 
 @pytest.fixture
@@ -82,11 +86,14 @@ def test_a_new_version_swaps_in_under_load_with_no_failed_request(model_dir, tmp
     try:
         for t in threads:
             t.start()
-        time.sleep(3)
+        _wait_for(lambda: len({w for *_, w in seen}) == 2, "both workers answering")
         began = time.monotonic()
         new = save(model_dir, newer, data).name
+        # each worker's watcher swaps on its own: wait until both have answered with the new
+        # version, then for a few more answers sent after that
+        _wait_for(lambda: {w for *_, v, w in seen if v == new} == {w for *_, w in seen}, "both workers swapping")
         swapped = time.monotonic()
-        time.sleep(8)
+        _wait_for(lambda: sum(sent >= swapped for sent, *_ in seen) > 20, "answers after the swap")
     finally:
         stop.set()
         for t in threads:
@@ -97,9 +104,18 @@ def test_a_new_version_swaps_in_under_load_with_no_failed_request(model_dir, tmp
     # answered before the new version existed: the old one (a request sent just before the swap
     # may wait behind the reload and be answered by the new version, which is right)
     assert {v for _, answered, _, v, _ in seen if answered < began} == {old}
-    late = [(v, w) for sent, _, _, v, w in seen if sent >= swapped + 5]
+    # once both workers have served the new version, neither serves the old one again
+    late = [(v, w) for sent, _, _, v, w in seen if sent >= swapped]
     assert len(late) > 20 and {v for v, _ in late} == {new}
     assert len({w for _, w in late}) == 2           # both workers swapped
+
+
+def _wait_for(condition, what: str, seconds: float = DEADLINE) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} in {seconds:.0f} s"
+        time.sleep(0.05)
 
 
 def _send_all(url: str, batches: list[list[dict]], acked: list[str], retries: list[int]) -> None:
@@ -161,30 +177,28 @@ def test_a_killed_server_loses_no_acknowledged_event_and_stores_none_twice(model
     assert set(stored) == set(acked)
 
 
-def _fresh_from_both_workers(url: str, path: str, check, params: dict | None = None) -> float:
-    """Ask until both workers have answered; every answer must pass ``check``. Returns the seconds
-    from the first ask to the last worker's first answer."""
-    start, workers = time.monotonic(), set()
-    while len(workers) < 2 and time.monotonic() - start < 5:
-        r = httpx.get(f"{url}{path}", params=params, headers=CLOSE, timeout=10)
+def _fresh_from_both_workers(url: str, path: str, check, params: dict | None = None) -> None:
+    """Ask until both workers have answered; every answer must pass ``check``."""
+    deadline, workers = time.monotonic() + DEADLINE, set()
+    while len(workers) < 2:
+        assert time.monotonic() < deadline, f"only workers {workers} answered in {DEADLINE:.0f} s"
+        r = httpx.get(f"{url}{path}", params=params, headers=CLOSE, timeout=DEADLINE)
         assert r.status_code == 200 and check(r.json()), r.text
         workers.add(r.headers["x-fuserec-worker"])
-    assert len(workers) == 2
-    return time.monotonic() - start
 
 
 def _until_both_workers_show(url: str, path: str, check) -> None:
-    """Ask until each worker has given an answer that passes ``check`` (at most 5 s)."""
-    start, shown = time.monotonic(), set()
-    while len(shown) < 2 and time.monotonic() - start < 5:
-        r = httpx.get(f"{url}{path}", headers=CLOSE, timeout=10)
+    """Ask until each worker has given an answer that passes ``check``."""
+    deadline, shown = time.monotonic() + DEADLINE, set()
+    while len(shown) < 2:
+        assert time.monotonic() < deadline, f"only workers {shown} showed it in {DEADLINE:.0f} s"
+        r = httpx.get(f"{url}{path}", headers=CLOSE, timeout=DEADLINE)
         assert r.status_code == 200, r.text
         if check(r.json()):
             shown.add(r.headers["x-fuserec-worker"])
-    assert len(shown) == 2
 
 
-def test_two_workers_both_serve_fresh_feedback_and_new_items_within_a_second(model_dir, tmp_path):
+def test_two_workers_both_serve_fresh_feedback_and_new_items(model_dir, tmp_path):
     probe = Service(model_dir, db=str(tmp_path / "probe.sqlite"), watch=False, settings=ServeSettings(encoder="none"))
     user, _, items = untouched_genre(probe.live)
     live = probe.live
@@ -203,19 +217,15 @@ def test_two_workers_both_serve_fresh_feedback_and_new_items_within_a_second(mod
         recs = f"/v1/users/{user}/recommendations"
         _fresh_from_both_workers(url, recs, lambda body: sum(e["item"] in near for e in body["items"]) < 3)
         batch = [{"event_id": f"w-{i}", "user": user, "item": item, "type": "like"} for i, item in enumerate(items)]
-        sent = time.monotonic()
         assert httpx.post(f"{url}/v1/events", json={"events": batch}).json()["stored"] == 5
+        # every answer after the acknowledgement has moved, whichever worker gives it
         _fresh_from_both_workers(url, recs, lambda body: sum(e["item"] in near for e in body["items"]) >= 3)
-        assert time.monotonic() - sent < 1.0
 
         new = {"item": "two-workers-new", "title": "A Premiere", "text": text}
-        sent = time.monotonic()
         assert httpx.post(f"{url}/v1/items", json=new).status_code == 201
         # the other worker reads new items from the store every refresh_seconds: ask until each
         # worker has shown the item
         _until_both_workers_show(url, f"/v1/users/{reader}/recommendations",
                                  lambda body: "two-workers-new" in [e["item"] for e in body["items"]])
-        took = time.monotonic() - sent
-        assert took < 1.0, f"the new item reached both workers' lists in {took:.2f} s"
     finally:
         _stop(proc)

@@ -12,8 +12,7 @@ import time
 
 import pytest
 
-from fuserec.serving import Event, SQLiteStore, open_store
-from fuserec.serving.store import StoreError
+from fuserec.events import Event, SQLiteStore, StoreError, open_store
 
 
 def _events(n: int, start: int = 0, user: str = "u1") -> list[Event]:
@@ -78,7 +77,7 @@ def test_a_sqlite_url_opens_the_same_file(tmp_path):
 
 WRITER = """
 import sys
-from fuserec.serving import Event, open_store
+from fuserec.events import Event, open_store
 store = open_store(sys.argv[1])
 for b in range(int(sys.argv[2]), 100_000):
     batch = [Event(event_id=f"w{b}-{j}", user=f"u{b % 50}", item=f"i{j}") for j in range(10)]

@@ -1,11 +1,10 @@
 """The service's event store as training data: its events become interactions, its items join the catalogue.
 
 ``fuserec serve`` keeps every acknowledged feedback event, and every item added through its API,
-in an event store (SQLite beside the artifact, or PostgreSQL). This module owns that store's
-tables and reads them back, so that ``fuserec train`` can learn from what the service collected
-and the next artifact version knows the new users and items. The artifact then records which
-store and which arrival number (``seq``) it was trained through, and the service folds in only
-the events after that.
+in an event store (SQLite beside the artifact, or PostgreSQL). This module reads that store
+back, so that ``fuserec train`` can learn from what the service collected and the next artifact
+version knows the new users and items. The artifact then records which store and which arrival
+number (``seq``) it was trained through, and the service folds in only the events after that.
 """
 
 from __future__ import annotations
@@ -22,58 +21,13 @@ import pandas as pd
 
 from fuserec.data.dataset import Dataset
 from fuserec.errors import DataError
+from fuserec.events.ddl import STORE_ID_KEY
+from fuserec.events.location import StoreError, connect_postgres, locate
+from fuserec.events.schema import DEFAULT_EVENT_WEIGHTS
 
-DEFAULT_EVENT_WEIGHTS: dict[str, float] = {
-    "view": 1.0, "click": 1.0, "like": 2.0, "purchase": 3.0, "rating": 1.0, "dislike": -1.0}
-"""Weight of each event type in a user's history (the service's and the trainer's default)."""
-
-SQLITE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id TEXT NOT NULL UNIQUE,
-    user_id TEXT NOT NULL,
-    item_id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    value REAL,
-    ts INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_user ON events (user_id, seq);
-CREATE TABLE IF NOT EXISTS items (
-    item_id TEXT PRIMARY KEY,
-    rev INTEGER NOT NULL,
-    doc TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-"""
-
-POSTGRES_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq BIGSERIAL PRIMARY KEY,
-    event_id TEXT NOT NULL UNIQUE,
-    user_id TEXT NOT NULL,
-    item_id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    value DOUBLE PRECISION,
-    ts BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_user ON events (user_id, seq);
-CREATE SEQUENCE IF NOT EXISTS items_rev;
-CREATE TABLE IF NOT EXISTS items (
-    item_id TEXT PRIMARY KEY,
-    rev BIGINT NOT NULL,
-    doc TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-"""
-
-STORE_ID_KEY = "store_id"
-"""The ``meta`` row holding a store's random id, which tells one store's ``seq`` numbers from another's."""
+_QUERIES = ("SELECT seq, user_id, item_id, type, value, ts FROM events ORDER BY seq",
+            "SELECT item_id, doc FROM items ORDER BY rev",
+            f"SELECT value FROM meta WHERE key = '{STORE_ID_KEY}'")
 
 
 @dataclass(frozen=True)
@@ -93,59 +47,40 @@ def read_store(target: str | Path) -> StoreContents:
     DataError
         When the store is absent or cannot be read, naming it.
     """
-    text = str(target)
-    queries = ("SELECT seq, user_id, item_id, type, value, ts FROM events ORDER BY seq",
-               "SELECT item_id, doc FROM items ORDER BY rev",
-               f"SELECT value FROM meta WHERE key = '{STORE_ID_KEY}'")
-    if text.startswith(("postgresql://", "postgres://")):
-        rows = _read_postgres(text, queries)
-    else:
-        path = Path(text.removeprefix("sqlite:///"))
-        if not path.is_file():
-            raise DataError("no such event store", file=path)
-        try:
-            with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as db:
-                has_meta = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchall()
-                rows = [db.execute(q).fetchall() for q in (queries if has_meta else queries[:2])]
-        except sqlite3.Error as exc:
-            raise DataError(f"cannot be read as an event store ({exc})", file=path) from None
+    try:
+        where = locate(target)
+    except StoreError as exc:
+        raise DataError(str(exc), file=str(target)) from None
+    rows = _read_postgres(str(where.url)) if where.kind == "postgresql" else _read_sqlite(where.path or Path())
     events = pd.DataFrame(rows[0], columns=["seq", "user", "item", "type", "value", "ts"])
     items = [(str(i), json.loads(doc)) for i, doc in rows[1]]
     store_id = str(rows[2][0][0]) if len(rows) > 2 and rows[2] else None
     return StoreContents(store_id, events, items)
 
 
-def redacted(url: str) -> str:
-    """``url`` without its password, for messages and logs."""
-    head, at, tail = url.rpartition("@")
-    if not at or ":" not in head.split("//", 1)[-1]:
-        return url
-    scheme, _, credentials = head.partition("//")
-    return f"{scheme}//{credentials.split(':', 1)[0]}:***@{tail}"
+def _read_sqlite(path: Path) -> list[list[tuple]]:
+    if not path.is_file():
+        raise DataError("no such event store", file=path)
+    try:
+        with sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True) as db:
+            has_meta = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchall()
+            return [db.execute(q).fetchall() for q in (_QUERIES if has_meta else _QUERIES[:2])]
+    except sqlite3.Error as exc:
+        raise DataError(f"cannot be read as an event store ({exc})", file=path) from None
 
 
-def _read_postgres(url: str, queries: tuple[str, ...]) -> list[list[tuple]]:
-    from fuserec._core.extras import require
-
-    require("psycopg", what="a PostgreSQL event store")
-    import psycopg
+def _read_postgres(url: str) -> list[list[tuple]]:
+    try:
+        db = connect_postgres(url)
+    except StoreError as exc:
+        raise DataError(f"cannot be read as an event store ({exc.__cause__})", file=str(locate(url))) from None
+    import psycopg  # importable: connect_postgres required it
 
     try:
-        with psycopg.connect(url) as db:
-            return [db.execute(q).fetchall() for q in queries]
+        with db:
+            return [db.execute(q).fetchall() for q in _QUERIES]
     except psycopg.Error as exc:
-        raise DataError(f"cannot be read as an event store ({exc})", file=redacted(url)) from None
-
-
-def _same_type(ids: pd.Series, known: np.ndarray) -> tuple[pd.Series, bool]:
-    """Store ids (text) as the dataset's id type; False when some cannot be (the ids become text)."""
-    if known.dtype.kind in "iu":
-        parsed = pd.to_numeric(ids, errors="coerce")
-        ok = parsed.notna() & (parsed == parsed.round())
-        if bool(ok.all()):
-            return parsed.astype(np.int64), True
-        return ids, False
-    return ids, known.dtype.kind in "OUS"
+        raise DataError(f"cannot be read as an event store ({exc})", file=str(locate(url))) from None
 
 
 def with_store_events(ds: Dataset, target: str | Path,
@@ -165,18 +100,40 @@ def with_store_events(ds: Dataset, target: str | Path,
     DataError
         For an event type ``weights`` does not know, naming the type and the store.
     """
-    weights = dict(DEFAULT_EVENT_WEIGHTS if weights is None else weights)
     contents = read_store(target)
+    pairs = _weighed_pairs(contents.events, dict(DEFAULT_EVENT_WEIGHTS if weights is None else weights), target)
+    frame, fresh, item_keys, tables = _in_dataset_ids(ds, pairs, contents)
+    positive = (pairs["w"] > 0).to_numpy()
+    combined, removed = _merged(frame, fresh, positive)
+    item_table = _with_items(tables[0], item_keys, [doc for _, doc in contents.items])
     ev = contents.events
+    report = dict(ds.report)
+    report["store_events"] = {
+        "store_id": contents.store_id, "events": int(len(ev)),
+        "through_seq": int(ev["seq"].max()) if len(ev) else 0, "pairs_added": int(positive.sum()),
+        "pairs_removed": removed, "items_added": len(item_table) - len(ds.item_table)}
+    out = Dataset.from_frame(ds.name, combined, item_table=item_table, user_table=tables[1],
+                             rating_scale=ds.rating_scale, report=report)
+    fields = tuple(ds.text_fields) + ((("service_text", ""),) if "service_text" in out.item_table else ())
+    return replace(out, text_fields=fields, social=ds.social)
+
+
+def _weighed_pairs(ev: pd.DataFrame, weights: dict[str, float], target: str | Path) -> pd.DataFrame:
+    """One row per (user, item): summed weight ``w``, latest ``ts``, last ``value`` and ``last`` type."""
     unknown = sorted(set(ev["type"]) - set(weights))
     if unknown:
         raise DataError(f"event type {unknown[0]!r} has no weight (known: {', '.join(sorted(weights))})",
                         file=str(target), field="type")
     value = pd.to_numeric(ev["value"], errors="coerce")
     ev = ev.assign(w=ev["type"].map(weights) * value.fillna(1.0), value=value)
-    pairs = ev.groupby(["user", "item"], sort=False).agg(
+    return ev.groupby(["user", "item"], sort=False).agg(
         w=("w", "sum"), ts=("ts", "max"), value=("value", "last"), last=("type", "last")).reset_index()
 
+
+def _in_dataset_ids(ds: Dataset, pairs: pd.DataFrame, contents: StoreContents
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, list[Any], tuple[pd.DataFrame, pd.DataFrame]]:
+    """The dataset's interactions (``frame``) and the store's pairs (``fresh``) in one id type,
+    the stored items' keys in that type, and the (item, user) tables converted alike."""
     inter = ds.interactions
     frame = pd.DataFrame({"user": ds.users.to_external(inter["user"].to_numpy()),
                           "item": ds.items.to_external(inter["item"].to_numpy())})
@@ -202,25 +159,30 @@ def with_store_events(ds: Dataset, target: str | Path,
         fresh["rating"] = rating.fillna(high).clip(low, high).to_numpy(dtype=np.float32)
     if "timestamp" in frame.columns:
         fresh["timestamp"] = pairs["ts"].to_numpy(dtype=np.int64)
-    positive = (pairs["w"] > 0).to_numpy()
+    return frame, fresh, item_keys, (item_table, user_table)
+
+
+def _merged(frame: pd.DataFrame, fresh: pd.DataFrame, positive: np.ndarray) -> tuple[pd.DataFrame, int]:
+    """The interactions with the store's positive pairs added or updated and the others removed;
+    and how many pairs were removed."""
     keyed = pd.concat([frame, fresh], ignore_index=True)
     keep = ~keyed.duplicated(["user", "item"], keep="last").to_numpy()
     keep[len(frame):] &= positive
     removed = set(zip(fresh["user"][~positive], fresh["item"][~positive], strict=True))
     if removed:
         keep[:len(frame)] &= [pair not in removed for pair in zip(frame["user"], frame["item"], strict=True)]
-    combined = keyed.loc[keep].reset_index(drop=True)
+    return keyed.loc[keep].reset_index(drop=True), len(removed)
 
-    item_table = _with_items(item_table, item_keys, [doc for _, doc in contents.items])
-    report = dict(ds.report)
-    report["store_events"] = {
-        "store_id": contents.store_id, "events": int(len(ev)),
-        "through_seq": int(ev["seq"].max()) if len(ev) else 0, "pairs_added": int(positive.sum()),
-        "pairs_removed": len(removed), "items_added": len(item_table) - len(ds.item_table)}
-    out = Dataset.from_frame(ds.name, combined, item_table=item_table, user_table=user_table,
-                             rating_scale=ds.rating_scale, report=report)
-    fields = tuple(ds.text_fields) + ((("service_text", ""),) if "service_text" in out.item_table else ())
-    return replace(out, text_fields=fields, social=ds.social)
+
+def _same_type(ids: pd.Series, known: np.ndarray) -> tuple[pd.Series, bool]:
+    """Store ids (text) as the dataset's id type; False when some cannot be (the ids become text)."""
+    if known.dtype.kind in "iu":
+        parsed = pd.to_numeric(ids, errors="coerce")
+        ok = parsed.notna() & (parsed == parsed.round())
+        if bool(ok.all()):
+            return parsed.astype(np.int64), True
+        return ids, False
+    return ids, known.dtype.kind in "OUS"
 
 
 def _with_items(table: pd.DataFrame, keys: list[Any], docs: list[dict[str, Any]]) -> pd.DataFrame:
