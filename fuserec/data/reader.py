@@ -97,22 +97,29 @@ def read_table(
     if len(sep) > 1:
         text = text.replace(sep, _UNIT_SEP)
         psep = _UNIT_SEP
-    first = text.split("\n", 1)[0]
+    df = _parse(text, path, sep, psep, header, quoted)
+    offset = 2 if header else 1
+    df["_line"] = np.arange(offset, offset + len(df), dtype=np.int64)
+    blank = (df[[c for c in df.columns if c != "_line"]] == "").all(axis=1)
+    df = _name_columns(df, columns, optional, header, text.split("\n", 1)[0], path, sep)
+    # with a header, every named column present must have a value; without, the non-optional ones
+    required_cols = [c for c in columns if c in df.columns] if header else [c for c in columns if c not in optional]
+    _check_truncated(df, required_cols, blank, path, sep, None if header else len(columns), text, psep, quoted)
+    if blank.any():
+        df = df.loc[~blank.to_numpy()]
+    if len(df) == 0:
+        raise DataError("file has no data lines", file=path, line=offset, expected="at least one line of data")
+    return df.reset_index(drop=True)
+
+
+def _parse(text: str, path: Path, sep: str, psep: str, header: bool, quoted: bool) -> pd.DataFrame:
+    """The file's fields as strings; a line with a wrong number of fields is a `DataError` naming it."""
     try:
         with warnings.catch_warnings():  # a line with extra fields must be an error, not data silently dropped
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            df = pd.read_csv(
-                io.StringIO(text),
-                sep=psep,
-                header=0 if header else None,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                skip_blank_lines=False,
-                index_col=False,
-                quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE,
-                engine="c",
-            )
+            return pd.read_csv(io.StringIO(text), sep=psep, header=0 if header else None, dtype=str,
+                               keep_default_na=False, na_filter=False, skip_blank_lines=False, index_col=False,
+                               quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE, engine="c")
     except pd.errors.ParserWarning:
         width = None
         rows = csv.reader(io.StringIO(text), delimiter=psep, quoting=csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE)
@@ -130,20 +137,18 @@ def read_table(
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if match:
             want, line, saw = (int(g) for g in match.groups())
-            raise DataError(
-                f"line has {saw} fields",
-                file=path,
-                line=line,
-                expected=f"{want} fields separated by {sep!r}",
-            ) from None
+            raise DataError(f"line has {saw} fields", file=path, line=line,
+                            expected=f"{want} fields separated by {sep!r}") from None
         raise DataError(f"cannot parse ({exc})", file=path, expected=f"fields separated by {sep!r}") from None
     except pd.errors.EmptyDataError:
         raise DataError("file has no data", file=path, line=1, expected="at least one line of data") from None
 
-    offset = 2 if header else 1
-    df["_line"] = np.arange(offset, offset + len(df), dtype=np.int64)
+
+def _name_columns(df: pd.DataFrame, columns: Sequence[str], optional: Sequence[str], header: bool, first: str,
+                  path: Path, sep: str) -> pd.DataFrame:
+    """``df`` with its columns named ``columns``: checked against the header line, or counted on a
+    file without one; a mismatch is a `DataError` that guesses the file's real separator."""
     data_cols = [c for c in df.columns if c != "_line"]
-    blank = (df[data_cols] == "").all(axis=1)
     if header:
         df.columns = [str(c).strip() for c in df.columns]
         missing = [c for c in columns if c not in df.columns and c not in optional]
@@ -152,35 +157,17 @@ def read_table(
             guess = _guess_separator(first) if len(found) == 1 else None
             other = guess and guess not in (sep, repr(sep))
             hint = f"; the header looks {guess}-separated, not {sep!r}" if other else ""
-            raise DataError(
-                f"missing column; the header has {found}{hint}",
-                file=path,
-                line=1,
-                field=missing[0],
-                expected=f"columns {list(columns)}",
-            )
-    else:
-        n_found = len(data_cols)
-        required = len(columns) - len(optional)
-        if n_found < required or n_found > len(columns):
-            line = int(df["_line"].iloc[0])
-            guess = _guess_separator(first) if n_found == 1 else None
-            hint = f"; the line looks {guess}-separated" if guess and guess not in (sep, repr(sep)) else ""
-            raise DataError(
-                f"line has {n_found} field{'s' if n_found != 1 else ''}{hint}",
-                file=path,
-                line=line,
-                expected=f"{len(columns)} fields separated by {sep!r}",
-            )
-        df.columns = list(columns[:n_found]) + ["_line"]
-    # with a header, every named column present must have a value; without, the non-optional ones
-    required_cols = [c for c in columns if c in df.columns] if header else [c for c in columns if c not in optional]
-    _check_truncated(df, required_cols, blank, path, sep, None if header else len(columns), text, psep, quoted)
-    if blank.any():
-        df = df.loc[~blank.to_numpy()]
-    if len(df) == 0:
-        raise DataError("file has no data lines", file=path, line=offset, expected="at least one line of data")
-    return df.reset_index(drop=True)
+            raise DataError(f"missing column; the header has {found}{hint}", file=path, line=1, field=missing[0],
+                            expected=f"columns {list(columns)}")
+        return df
+    n_found = len(data_cols)
+    if n_found < len(columns) - len(optional) or n_found > len(columns):
+        guess = _guess_separator(first) if n_found == 1 else None
+        hint = f"; the line looks {guess}-separated" if guess and guess not in (sep, repr(sep)) else ""
+        raise DataError(f"line has {n_found} field{'s' if n_found != 1 else ''}{hint}", file=path,
+                        line=int(df["_line"].iloc[0]), expected=f"{len(columns)} fields separated by {sep!r}")
+    df.columns = list(columns[:n_found]) + ["_line"]
+    return df
 
 
 def _check_truncated(df: pd.DataFrame, required: list[str], blank: pd.Series, path: Path, sep: str,

@@ -57,24 +57,7 @@ def clean_interactions(
     if invalid not in ("error", "drop"):
         raise ValueError(f"invalid must be 'error' or 'drop', not {invalid!r}")
     report: dict[str, Any] = {"rows_read": int(len(frame))}
-    bad_masks: list[tuple[str, np.ndarray, str, str]] = []
-    if "rating" in frame.columns:
-        rating = frame["rating"].to_numpy(dtype=np.float64)
-        bad_masks.append(("missing_ratings", np.isnan(rating), "rating", "a rating, not an empty or NaN value"))
-        if rating_scale is not None:
-            lo, hi = rating_scale
-            with np.errstate(invalid="ignore"):
-                out = ~np.isnan(rating) & ((rating < lo) | (rating > hi))
-            bad_masks.append(("out_of_range_ratings", out, "rating", f"a rating between {lo:g} and {hi:g}"))
-    if known_items is not None:
-        known = pd.Index(known_items)
-        unknown = ~frame["item"].isin(known).to_numpy()
-        where = f" of {items_path}" if items_path else ""
-        bad_masks.append(("unknown_items", unknown, "item", f"an item id listed in the item table{where}"))
-    for col in ("user", "item"):
-        empty = (frame[col].astype(str).str.strip() == "").to_numpy()
-        bad_masks.append((f"empty_{col}_ids", empty, col, f"a {col} id"))
-
+    bad_masks = _invalid_rows(frame, rating_scale, known_items, items_path)
     drop = np.zeros(len(frame), dtype=bool)
     for key, mask, fieldname, expected in bad_masks:
         n = int(mask.sum())
@@ -137,3 +120,26 @@ def _resolve_duplicates(frame: pd.DataFrame, path: str | Path, policy: str, repo
     merged = dup.groupby(["user", "item"], sort=False, as_index=False).agg(agg)
     out = pd.concat([frame.loc[~pair_dup.to_numpy()], merged], ignore_index=True)
     return out.sort_values("_line", kind="stable")
+
+
+def _invalid_rows(frame: pd.DataFrame, rating_scale: tuple[float, float] | None, known_items: Iterable[Any] | None,
+                  items_path: str | Path | None) -> list[tuple[str, np.ndarray, str, str]]:
+    """``(report key, row mask, field, what was expected)`` for each kind of invalid row."""
+    bad_masks: list[tuple[str, np.ndarray, str, str]] = []
+    if "rating" in frame.columns:
+        rating = frame["rating"].to_numpy(dtype=np.float64)
+        bad_masks.append(("missing_ratings", np.isnan(rating), "rating", "a rating, not an empty or NaN value"))
+        if rating_scale is not None:
+            lo, hi = rating_scale
+            with np.errstate(invalid="ignore"):
+                out = ~np.isnan(rating) & ((rating < lo) | (rating > hi))
+            bad_masks.append(("out_of_range_ratings", out, "rating", f"a rating between {lo:g} and {hi:g}"))
+    if known_items is not None:
+        known = pd.Index(known_items)
+        unknown = ~frame["item"].isin(known).to_numpy()
+        where = f" of {items_path}" if items_path else ""
+        bad_masks.append(("unknown_items", unknown, "item", f"an item id listed in the item table{where}"))
+    for col in ("user", "item"):
+        empty = (frame[col].astype(str).str.strip() == "").to_numpy()
+        bad_masks.append((f"empty_{col}_ids", empty, col, f"a {col} id"))
+    return bad_masks

@@ -53,16 +53,7 @@ def pool_candidates(models: Mapping[str, Recommender], side: Side, seen: sp.csr_
     fallback : ndarray, shape (len(users), n_items)
         The retrievers' mean z-score, for items outside the pool (seen items are ``-inf``).
     """
-    zs = []
-    in_pool = np.zeros((len(users), len(side.item_count)), dtype=bool)
-    k = min(pool, in_pool.shape[1] - 1)
-    for model in models.values():
-        raw = model._score_users(users) if score is None else score(model, users)
-        z = mask_seen(zscore_rows(raw), seen[users])
-        for r in range(len(users)):
-            in_pool[r, stable_top(z[r], k)] = True
-        zs.append(z)
-    in_pool &= np.isfinite(zs[0])
+    zs, in_pool = _pooled_zscores(models, seen, users, len(side.item_count), pool, score)
     rows, items = np.nonzero(in_pool)
     u = users[rows]
     bounds = np.searchsorted(rows, np.arange(len(users) + 1))
@@ -84,3 +75,21 @@ def pool_candidates(models: Mapping[str, Recommender], side: Side, seen: sp.csr_
             cols.append(keyword_overlap(side, users, rows, items))
     fallback = np.mean([np.where(np.isfinite(z), z, -np.inf) for z in zs], axis=0)
     return rows, items, np.column_stack(cols).astype(np.float32), fallback
+
+
+def _pooled_zscores(models: Mapping[str, Recommender], seen: sp.csr_matrix, users: np.ndarray, n_items: int,
+                    pool: int, score: Callable[[Recommender, np.ndarray], np.ndarray] | None,
+                    ) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each retriever's per-user z-scores (seen items ``-inf``) and the users × items mask of
+    what some retriever ranks in its top ``pool``."""
+    zs = []
+    in_pool = np.zeros((len(users), n_items), dtype=bool)
+    k = min(pool, n_items - 1)
+    for model in models.values():
+        raw = model._score_users(users) if score is None else score(model, users)
+        z = mask_seen(zscore_rows(raw), seen[users])
+        for r in range(len(users)):
+            in_pool[r, stable_top(z[r], k)] = True
+        zs.append(z)
+    in_pool &= np.isfinite(zs[0])
+    return zs, in_pool
