@@ -46,6 +46,18 @@ class DownloadError(FuserecError):
     """A dataset could not be fetched or did not match its published checksum."""
 
 
+class UsageError(FuserecError, ValueError):
+    """An argument or setting outside what a function accepts (an unknown split, a negative
+    ``k``); the message names it and what is allowed."""
+
+
+class UnknownIdError(FuserecError, KeyError):
+    """A user or item id the data or the model does not know; the message names it."""
+
+    def __str__(self) -> str:  # a KeyError's str() would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 class NotFittedError(FuserecError, AttributeError):
     """A model was asked to predict before ``fit``."""
 

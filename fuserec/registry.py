@@ -239,7 +239,8 @@ def _jsonable(value: Any) -> Any:
 
 def describe(name: str) -> dict[str, Any]:
     """What ``fuserec models NAME --json`` prints: name, class, task, summary, whether it uses a
-    language model, and each parameter's name, type, default and allowed values."""
+    language model, the capabilities it supports, and each parameter's name, type, default and
+    allowed values."""
     e = entry(name)
     model = e.build()
     defaults = e._preset_values()
@@ -247,7 +248,8 @@ def describe(name: str) -> dict[str, Any]:
                "allowed": s.allowed, "fixed_by_preset": s.name in e.preset}
               for s in param_specs(e.cls)]
     out = {"name": e.name, "class": f"{e.cls.__module__}.{e.cls.__qualname__}", "task": model.task,
-           "summary": e.note or _summary(e.cls), "uses_lm": bool(model.uses_lm), "params": params}
+           "summary": e.note or _summary(e.cls), "uses_lm": bool(model.uses_lm),
+           "capabilities": [c.__name__ for c in model.capabilities() if model.supports(c)], "params": params}
     if e.is_preset:
         out["preset_of"] = canonical_name(e.cls)
     return out

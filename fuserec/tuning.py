@@ -12,6 +12,7 @@ from sklearn.base import clone
 
 from fuserec.data.dataset import Dataset
 from fuserec.data.split import validation_split  # noqa: F401 (kept: it was defined here)
+from fuserec.errors import UsageError
 from fuserec.evaluation.metrics import lower_is_better
 from fuserec.evaluation.protocol import evaluate_ranking, evaluate_rating
 from fuserec.models.base import Recommender
@@ -38,7 +39,7 @@ def candidates(grid: Mapping[str, Sequence[Any]], search: str = "grid", n_iter: 
     if search == "grid":
         return combos
     if search != "random":
-        raise ValueError(f"search must be 'grid' or 'random', not {search!r}")
+        raise UsageError(f"search must be 'grid' or 'random', not {search!r}")
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(combos), size=min(n_iter, len(combos)), replace=False)
     return [combos[i] for i in sorted(pick)]
@@ -56,7 +57,7 @@ def tune(estimator: Recommender, train: Dataset, grid: Mapping[str, Sequence[Any
     metric = metric or ("rmse" if task == "rating" else "ndcg@10")
     lower = lower_is_better(metric)  # also rejects an unknown metric before any fit
     if (task == "rating") != (metric.split("@")[0] in ("rmse", "mae", "mse")):
-        raise ValueError(f"metric {metric!r} does not belong to the {task} task")
+        raise UsageError(f"metric {metric!r} does not belong to the {task} task")
     inner = validation_split(train, val_size, seed, temporal)
     k = int(metric.split("@")[1]) if "@" in metric else 10
     trials: list[dict[str, Any]] = []
@@ -69,6 +70,6 @@ def tune(estimator: Recommender, train: Dataset, grid: Mapping[str, Sequence[Any
         m = evaluate_rating(model, inner) if task == "rating" else evaluate_ranking(model, inner, [k])
         trials.append({"params": params, "score": float(m.metrics[metric]), "fit_seconds": fit_seconds})
     if not trials:
-        raise ValueError("the grid is empty")
+        raise UsageError("the grid is empty")
     best = min(trials, key=lambda t: t["score"]) if lower else max(trials, key=lambda t: t["score"])
     return TuneResult(best["params"], best["score"], metric, trials)

@@ -230,21 +230,26 @@ def catalogue() -> str:
     from fuserec.models.params import param_specs
     from fuserec.registry import CLASSES, PRESETS
 
+    def can(model: Any) -> str:
+        return ", ".join(c.__name__ for c in model.capabilities() if model.supports(c))
+
     def extras(model: Any) -> str:
         return ", ".join(sorted({f"`{EXTRA_OF[m]}`" for m in model.required_modules() if m in EXTRA_OF})) or "core"
 
     parts = [GENERATED, "# Model catalogue\n\n",
              "Every model by its registry name: `fuserec evaluate -m NAME`, `[model] name = \"NAME\"` in a run "
              "configuration, `fuserec.registry.build_model(\"NAME\")`. *Install* is the extra a model needs beyond "
-             "`pip install fuserec` (with its default parameters).\n\n"]
+             "`pip install fuserec` (with its default parameters); *can* lists the capabilities it declares "
+             "(`fuserec.models.capabilities`).\n\n"]
     rows = []
     for name, cls in CLASSES.items():
         model = cls()
-        rows.append([f"[`{name}`](#{name})", f"`{cls.__module__}.{cls.__name__}`", str(model.task), extras(model)])
+        rows.append([f"[`{name}`](#{name})", f"`{cls.__module__}.{cls.__name__}`", str(model.task), extras(model),
+                     can(model)])
     for name, entry in PRESETS.items():
         preset = entry.build(False)
-        rows.append([f"`{name}`", f"preset of `{entry.cls.__name__}`", str(preset.task), extras(preset)])
-    parts.append(_table(["name", "class", "task", "install"], rows))
+        rows.append([f"`{name}`", f"preset of `{entry.cls.__name__}`", str(preset.task), extras(preset), can(preset)])
+    parts.append(_table(["name", "class", "task", "install", "can"], rows))
     for name, cls in CLASSES.items():
         parts.append(f"\n## {name}\n\n{_summary(cls)}\n\n")
         specs, notes = param_specs(cls), parameter_notes(cls)

@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fuserec._core.topk import mask_seen, topk_indices
+from fuserec.errors import UsageError
 
 
 def hit_matrix(topk: np.ndarray, relevant: sp.csr_matrix) -> np.ndarray:
@@ -25,7 +26,7 @@ def hit_matrix(topk: np.ndarray, relevant: sp.csr_matrix) -> np.ndarray:
     relevant.sort_indices()
     n_rows, n_items = relevant.shape
     if topk.shape[0] != n_rows:
-        raise ValueError(f"topk has {topk.shape[0]} rows but relevant has {n_rows}")
+        raise UsageError(f"topk has {topk.shape[0]} rows but relevant has {n_rows}")
     rows = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(relevant.indptr))
     keys = rows * n_items + relevant.indices.astype(np.int64)  # sorted: CSR rows, sorted indices
     probe = np.arange(n_rows, dtype=np.int64)[:, None] * n_items + topk.astype(np.int64)

@@ -23,7 +23,7 @@ from fuserec._core import payload
 from fuserec._core.topk import top_k
 from fuserec.artifacts import codec, store
 from fuserec.data.dataset import IdMap
-from fuserec.errors import ArtifactError
+from fuserec.errors import ArtifactError, UnknownIdError, UsageError
 from fuserec.models.base import Recommender
 from fuserec.models.capabilities import SimilarItems
 
@@ -110,7 +110,7 @@ class TrainedModel:
                        batch: int = 1024) -> Iterator[dict[str, Any]]:
         """Lists for many users, scored ``batch`` users at a time (memory stays bounded)."""
         if k < 1:
-            raise ValueError(f"k must be at least 1, not {k}")
+            raise UsageError(f"k must be at least 1, not {k}")
         users = list(users)
         history = np.diff(self.model.seen_.indptr)
         for start in range(0, len(users), batch):
@@ -144,7 +144,7 @@ class TrainedModel:
         its text where there is text."""
         i = lookup(self.model.items_, item)
         if i is None:
-            raise KeyError(f"unknown item {item!r}")
+            raise UnknownIdError(f"unknown item {item!r}")
         scores, method = self.similarity(i)
         scores = np.asarray(scores, dtype=np.float64).ravel().copy()
         scores[i] = -np.inf

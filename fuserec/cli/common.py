@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ from fuserec.errors import FuserecError
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
-#: what a command reports as ``error: ...`` with exit status 2 instead of a traceback
-EXPECTED = (FuserecError, KeyError, ValueError)
+REPORT_BUG = ("This is a bug in fuserec, not in your data or configuration: please report it with the "
+              "command you ran and the traceback above.")
 
 
 def fail(exc: BaseException) -> NoReturn:
@@ -33,12 +34,19 @@ def fail(exc: BaseException) -> NoReturn:
 
 @contextmanager
 def reported() -> Iterator[None]:
-    """The one error handler: an expected error (bad data, config, parameters, artifact, download,
-    unknown id) becomes ``error: ...`` and exit status 2; anything else is a bug and propagates."""
+    """The one error handler: an error fuserec raises on purpose (`FuserecError`: bad data, config,
+    parameters, artifact, download, unknown id) becomes ``error: ...`` and exit status 2; anything
+    else is a bug: its traceback is shown with a line asking to report it, and the exit status is 1."""
     try:
         yield
-    except EXPECTED as exc:
+    except FuserecError as exc:
         fail(exc)
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception:
+        traceback.print_exc()
+        err.print(f"[bold red]{REPORT_BUG}[/]", highlight=False)
+        raise typer.Exit(1) from None
 
 
 DataDirOpt = Annotated[Path | None, typer.Option(help="Folder holding the datasets (else $FUSEREC_DATA_DIR).")]

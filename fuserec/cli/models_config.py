@@ -30,17 +30,18 @@ def models_command(
     if name:
         e = entries[0]
         out.print(f"[bold]{e['name']}[/] ({e['class']}{', preset of ' + e['preset_of'] if 'preset_of' in e else ''})"
-                  f" · task {e['task']} · {'uses a language model' if e['uses_lm'] else 'no language model'}")
+                  f" · task {e['task']} · {'uses a language model' if e['uses_lm'] else 'no language model'}"
+                  f" · can: {', '.join(e['capabilities']) or 'score only'}")
         out.print(e["summary"])
         t = Table("parameter", "type", "default", "allowed")
         for p in e["params"]:
             t.add_row(p["name"], p["type"], json.dumps(p["default"], default=str)[:60], p["allowed"] or "")
         out.print(t)
         return
-    t = Table("name", "class", "task", "LM", "summary", title=f"{len(entries)} models")
+    t = Table("name", "class", "task", "LM", "can", "summary", title=f"{len(entries)} models")
     for e in entries:
         t.add_row(e["name"], e["class"].rsplit(".", 1)[1] + (f" ({e['preset_of']})" if "preset_of" in e else ""),
-                  e["task"], "yes" if e["uses_lm"] else "", e["summary"][:80])
+                  e["task"], "yes" if e["uses_lm"] else "", ", ".join(e["capabilities"]), e["summary"][:60])
     out.print(t)
 
 

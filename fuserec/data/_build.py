@@ -12,6 +12,7 @@ import pandas as pd
 from fuserec.data.dataset import Dataset
 from fuserec.data.reader import numeric_column
 from fuserec.data.validate import DuplicatePolicy, InvalidPolicy, clean_interactions
+from fuserec.errors import UsageError
 
 _YEAR = re.compile(r"\((\d{4})\)\s*$")
 
@@ -97,5 +98,5 @@ def loader_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     allowed = {"duplicates", "invalid"}
     unknown = set(kwargs) - allowed
     if unknown:
-        raise TypeError(f"unknown loader option(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+        raise UsageError(f"unknown loader option(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
     return kwargs

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from fuserec.errors import DataError
+from fuserec.errors import DataError, UnknownIdError, UsageError
 
 
 class IdMap:
@@ -48,7 +48,7 @@ class IdMap:
         if missing == "raise" and (idx < 0).any():
             bad = pd.Index(values)[idx < 0][0]
             bad = bad.item() if isinstance(bad, np.generic) else bad
-            raise KeyError(f"unknown {what} {bad!r}")
+            raise UnknownIdError(f"unknown {what} {bad!r}")
         return idx[0] if scalar else idx
 
     def position(self, external_id: Any) -> int | None:
@@ -136,7 +136,7 @@ class Dataset:
         elif values in ("rating", "binary"):
             data = np.ones(len(inter), dtype=np.float32)
         else:
-            raise ValueError(f"values must be 'rating' or 'binary', not {values!r}")
+            raise UsageError(f"values must be 'rating' or 'binary', not {values!r}")
         m = sp.csr_matrix(
             (data, (inter["user"].to_numpy(), inter["item"].to_numpy())),
             shape=(self.n_users, self.n_items),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-from fuserec.errors import DownloadError
+from fuserec.errors import DownloadError, UsageError
 
 CHUNK = 1 << 16
 
@@ -48,7 +48,7 @@ class Remote:
 def _hasher(checksum: str | None):
     algo = (checksum or "sha256:").split(":", 1)[0]
     if algo not in ("sha256", "md5"):
-        raise ValueError(f"checksum must start with 'sha256:' or 'md5:', not {checksum!r}")
+        raise UsageError(f"checksum must start with 'sha256:' or 'md5:', not {checksum!r}")
     return algo, hashlib.new(algo)
 
 

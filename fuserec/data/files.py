@@ -13,7 +13,7 @@ from fuserec.data._build import build_dataset, loader_options, unique_ids
 from fuserec.data.dataset import Dataset
 from fuserec.data.reader import numeric_column, read_table
 from fuserec.data.validate import clean_text
-from fuserec.errors import DataError
+from fuserec.errors import DataError, UsageError
 
 ROLES = ("user", "item", "rating", "timestamp")
 
@@ -93,10 +93,10 @@ def load_files(
     mapping = dict(columns or {"user": "user", "item": "item", "rating": "rating", "timestamp": "timestamp"})
     unknown = set(mapping) - set(ROLES)
     if unknown:
-        raise ValueError(f"columns keys must be among {ROLES}, not {sorted(unknown)}")
+        raise UsageError(f"columns keys must be among {ROLES}, not {sorted(unknown)}")
     for role in ("user", "item"):
         if role not in mapping:
-            raise ValueError(f"columns must name the '{role}' column")
+            raise UsageError(f"columns must name the '{role}' column")
     wanted = [mapping[r] for r in ROLES if r in mapping]
     # Without an explicit mapping, rating and timestamp are used when the file has them.
     optional = [mapping[r] for r in ("rating", "timestamp") if r in mapping] if columns is None else []

@@ -12,6 +12,7 @@ from fuserec.data._build import build_dataset, loader_options, parse_interaction
 from fuserec.data.dataset import Dataset
 from fuserec.data.reader import read_table
 from fuserec.data.validate import clean_text
+from fuserec.errors import UsageError
 
 ML100K_GENRES = [
     "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
@@ -128,5 +129,5 @@ def ml100k_fold_files(folder: str | Path, fold: str) -> tuple[Path, Path]:
     folder = Path(folder)
     allowed = [f"u{i}" for i in range(1, 6)] + ["ua", "ub"]
     if fold not in allowed:
-        raise ValueError(f"ml-100k predefined folds are {allowed}, not {fold!r}")
+        raise UsageError(f"ml-100k predefined folds are {allowed}, not {fold!r}")
     return folder / f"{fold}.base", folder / f"{fold}.test"

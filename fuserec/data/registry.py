@@ -11,6 +11,7 @@ from typing import Any
 from fuserec.data import amazon, goodbooks, lastfm, mind, movielens, movietweetings
 from fuserec.data.dataset import Dataset
 from fuserec.data.download import Remote, cache_dir, install
+from fuserec.errors import UnknownIdError
 
 GROUPLENS = "https://files.grouplens.org/datasets"
 MT_RAW = "https://raw.githubusercontent.com/sidooms/MovieTweetings/master/snapshots"
@@ -136,7 +137,7 @@ def get_info(name: str) -> DatasetInfo:
     try:
         return DATASETS[name]
     except KeyError:
-        raise KeyError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}") from None
+        raise UnknownIdError(f"unknown dataset {name!r}; known: {', '.join(DATASETS)}") from None
 
 
 def load_dataset(name: str, data_dir: str | Path | None = None, *, download: bool = True, **options: Any) -> Dataset:

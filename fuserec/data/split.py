@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from fuserec.data.dataset import Dataset
-from fuserec.errors import DataError
+from fuserec.errors import DataError, UsageError
 
 METHODS = ("random", "random-per-user", "temporal", "temporal-per-user", "leave-last", "kfold", "predefined",
            "cold-items", "cold-users", "light-users")
@@ -44,7 +44,7 @@ class Split:
 
 def _check_size(test_size: float, what: str = "test_size") -> None:
     if not 0.0 < test_size < 1.0:
-        raise ValueError(f"{what} must be between 0 and 1 (a fraction), not {test_size!r}")
+        raise UsageError(f"{what} must be between 0 and 1 (a fraction), not {test_size!r}")
 
 
 def _by_mask(ds: Dataset, test_mask: np.ndarray, method: str, fold: int | None = None) -> Split:
@@ -101,7 +101,7 @@ def temporal_per_user_split(ds: Dataset, test_size: float = 0.2) -> Split:
 def leave_last_split(ds: Dataset, n: int = 1) -> Split:
     """Each user's last ``n`` interactions (by time, else file order) are test; users with ≤ n stay in train."""
     if n < 1:
-        raise ValueError(f"n must be at least 1, not {n}")
+        raise UsageError(f"n must be at least 1, not {n}")
     users = ds.interactions["user"].to_numpy()
     ts = ds.interactions["timestamp"].to_numpy() if ds.has_timestamps else np.arange(len(ds))
     counts = np.bincount(users, minlength=ds.n_users)
@@ -112,7 +112,7 @@ def leave_last_split(ds: Dataset, n: int = 1) -> Split:
 def kfold_split(ds: Dataset, folds: int = 5, seed: int = 0) -> list[Split]:
     """``folds`` random folds of the interactions; fold i is test once."""
     if folds < 2:
-        raise ValueError(f"folds must be at least 2, not {folds}")
+        raise UsageError(f"folds must be at least 2, not {folds}")
     rng = np.random.default_rng(seed)
     assign = np.empty(len(ds), dtype=np.int64)
     assign[rng.permutation(len(ds))] = np.arange(len(ds)) % folds
@@ -140,7 +140,7 @@ def light_users_split(ds: Dataset, test_size: float = 0.2, max_train: int = 5, s
     """
     _check_size(test_size)
     if max_train < 1:
-        raise ValueError(f"max_train must be ≥ 1, not {max_train}")
+        raise UsageError(f"max_train must be ≥ 1, not {max_train}")
     rng = np.random.default_rng(seed)
     users = ds.interactions["user"].to_numpy()
     counts = np.bincount(users, minlength=ds.n_users)
@@ -239,10 +239,10 @@ def split(ds: Dataset, method: str = "random", *, test_size: float = 0.2, seed: 
         out = [light_users_split(ds, test_size, seed=seed)]
     elif method == "predefined":
         if folder is None:
-            raise ValueError("the predefined split needs the dataset's folder (ml-100k's u1..u5 files)")
+            raise UsageError("the predefined split needs the dataset's folder (ml-100k's u1..u5 files)")
         out = ml100k_folds(ds, folder, [f"u{i}" for i in range(1, folds + 1)] if folds <= 5 else None)
     else:
-        raise ValueError(f"unknown split {method!r}; choose one of {', '.join(METHODS)}")
+        raise UsageError(f"unknown split {method!r}; choose one of {', '.join(METHODS)}")
     if val_size:
         out = [with_validation(s, val_size, seed) for s in out]
     return out
@@ -250,7 +250,7 @@ def split(ds: Dataset, method: str = "random", *, test_size: float = 0.2, seed: 
 
 def _timestamps(ds: Dataset, method: str) -> np.ndarray:
     if not ds.has_timestamps:
-        raise ValueError(f"the {method} split needs timestamps, and {ds.name} has none")
+        raise UsageError(f"the {method} split needs timestamps, and {ds.name} has none")
     return ds.interactions["timestamp"].to_numpy()
 
 
@@ -282,5 +282,5 @@ def validation_split(train: Dataset, val_size: float = 0.1, seed: int = 0, tempo
     if temporal == "per-user":
         return temporal_per_user_split(train, val_size)
     if temporal not in (True, False):
-        raise ValueError(f"temporal must be True, False or 'per-user', not {temporal!r}")
+        raise UsageError(f"temporal must be True, False or 'per-user', not {temporal!r}")
     return temporal_split(train, val_size) if temporal else random_split(train, val_size, seed)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from fuserec.errors import DataError
+from fuserec.errors import DataError, UsageError
 
 log = logging.getLogger("fuserec.data")
 
@@ -53,9 +53,9 @@ def clean_interactions(
     as read, ``_line`` dropped) and a report of what was found and done.
     """
     if duplicates not in ("keep-last", "mean", "error"):
-        raise ValueError(f"duplicates must be 'keep-last', 'mean' or 'error', not {duplicates!r}")
+        raise UsageError(f"duplicates must be 'keep-last', 'mean' or 'error', not {duplicates!r}")
     if invalid not in ("error", "drop"):
-        raise ValueError(f"invalid must be 'error' or 'drop', not {invalid!r}")
+        raise UsageError(f"invalid must be 'error' or 'drop', not {invalid!r}")
     report: dict[str, Any] = {"rows_read": int(len(frame))}
     bad_masks = _invalid_rows(frame, rating_scale, known_items, items_path)
     drop = np.zeros(len(frame), dtype=bool)

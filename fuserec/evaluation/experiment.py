@@ -16,6 +16,7 @@ from rich.table import Table
 from sklearn.base import clone
 
 from fuserec.data.split import Split
+from fuserec.errors import UsageError
 from fuserec.evaluation.metrics import DIRECTION, direction
 from fuserec.evaluation.protocol import Measurement, evaluate_ranking, evaluate_rating
 
@@ -157,15 +158,15 @@ class Experiment:
                  on_row: Callable[[dict[str, Any], Measurement], None] | None = None,
                  console: Console | None = None) -> None:
         if task not in ("rating", "ranking"):
-            raise ValueError(f"task must be 'rating' or 'ranking', not {task!r}")
+            raise UsageError(f"task must be 'rating' or 'ranking', not {task!r}")
         if on_error not in ("raise", "skip"):
-            raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+            raise UsageError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
         if candidates is not None and task != "ranking":
-            raise ValueError("candidates restrict a ranking: the rating task takes none")
+            raise UsageError("candidates restrict a ranking: the rating task takes none")
         if not splits:
-            raise ValueError("no splits to run on")
+            raise UsageError("no splits to run on")
         if not models:
-            raise ValueError("no models to run")
+            raise UsageError("no models to run")
         self.splits = list(splits)
         self.models = dict(models)
         self.task = task

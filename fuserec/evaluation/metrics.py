@@ -26,6 +26,7 @@ from fuserec._core.ranking import (  # noqa: F401 (re-exported: the metrics' pub
     precision_at_k,
     recall_at_k,
 )
+from fuserec.errors import UsageError
 
 # ---- rating ------------------------------------------------------------------------------------
 
@@ -33,9 +34,9 @@ from fuserec._core.ranking import (  # noqa: F401 (re-exported: the metrics' pub
 def _pair(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     t, p = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
     if t.shape != p.shape:
-        raise ValueError(f"y_true has shape {t.shape} but y_pred {p.shape}")
+        raise UsageError(f"y_true has shape {t.shape} but y_pred {p.shape}")
     if t.size == 0:
-        raise ValueError("no ratings to score")
+        raise UsageError("no ratings to score")
     return t, p
 
 
@@ -86,7 +87,7 @@ def direction(metric: str) -> str | None:
     """
     base = metric.split("@")[0].strip().lower()
     if base not in DIRECTION:
-        raise ValueError(f"unknown metric {metric!r}; known: {', '.join(DIRECTION)} (ranking ones take @k)")
+        raise UsageError(f"unknown metric {metric!r}; known: {', '.join(DIRECTION)} (ranking ones take @k)")
     return DIRECTION[base]
 
 
@@ -175,7 +176,7 @@ def ranking_metrics(
     out: dict[str, MetricValue] = {}
     for k in ks:
         if k > topk.shape[1]:
-            raise ValueError(f"k={k} but only {topk.shape[1]} items were ranked per user")
+            raise UsageError(f"k={k} but only {topk.shape[1]} items were ranked per user")
         for name in names:
             out[f"{name}@{k}"] = MetricValue(f"{name}@{k}", RANKING_METRICS[name](hits, n_rel, k))
     return out

@@ -12,6 +12,7 @@ import scipy.sparse as sp
 
 import fuserec.evaluation.metrics as M
 from fuserec.data.split import Split
+from fuserec.errors import UsageError
 
 BEYOND_ACCURACY = ("coverage", "novelty", "arp", "gini")
 
@@ -34,9 +35,9 @@ def evaluate_rating(model: Recommender, split: Split) -> Measurement:
     """RMSE, MAE and MSE of the model's predictions for every test rating."""
     test = split.test
     if not test.has_ratings:
-        raise ValueError(f"{test.name} has no ratings: use the ranking task")
+        raise UsageError(f"{test.name} has no ratings: use the ranking task")
     if test.rating_scale is None:
-        raise ValueError(f"{test.name} holds implicit counts, not ratings on a scale: use the ranking task")
+        raise UsageError(f"{test.name} holds implicit counts, not ratings on a scale: use the ranking task")
     inter = test.interactions
     start = time.perf_counter()
     pred = model.predict_indices(inter["user"].to_numpy(), inter["item"].to_numpy())
@@ -79,7 +80,7 @@ def evaluate_ranking(
     relevant = relevant_matrix(split, min_rating)
     users = np.flatnonzero(np.diff(relevant.indptr) > 0)
     if len(users) == 0:
-        raise ValueError(f"no test user of {split.test.name} has a relevant item")
+        raise UsageError(f"no test user of {split.test.name} has a relevant item")
     start = time.perf_counter()
     topk, _ = model.recommend_indices(users, kmax, exclude_seen=True, candidates=candidates)
     seconds = time.perf_counter() - start

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from fuserec.errors import UsageError
 from fuserec.evaluation.metrics import lower_is_better
 
 KIND_COLOURS = {"popularity": "#9e9e9e", "cf": "#1f77b4", "content": "#2ca02c", "fused": "#d62728"}
@@ -134,7 +135,7 @@ def write_report(rows: Sequence[dict[str, Any]], path: str | Path, *, title: str
     rows). ``item_map``: (item vectors, topic label per item, words per topic) for the 2-D map.
     """
     if not rows:
-        raise ValueError("no rows to report")
+        raise UsageError("no rows to report")
     sections = []
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in rows:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from fuserec.errors import UnknownIdError, UsageError
 from fuserec.explain.templates import render
 from fuserec.explain.wording import Wording
 from fuserec.models.attribution import CannotAttribute, history_contributions
@@ -117,7 +118,7 @@ class Explainer:
         try:
             return self._position[str(item)]
         except KeyError:
-            raise KeyError(f"unknown item {item!r}") from None
+            raise UnknownIdError(f"unknown item {item!r}") from None
 
     def history_row(self, user: int) -> sp.csr_matrix:
         """A training user's history row, as the model saw it."""
@@ -128,7 +129,7 @@ class Explainer:
         """One explanation per item index, for a training user index or a fresh history row."""
         if history is None:
             if user is None:
-                raise ValueError("explain needs a user index or a history row")
+                raise UsageError("explain needs a user index or a history row")
             history = self.history_row(user)
         wanted = np.asarray(items, dtype=np.int64)
         n_model = self.model.seen_.shape[1]

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from fuserec.errors import UsageError
 from fuserec.explain.templates import render
 from fuserec.explain.validate import Grounds, title_variants, words
 
@@ -38,7 +39,7 @@ def _outside(grounds: Grounds, candidates: list[str], rng: np.random.Generator) 
         candidate = candidates[int(n)]
         if candidate.strip() and not set(words(candidate)) & held and title_variants(candidate):
             return candidate
-    raise ValueError("every candidate shares a word with the reasons")
+    raise UsageError("every candidate shares a word with the reasons")
 
 
 def plant(explanation: dict[str, Any], kind: str, lang: str, titles: list[str], terms: list[str],
@@ -63,4 +64,4 @@ def plant(explanation: dict[str, Any], kind: str, lang: str, titles: list[str], 
         return carriers["uncited"]
     if kind in carriers:
         return text + sep + carriers[kind]
-    raise ValueError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
+    raise UsageError(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")

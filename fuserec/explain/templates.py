@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from fuserec.errors import UsageError
+
 LANGUAGES = ("en", "zh")
 
 
@@ -42,13 +44,13 @@ def _sentence(reason: dict[str, Any], lang: str) -> str:
             return f"New, and reads like {reason['like']['title']}."
         if kind == "popular":
             return "Popular right now."
-    raise ValueError(f"no template for a reason of kind {kind!r}")
+    raise UsageError(f"no template for a reason of kind {kind!r}")
 
 
 def render(reasons: Sequence[dict[str, Any]], lang: str = "en", note: str | None = None) -> str:
     """One or two sentences saying ``reasons`` in ``lang`` (``en`` or ``zh``)."""
     if lang not in LANGUAGES:
-        raise ValueError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+        raise UsageError(f"lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
     if not reasons:
         if lang == "zh":
             return "这个模型无法说明推荐这一项的理由。"

@@ -18,6 +18,7 @@ from sklearn.linear_model import Ridge
 
 from fuserec._core.scores import zscore_rows
 from fuserec.data.dataset import Dataset
+from fuserec.errors import UsageError
 from fuserec.models.base import Recommender
 from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
@@ -107,7 +108,7 @@ class Blend(Recommender):
 
     def _fit(self, train: Dataset) -> None:
         if not train.has_ratings:
-            raise ValueError(f"{train.name} has no ratings: Blend combines rating models")
+            raise UsageError(f"{train.name} has no ratings: Blend combines rating models")
         from fuserec.data.split import validation_split
 
         base = self._base_models()

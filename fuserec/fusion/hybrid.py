@@ -25,6 +25,7 @@ import numpy as np
 
 from fuserec.data.dataset import Dataset
 from fuserec.device import default_device
+from fuserec.errors import UsageError
 from fuserec.fusion.hybrid_net import build_net
 from fuserec.models.base import Recommender
 from fuserec.models.capabilities import EncoderText, FactorSimilarity
@@ -157,9 +158,9 @@ class NeuralHybrid(FactorSimilarity, EncoderText, Recommender):
     # ---- training --------------------------------------------------------------------------
     def _fit(self, train: Dataset) -> None:
         if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, not {self.loss!r}")
+            raise UsageError(f"loss must be one of {', '.join(LOSSES)}, not {self.loss!r}")
         if self.loss == "mse" and (not train.has_ratings or train.rating_scale is None):
-            raise ValueError(f"{train.name} has no ratings on a scale: use loss='softmax' or 'bpr'")
+            raise UsageError(f"{train.name} has no ratings on a scale: use loss='softmax' or 'bpr'")
         from fuserec.data.split import validation_split
 
         self.text_ = None

@@ -10,6 +10,7 @@ import numpy as np
 from fuserec._core.ranking import ndcg_of_scores
 from fuserec.data.dataset import Dataset
 from fuserec.data.split import validation_split
+from fuserec.errors import UsageError
 from fuserec.models.capabilities import EncoderText, Tunes
 from fuserec.models.ease import EASE, gram
 from fuserec.models.params import OneOf, Range
@@ -132,7 +133,7 @@ class TextEASE(EncoderText, Tunes, EASE):
         alphas = self.alphas if self.alpha is None else (self.alpha,)
         for p in powers:
             if p % 2 != 1:
-                raise ValueError(f"TextEASE power must be odd (an even power of cosines can break positive "
+                raise UsageError(f"TextEASE power must be odd (an even power of cosines can break positive "
                                  f"semi-definiteness), not {p}")
         # α = 0 is plain EASE whatever the power: kept once per ridge
         return [(float(r), int(p), float(a)) for r in regs for p in powers for a in alphas

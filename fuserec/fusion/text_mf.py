@@ -20,6 +20,7 @@ from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
 
 from fuserec.data.dataset import Dataset
+from fuserec.errors import UsageError
 from fuserec.models.base import Recommender
 from fuserec.models.capabilities import EncoderText, FactorSimilarity
 from fuserec.models.params import OneOf, Range
@@ -131,16 +132,16 @@ class TextRegularizedALS(FactorSimilarity, EncoderText, Recommender):
 
         for name in ("factors", "iterations"):
             if int(getattr(self, name)) < 1:
-                raise ValueError(f"TextRegularizedALS: {name} must be at least 1, got {getattr(self, name)!r}")
+                raise UsageError(f"TextRegularizedALS: {name} must be at least 1, got {getattr(self, name)!r}")
         for name in ("regularization", "alpha", "text_weight", "map_alpha"):
             if not float(getattr(self, name)) >= 0:
-                raise ValueError(f"TextRegularizedALS: {name} must be ≥ 0, got {getattr(self, name)!r}")
+                raise UsageError(f"TextRegularizedALS: {name} must be ≥ 0, got {getattr(self, name)!r}")
         text = SemanticIndex(train, self.encoder, show_progress=False).vectors.astype(np.float64)
         users = sp.csr_matrix(self.seen_, dtype=np.float64)
         items = users.T.tocsr()
         warm = np.diff(items.indptr) > 0
         if not warm.any():
-            raise ValueError(f"TextRegularizedALS: the training set {train.name!r} has no interactions")
+            raise UsageError(f"TextRegularizedALS: the training set {train.name!r} has no interactions")
         rng = np.random.default_rng(self.random_state)
         item_f = rng.normal(0.0, 0.01, (train.n_items, self.factors))
         prior = np.zeros_like(item_f)

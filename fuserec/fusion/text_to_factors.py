@@ -17,7 +17,7 @@ from sklearn.base import clone
 from sklearn.linear_model import Ridge
 
 from fuserec.data.dataset import Dataset
-from fuserec.errors import FoldInError
+from fuserec.errors import FoldInError, UsageError
 from fuserec.models.attribution import Attribution, factor_solve_attribution
 from fuserec.models.base import Recommender
 from fuserec.models.capabilities import Attributes, EncoderText, FactorSimilarity, FoldsIn
@@ -98,7 +98,7 @@ class TextMappedFactors(FoldsIn, Attributes, FactorSimilarity, EncoderText, Reco
         model = self._base().fit(train)
         for attr in ("user_factors_", "item_factors_"):
             if not hasattr(model, attr):
-                raise TypeError(f"{type(model).__name__} has no {attr}: TextMappedFactors needs a factor model")
+                raise UsageError(f"{type(model).__name__} has no {attr}: TextMappedFactors needs a factor model")
         vectors = SemanticIndex(train, self.encoder, show_progress=True).vectors
         q = np.asarray(model.item_factors_, dtype=np.float64)
         bias = np.asarray(getattr(model, "item_bias_", np.zeros(train.n_items)), dtype=np.float64)

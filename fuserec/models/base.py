@@ -21,7 +21,7 @@ from fuserec._core.rows import take_rows
 from fuserec._core.topk import mask_seen, topk_indices
 from fuserec.data.dataset import Dataset, IdMap
 from fuserec.data.split import Split
-from fuserec.errors import FoldInError, NotFittedError
+from fuserec.errors import FoldInError, NotFittedError, UsageError
 from fuserec.models.capabilities import CAPABILITIES, FoldsIn, ReadsText
 
 BATCH_USERS = 1024  # users scored at once in recommend(): bounds memory at BATCH_USERS × n_items
@@ -107,7 +107,7 @@ class Recommender(BaseEstimator, ABC):
         validate_params(type(self), self.get_params(deep=False))
         self.check_installed()
         if len(train) == 0:
-            raise ValueError(f"cannot fit {type(self).__name__} on an empty dataset ({train.name})")
+            raise UsageError(f"cannot fit {type(self).__name__} on an empty dataset ({train.name})")
         self.users_: IdMap = train.users
         self.items_: IdMap = train.items
         self.seen_: sp.csr_matrix = train.matrix("binary")
@@ -159,7 +159,7 @@ class Recommender(BaseEstimator, ABC):
             raise FoldInError(f"{type(self).__name__} cannot fold in new interactions; refit it")
         rows = sp.csr_matrix(histories, dtype=np.float32)
         if rows.shape[1] != len(self.items_):
-            raise ValueError(f"histories have {rows.shape[1]} item columns; {type(self).__name__} knows "
+            raise UsageError(f"histories have {rows.shape[1]} item columns; {type(self).__name__} knows "
                              f"{len(self.items_)} items")
         return self._score_histories(rows)
 
@@ -219,7 +219,7 @@ class Recommender(BaseEstimator, ABC):
         u = self.users_.to_index(np.atleast_1d(user_ids), what="user")
         i = self.items_.to_index(np.atleast_1d(item_ids), what="item")
         if len(u) != len(i):
-            raise ValueError(f"{len(u)} user ids but {len(i)} item ids: pass one of each per pair")
+            raise UsageError(f"{len(u)} user ids but {len(i)} item ids: pass one of each per pair")
         return self.predict_indices(u, i)
 
     def recommend(self, user_ids: Any, k: int = 10, exclude_seen: bool = True) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from fuserec.data.dataset import Dataset
+from fuserec.errors import UsageError
 from fuserec.models.base import Recommender
 from fuserec.models.params import OneOf, Range
 
@@ -73,7 +74,7 @@ class BaselineOnly(Recommender):
 
     def _fit(self, train: Dataset) -> None:
         if not train.has_ratings:
-            raise ValueError(f"{train.name} has no ratings: BaselineOnly fits ratings")
+            raise UsageError(f"{train.name} has no ratings: BaselineOnly fits ratings")
         inter = train.interactions
         self.mu_, self.user_bias_, self.item_bias_ = fit_biases(
             inter["user"].to_numpy(), inter["item"].to_numpy(), inter["rating"].to_numpy(np.float64),

@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from fuserec.data.dataset import Dataset
+from fuserec.errors import UsageError
 from fuserec.models.attribution import Attribution, factor_solve_attribution
 from fuserec.models.base import Recommender
 from fuserec.models.capabilities import Attributes, FactorSimilarity, FoldsIn
@@ -269,7 +270,7 @@ class ItemKNN(ItemItemWeights, Recommender):
         elif self.similarity == "bm25":
             model = BM25Recommender(K=self.k, K1=self.k1, B=self.b)
         else:
-            raise ValueError(f"similarity must be 'cosine' or 'bm25', not {self.similarity!r}")
+            raise UsageError(f"similarity must be 'cosine' or 'bm25', not {self.similarity!r}")
         with _quiet_single_thread():
             model.fit(sp.csr_matrix(self.seen_, dtype=np.float32), show_progress=False)
         self.item_weights_ = sp.csr_matrix(model.similarity, dtype=np.float32)

@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fuserec.data.dataset import Dataset
+from fuserec.errors import UsageError
 from fuserec.models.base import Recommender
 from fuserec.models.biases import fit_biases
 from fuserec.models.params import OneOf, Range
@@ -131,7 +132,7 @@ class KNNBaseline(Recommender):
 
     def _fit(self, train: Dataset) -> None:
         if not train.has_ratings:
-            raise ValueError(f"{train.name} has no ratings: KNNBaseline fits ratings")
+            raise UsageError(f"{train.name} has no ratings: KNNBaseline fits ratings")
         inter = train.interactions
         u, i = inter["user"].to_numpy(), inter["item"].to_numpy()
         r = inter["rating"].to_numpy(np.float64)

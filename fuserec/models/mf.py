@@ -12,6 +12,7 @@ from typing import ClassVar
 import numpy as np
 
 from fuserec.data.dataset import Dataset
+from fuserec.errors import UsageError
 from fuserec.models._kernels import sgd_biased_mf_epoch, sgd_bpr_epoch, sgd_svdpp_epoch
 from fuserec.models.base import Recommender
 from fuserec.models.capabilities import FactorSimilarity
@@ -132,7 +133,7 @@ class BiasedMF(FactorSimilarity, Recommender):
 
     def _fit(self, train: Dataset) -> None:
         if self.loss not in ("mse", "bpr"):
-            raise ValueError(f"loss must be 'mse' or 'bpr', not {self.loss!r}")
+            raise UsageError(f"loss must be 'mse' or 'bpr', not {self.loss!r}")
         rng = np.random.default_rng(self.random_state)
         self.user_factors_ = rng.normal(0, self.init_std, (train.n_users, self.factors))
         self.item_factors_ = rng.normal(0, self.init_std, (train.n_items, self.factors))
@@ -152,7 +153,7 @@ class BiasedMF(FactorSimilarity, Recommender):
             _zero_untrained(self, train)
             return
         if not train.has_ratings:
-            raise ValueError(f"{train.name} has no ratings: use loss='bpr' for implicit feedback")
+            raise UsageError(f"{train.name} has no ratings: use loss='bpr' for implicit feedback")
         inter = train.interactions
         users = inter["user"].to_numpy(np.int64)
         items = inter["item"].to_numpy(np.int64)
@@ -299,7 +300,7 @@ class SVDpp(FactorSimilarity, Recommender):
 
     def _fit(self, train: Dataset) -> None:
         if not train.has_ratings:
-            raise ValueError(f"{train.name} has no ratings: SVD++ fits ratings")
+            raise UsageError(f"{train.name} has no ratings: SVD++ fits ratings")
         rng = np.random.default_rng(self.random_state)
         x = train.matrix("rating")
         x.sort_indices()

@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fuserec.data.dataset import Dataset
+from fuserec.errors import UsageError
 from fuserec.models.base import Recommender, validation_ndcg
 from fuserec.models.capabilities import FoldsIn, Tunes
 from fuserec.models.params import OneOf, Range
@@ -132,7 +133,7 @@ class UserTimePopularity(FoldsIn, Tunes, Recommender):
         items = inter["item"].to_numpy()
         self.counts_ = np.bincount(items, minlength=train.n_items).astype(np.float64)
         if (self.half_life_days is not None and self.half_life_days <= 0) or self.bin_days <= 0:
-            raise ValueError(f"half_life_days and bin_days must be > 0, not {self.half_life_days}, {self.bin_days}")
+            raise UsageError(f"half_life_days and bin_days must be > 0, not {self.half_life_days}, {self.bin_days}")
         self.half_life_ = self.half_life_days
         self.by_bin_ = None
         if not train.has_timestamps:

@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
 from fuserec.data.dataset import Dataset
+from fuserec.errors import UsageError
 from fuserec.models.base import Recommender
 from fuserec.models.params import OneOf, Range
 
@@ -25,16 +26,16 @@ def friendship_matrix(train: Dataset) -> sp.csr_matrix:
     """The users × users 0/1 matrix of ``train.social`` (both directions, no self-loops)."""
     social = train.social
     if social is None or len(social) == 0:
-        raise ValueError(f"dataset {train.name!r} has no social edges (Dataset.social): "
+        raise UsageError(f"dataset {train.name!r} has no social edges (Dataset.social): "
                          "a social model needs a user-user edge list with columns user, friend")
     missing = {"user", "friend"} - set(social.columns)
     if missing:
-        raise ValueError(f"dataset {train.name!r}: Dataset.social lacks column(s) {sorted(missing)}")
+        raise UsageError(f"dataset {train.name!r}: Dataset.social lacks column(s) {sorted(missing)}")
     u, f = social["user"].to_numpy(np.int64), social["friend"].to_numpy(np.int64)
     bad = (u < 0) | (u >= train.n_users) | (f < 0) | (f >= train.n_users)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"dataset {train.name!r}: Dataset.social row {row} ({u[row]}, {f[row]}) is not a user "
+        raise UsageError(f"dataset {train.name!r}: Dataset.social row {row} ({u[row]}, {f[row]}) is not a user "
                          f"index in 0..{train.n_users - 1}")
     keep = u != f
     a = sp.csr_matrix((np.ones(keep.sum() * 2), (np.r_[u[keep], f[keep]], np.r_[f[keep], u[keep]])),
@@ -89,9 +90,9 @@ class SocialNeighbours(Recommender):
 
     def _fit(self, train: Dataset) -> None:
         if self.values not in ("binary", "rating"):
-            raise ValueError(f"SocialNeighbours: values must be 'binary' or 'rating', not {self.values!r}")
+            raise UsageError(f"SocialNeighbours: values must be 'binary' or 'rating', not {self.values!r}")
         if not float(self.similarity_weight) >= 0:
-            raise ValueError(f"SocialNeighbours: similarity_weight must be ≥ 0, got {self.similarity_weight!r}")
+            raise UsageError(f"SocialNeighbours: similarity_weight must be ≥ 0, got {self.similarity_weight!r}")
         friends = friendship_matrix(train)
         x = train.matrix(self.values).astype(np.float64)
         if self.values == "rating":

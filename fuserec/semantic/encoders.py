@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from fuserec.errors import FuserecError
+from fuserec.errors import FuserecError, UsageError
 from fuserec.semantic.encoder_interface import Encoder
 
 
@@ -170,4 +170,4 @@ def get_encoder(name: str = "minilm", **options) -> Encoder:
         return TfidfEncoder(**options)
     if name == "openai":
         return OpenAIEncoder(**options)
-    raise ValueError(f"unknown encoder {name!r}; choose one of {', '.join(ENCODERS)}")
+    raise UsageError(f"unknown encoder {name!r}; choose one of {', '.join(ENCODERS)}")

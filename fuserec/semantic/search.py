@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fuserec.data.dataset import Dataset
+from fuserec.errors import UnknownIdError
 from fuserec.semantic.cache import CachedEncoder, EmbeddingCache
 from fuserec.semantic.encoders import Encoder, TfidfEncoder, get_encoder
 from fuserec.semantic.language import is_chinese
@@ -67,7 +68,7 @@ class SemanticIndex:
                            [i for i, t in enumerate(lowered) if t.startswith(title.lower())]):
             if candidates:
                 return self.ds.items.ids[candidates[0]]
-        raise KeyError(f"no item titled {title!r} in {self.ds.name}")
+        raise UnknownIdError(f"no item titled {title!r} in {self.ds.name}")
 
 
 def item_text_vectors(train: Dataset, encoder: str = "minilm") -> np.ndarray:

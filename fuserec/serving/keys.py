@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from fuserec.errors import ConfigError
+from fuserec.errors import ConfigError, UnknownIdError, UsageError
 
 Scope = Literal["read", "write"]
 SCOPES: tuple[Scope, ...] = ("read", "write")
@@ -51,7 +51,7 @@ class KeyRing:
     def add(self, scope: Scope, note: str = "") -> str:
         """Create a key with ``scope`` and save the file; returns the key (shown only now)."""
         if scope not in SCOPES:
-            raise ValueError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+            raise UsageError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
         key_id, secret = secrets.token_hex(4), secrets.token_urlsafe(32)
         self._keys[key_id] = {"id": key_id, "scope": scope, "sha256": _digest(secret), "note": note,
                               "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
@@ -61,7 +61,7 @@ class KeyRing:
     def remove(self, key_id: str) -> None:
         """Revoke the key with id ``key_id`` (the part after ``frk_``)."""
         if self._keys.pop(key_id, None) is None:
-            raise KeyError(f"no key with id {key_id!r} in {self.path}")
+            raise UnknownIdError(f"no key with id {key_id!r} in {self.path}")
         self._save()
 
     def listing(self) -> list[dict[str, str]]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
+from fuserec.errors import UsageError
 from fuserec.models.attribution import Attribution, CannotAttribute, history_contributions, history_of, shares
 
 POPULARITY_FEATURES = ("item:logpop", "item:logrecent", "text:trend_sim", "text:neighbour_recent")
@@ -37,7 +38,7 @@ def feature_contributions(model: LearnedReranker, items: np.ndarray, user: int |
     elif user is not None:
         side, seen, users, score = model.side_, model.seen_, np.array([user]), None
     else:
-        raise ValueError("explain_items needs a user index or a history row")
+        raise UsageError("explain_items needs a user index or a history row")
     _, pooled, x, _ = model._candidates(model.fitted_, side, seen, users, score)
     where = {int(i): n for n, i in enumerate(pooled)}
     rankers = model.rankers_

@@ -19,10 +19,9 @@ def select_retrievers(names: Sequence[str], x: np.ndarray, y: np.ndarray, group:
                       ) -> tuple[list[str], list[Any], dict[tuple[str, ...], float]]:
     """Drop, one at a time, the retriever whose removal most raises held-out NDCG@10.
 
-    A subset's rankers are trained (by ``fit``, on x, y, group sizes and owners) on the candidates its
-    retrievers pool and scored on the same held-out groups as the full set's ``full_rankers`` (a group
-    whose positives all left the pool scores 0). A retriever goes only when the gain is clear: paired
-    over those groups, at least ``DROP_T`` standard errors.
+    A subset's rankers are trained (by ``fit``, on x, y, group sizes and owners) on the candidates its retrievers
+    pool and scored on the same held-out groups as the full set's ``full_rankers`` (a group whose positives all
+    left the pool scores 0). A retriever goes only when the gain is clear: ``DROP_T`` paired standard errors.
 
     Parameters
     ----------

@@ -1,1 +1,0 @@
-"""The product-loop tests use ``sample`` and ``compact_sample`` from ``tests/conftest.py``."""
