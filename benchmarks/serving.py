@@ -222,11 +222,11 @@ def freshness(model_dir: Path, db: str, store: str, users: list[str], n: int, wo
         return statistics.quantiles(values, n=100, method="inclusive")[p - 1] * 1e3 if len(values) > 1 else float("nan")
 
     anyw, other = [a for a, _ in timed], [o for _, o in timed]
-    m = {"events": n, "errors": missed, "p50_ms": q(other, 50), "p99_ms": q(other, 99),
-         "any_worker_p50_ms": q(anyw, 50), "any_worker_p99_ms": q(anyw, 99)}
-    print(f"fuserec  freshness {store:10s} {n} likes: other worker p50 {m['p50_ms']:6.1f} ms  "
-          f"p99 {m['p99_ms']:6.1f} ms; any worker p50 {m['any_worker_p50_ms']:6.1f} ms  "
-          f"p99 {m['any_worker_p99_ms']:6.1f} ms; {missed} missed",
+    m = {"events": n, "errors": missed, "freshness_ms_p50": q(other, 50), "freshness_ms_p99": q(other, 99),
+         "any_worker_freshness_ms_p50": q(anyw, 50), "any_worker_freshness_ms_p99": q(anyw, 99)}
+    print(f"fuserec  freshness {store:10s} {n} likes: other worker p50 {m['freshness_ms_p50']:6.1f} ms  "
+          f"p99 {m['freshness_ms_p99']:6.1f} ms; any worker p50 {m['any_worker_freshness_ms_p50']:6.1f} ms  "
+          f"p99 {m['any_worker_freshness_ms_p99']:6.1f} ms; {missed} missed",
           flush=True)
     return row("fuserec", "ease", DATASET, "all", m, scenario="freshness", server="uvicorn, 2 workers", store=store)
 

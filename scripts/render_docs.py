@@ -118,15 +118,25 @@ def cost_table(key: str, source: dict[str, str]) -> str:
 
 
 def serving_table(key: str, source: dict[str, str]) -> str:
-    rows = _rows(source)
+    every = _rows(source)
+    rows = [r for r in every if r.get("scenario") != "freshness"]
     held = {(r["system"], r["scenario"]): r["metrics"]["max_rps"] for r in rows if r.get("summary")}
     body = [[r["system"], r["scenario"], r["model"], r["server"], f"{r['metrics']['rate']:.0f}",
              _fmt(r["metrics"]["p50_ms"], 1), _fmt(r["metrics"]["p99_ms"], 1), _fmt(r["metrics"]["rps"], 0),
              f"{r['metrics']['errors']:.0f}",
              f"{held[(r['system'], r['scenario'])]:.0f} (p99 ≤ {r['target_ms']:.0f} ms)", key]
             for r in rows if not r.get("summary")]
-    return _table(["system", "scenario", "model", "server", "rate /s", "p50 ms", "p99 ms", "answered /s", "errors",
-                   "highest rate held", "from"], body, "llllrrrrrrl")
+    table = _table(["system", "scenario", "model", "server", "rate /s", "p50 ms", "p99 ms", "answered /s", "errors",
+                    "highest rate held", "from"], body, "llllrrrrrrl")
+    fresh = [[r["store"], r["server"], f"{r['metrics']['events']:.0f}", _fmt(r["metrics"]["freshness_ms_p50"], 1),
+              _fmt(r["metrics"]["freshness_ms_p99"], 1), _fmt(r["metrics"]["any_worker_freshness_ms_p99"], 1),
+              f"{r['metrics']['errors']:.0f}", key] for r in every if r.get("scenario") == "freshness"]
+    if not fresh:
+        return table
+    return table + ("\n\nFreshness: milliseconds from a feedback event's acknowledgement until the other worker's "
+                    "list shows it (`freshness_ms`).\n\n" +
+                    _table(["store", "server", "events", "p50 ms", "p99 ms", "p99 ms, any worker", "missed", "from"],
+                           fresh, "llrrrrrl"))
 
 
 def _p(value: float) -> str:

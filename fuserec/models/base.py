@@ -56,7 +56,8 @@ class Recommender(BaseEstimator, ABC):
 
     def unsupported(self) -> set[type]:
         """Declared capabilities that these settings cannot serve (a wrapper whose base model
-        lacks one); none by default."""
+        lacks one); none by default. A model that withdraws `FoldsIn` raises `FoldInError` from
+        its ``_score_histories``, saying why."""
         return set()
 
     def text_encoder_names(self) -> list[str]:
@@ -155,7 +156,7 @@ class Recommender(BaseEstimator, ABC):
             When the model cannot fold in (it does not support `FoldsIn`); refit it instead.
         """
         self._check_fitted()
-        if not self.supports(FoldsIn):
+        if FoldsIn not in type(self).__mro__:  # a wrapper that declares it says itself why it cannot
             raise FoldInError(f"{type(self).__name__} cannot fold in new interactions; refit it")
         rows = sp.csr_matrix(histories, dtype=np.float32)
         if rows.shape[1] != len(self.items_):

@@ -141,7 +141,7 @@ def test_the_openai_compatible_server_answers_and_failures_become_chat_errors(ex
     _, info, by_lang = explained
     remote = EndpointChat(endpoint, "smol")
     messages = [{"role": "user", "content": "Say hello to a film fan in one sentence."}]
-    assert remote.complete(messages, max_tokens=16) == local.complete(messages, max_tokens=16)
+    assert remote.complete(messages, max_tokens=16, timeout=120) == local.complete(messages, max_tokens=16)
     worded = Wording(remote, Validator.for_items(info)).word(by_lang["en"][0], "en")
     assert worded["wording"] in ("generated", "template") and worded["text"]
     bad = httpx.post(f"{endpoint}/chat/completions", json={"messages": []}, timeout=10)

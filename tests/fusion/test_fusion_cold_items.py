@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from fuserec.data.split import cold_items_split
+from fuserec.errors import UsageError
 from fuserec.evaluation import evaluate_ranking
 from fuserec.fusion import TextMappedFactors
 from fuserec.fusion.content import SemanticProfile
@@ -40,7 +41,7 @@ def test_text_mapped_factors_beat_content_profiles_on_cold_items(cold, ml_small)
 def test_needs_a_factor_model(ml_small):
     from fuserec.models import EASE
 
-    with pytest.raises(TypeError, match="factor model"):
+    with pytest.raises(UsageError, match="factor model"):
         TextMappedFactors(EASE(), encoder="tfidf").fit(ml_small)
 
 

@@ -11,7 +11,6 @@ from fuserec.evaluation import evaluate_ranking
 from fuserec.fusion import LearnedReranker
 from fuserec.fusion.content import SemanticProfile
 from fuserec.models import EASE, Popularity, RP3beta
-from fuserec.models.base import Recommender
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +47,12 @@ def test_pooled_items_rank_above_the_rest(fitted):
         assert len(rest) > 0 and pooled.min() > rest.max()
 
 
-def test_save_load_same_recommendations(fitted, tmp_path):
+def test_save_load_same_recommendations(fitted, split, tmp_path):
     users = fitted.users_.ids[:5]
     ids, _ = fitted.recommend(users, k=10)
-    again = Recommender.load(fitted.save(tmp_path / "rr.pkl"))
+    from fuserec import artifacts
+
+    again = artifacts.load(artifacts.save(tmp_path / "rr", fitted, split.train, refit=False)).model
     assert (again.recommend(users, k=10)[0] == ids).all()
 
 

@@ -11,7 +11,6 @@ from fuserec.evaluation import evaluate_ranking, evaluate_rating
 from fuserec.fusion.content import SemanticProfile
 from fuserec.fusion.hybrid import NeuralHybrid
 from fuserec.models import Popularity, Random
-from fuserec.models.base import Recommender
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +58,11 @@ def test_hybrid_ratings_mse(split):
     assert pred.shape == (5,) and ((pred >= 1) & (pred <= 5)).all()
 
 
-def test_hybrid_save_load(hybrid, tmp_path):
+def test_hybrid_save_load(hybrid, split, tmp_path):
+    from fuserec import artifacts
+
     users = hybrid.users_.ids[:3]
-    again = Recommender.load(hybrid.save(tmp_path / "h.pkl"))
+    again = artifacts.load(artifacts.save(tmp_path / "h", hybrid, split.train, refit=False)).model
     assert (again.recommend(users, k=5)[0] == hybrid.recommend(users, k=5)[0]).all()
 
 

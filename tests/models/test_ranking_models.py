@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from fuserec import artifacts
 from fuserec.data.split import random_split
 from fuserec.evaluation import evaluate_ranking
 from fuserec.fusion import ScoreBlend
-from fuserec.models import ALS, EASE, BiasedMF, ItemKNN, Popularity, Recommender, RP3beta
+from fuserec.models import ALS, EASE, BiasedMF, ItemKNN, Popularity, RP3beta
 from fuserec.tuning import candidates, tune
 
 
@@ -90,7 +91,7 @@ def test_save_load_identical(fitted, split, name, tmp_path):
     m = fitted[name]
     users = split.train.users.ids[:40]
     before = m.recommend(users, k=10)
-    after = Recommender.load(m.save(tmp_path / "m.pkl")).recommend(users, k=10)
+    after = artifacts.load(artifacts.save(tmp_path / "m", m, split.train, refit=False)).model.recommend(users, k=10)
     assert (before[0] == after[0]).all()
     np.testing.assert_allclose(before[1], after[1])
 

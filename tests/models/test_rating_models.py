@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fuserec import artifacts
 from fuserec.data.split import ml100k_folds
 from fuserec.evaluation import evaluate_rating
 from fuserec.fusion import Blend
-from fuserec.models import BaselineOnly, BiasedMF, KNNBaseline, Recommender, SVDpp
+from fuserec.models import BaselineOnly, BiasedMF, KNNBaseline, SVDpp
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def test_save_load_identical(fitted, name, tmp_path, u1):
     m = fitted[name]
     users = u1.train.users.ids[:20]
     before = m.recommend(users, k=10)
-    loaded = Recommender.load(m.save(tmp_path / f"{name}.pkl"))
+    loaded = artifacts.load(artifacts.save(tmp_path / name, m, u1.train, refit=False)).model
     after = loaded.recommend(users, k=10)
     assert (before[0] == after[0]).all()
     np.testing.assert_allclose(before[1], after[1])
