@@ -53,9 +53,9 @@ def _state_classes() -> dict[str, type]:
     """Plain classes whose instance attributes may be stored (an allow-list, by stable name)."""
     from sklearn.linear_model import Ridge
 
-    from fuserec.fusion.rerank import _Side
+    from fuserec.fusion.rerank import Side
 
-    return {"rerank-side": _Side, "sklearn-ridge": Ridge}
+    return {"rerank-side": Side, "sklearn-ridge": Ridge}
 
 
 class _Writer:

@@ -7,6 +7,4 @@ from fuserec.fusion.rerank.features import DAY, Side
 from fuserec.fusion.rerank.reranker import LearnedReranker
 from fuserec.fusion.rerank.selection import DROP_T
 
-_Side = Side  # the name artifacts written before the stages split refer to
-
 __all__ = ["DAY", "DROP_T", "LearnedReranker", "Side"]
