@@ -8,11 +8,17 @@ SHARED_DATA := $(abspath ../shared/datasets)
 export FUSEREC_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)),$(SHARED_DATA),)
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install demo test test-slow bench lint docs postgres chromium clean
+.PHONY: install demo test test-slow bench lint docs postgres chromium suitesparse clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml requirements.lock
+# Sparse EASE (SANSA) builds scikit-sparse against SuiteSparse's CHOLMOD headers: Debian's
+# libsuitesparse-dev, installed here when absent (scikit-sparse 0.4.16 matches its SuiteSparse 5).
+suitesparse:
+	@test -e /usr/include/suitesparse/cholmod.h || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsuitesparse-dev >/dev/null)
+
+$(STAMP): pyproject.toml requirements.lock | suitesparse
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock

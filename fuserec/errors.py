@@ -96,3 +96,8 @@ class MissingExtraError(FuserecError, ImportError):
         verb = "is" if len(modules) == 1 else "are"
         super().__init__(f"{what} needs {missing}, which {verb} not installed: "
                          f"pip install 'fuserec[{','.join(extras)}]'")
+
+
+class MemoryBudgetError(FuserecError, MemoryError):
+    """A stage would need more memory than it may use and has no lighter path; the message names
+    the model, the size, the estimate and the setting to change."""

@@ -17,7 +17,7 @@ PYPROJECT = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml
 
 
 #: Modules whose distribution on PyPI has another name.
-DISTRIBUTION = {"faiss": "faiss_cpu"}
+DISTRIBUTION = {"faiss": "faiss_cpu", "sksparse": "scikit_sparse"}
 
 
 def _names(requirements: list[str]) -> set[str]:
@@ -43,7 +43,8 @@ def test_a_missing_module_names_the_extra_to_install():
 
 
 @pytest.mark.parametrize(("spec", "needs", "not_needed"), [
-    ("ease", set(), {"torch", "lightgbm"}),
+    ("ease", set(), {"torch", "lightgbm", "sansa"}),
+    ("ease:form=sparse", {"sansa", "sksparse"}, {"torch"}),
     ("reranker-cf", {"lightgbm"}, {"torch", "sentence_transformers"}),
     ("reranker", {"lightgbm", "sentence_transformers", "torch"}, set()),
     ("semantic-profile:encoder=tfidf", set(), {"torch"}),

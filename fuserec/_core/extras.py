@@ -29,6 +29,8 @@ EXTRA_OF: dict[str, str] = {
     "faiss": "serve",
     "prometheus_client": "serve",
     "cyllama": "llm",
+    "sansa": "scale",
+    "sksparse": "scale",
 }
 """Module → the extra of ``pyproject.toml`` that installs it."""
 

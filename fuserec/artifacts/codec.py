@@ -54,8 +54,9 @@ def _state_classes() -> dict[str, type]:
     from sklearn.linear_model import Ridge
 
     from fuserec.fusion.rerank import Side
+    from fuserec.models.item_item import FactoredWeights
 
-    return {"rerank-side": Side, "sklearn-ridge": Ridge}
+    return {"factored-weights": FactoredWeights, "rerank-side": Side, "sklearn-ridge": Ridge}
 
 
 class _Writer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import numpy as np
@@ -10,6 +11,8 @@ from rich.table import Table
 
 from fuserec.cli.common import DataDirOpt, DataSource, data_options, out, reported
 from fuserec.data import DATASETS, Dataset, locate
+from fuserec.data.synth import SIZES, Faults, SynthSpec, synthesize
+from fuserec.errors import UsageError
 
 app = typer.Typer(help="Inspect, validate and download datasets.", no_args_is_help=True)
 
@@ -77,3 +80,29 @@ def data_list() -> None:
     for info in DATASETS.values():
         t.add_row(info.name, info.description)
     out.print(t)
+
+
+@app.command("synth")
+def data_synth(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write events/*.parquet, items.parquet and synth.json.")],
+    size: Annotated[str, typer.Option(help=f"A fixed shape: {', '.join(SIZES)}.")] = "1M",
+    users: Annotated[int | None, typer.Option(help="Users (with --items and --events, instead of --size).")] = None,
+    items: Annotated[int | None, typer.Option(help="Items.")] = None,
+    events: Annotated[int | None, typer.Option(help="Events.")] = None,
+    faults: Annotated[bool, typer.Option(help="Inject duplicates, bots, items without text and bad rows.")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same files.")] = 0,
+) -> None:
+    """Generate a seeded shop-like log: power-law popularity and activity, topics in the titles."""
+    with reported():
+        fault_spec = Faults.all() if faults else Faults()
+        if users is not None or items is not None or events is not None:
+            if users is None or items is None or events is None:
+                raise UsageError("give --users, --items and --events together, or --size alone")
+            spec = SynthSpec(users, items, events, seed=seed, faults=fault_spec)
+        else:
+            spec = SynthSpec.named(size, seed=seed, faults=fault_spec)
+        written = synthesize(spec, out_dir)
+    injected = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in written["faults"].items() if v)
+    out.print(f"[green]wrote[/] {out_dir}: {spec.n_users:,} users, {spec.n_items:,} items, "
+              f"{len(written['events'])} event shard(s){'; injected ' + injected if injected else ''}")
+    out.print(f"train on it: \\[data] interactions = \"{out_dir}/events\", items = \"{out_dir}/items.parquet\"")

@@ -28,8 +28,9 @@ def _separator(path: Path, sep: str | None) -> str:
 def _read_any(
     path: Path, columns: list[str], sep: str | None, header: bool, encoding: str, optional: list[str] | None = None
 ) -> pd.DataFrame:
-    """A string table with ``_line``: Parquet by suffix, otherwise delimited text."""
-    if path.suffix == ".parquet":
+    """A string table with ``_line``: Parquet by suffix (or a folder of Parquet shards), otherwise
+    delimited text."""
+    if path.suffix == ".parquet" or path.is_dir():
         if not path.exists():
             raise DataError("file not found", file=path, expected="an existing file")
         try:

@@ -3,9 +3,10 @@ language model's reading of the item text as the side information)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 
 from fuserec._core.ranking import ndcg_of_scores
 from fuserec.data.dataset import Dataset
@@ -74,6 +75,11 @@ class TextEASE(EncoderText, Tunes, EASE):
         ``fuserec.device.default_device()``.
     dtype : {"float64", "float32"}
         Precision of the Gram matrix and its inverse; ``"float32"`` halves the memory.
+    form, max_dense_items, nnz_per_item : str, int, int
+        As for `EASE`: the sparse form (SANSA) is fit on XᵀX plus, for each item, the similarity
+        to its ``text_neighbours`` nearest items by text (symmetrised) instead of to every item.
+    text_neighbours : int
+        Text neighbours per item kept in the sparse form's Gram matrix.
     random_state : int
         Seed of the first random validation split.
 
@@ -88,8 +94,10 @@ class TextEASE(EncoderText, Tunes, EASE):
     validation_ : list of dict
         Every setting searched, with its mean validation NDCG@10 (keys ``reg``, ``power``,
         ``alpha``, ``score``); empty when there is nothing to search.
-    item_weights_ : ndarray of shape (n_items, n_items)
-        The item-item weights B, with a zero diagonal.
+    item_weights_ : ndarray of shape (n_items, n_items) or FactoredWeights
+        The item-item weights B, with a zero diagonal when dense.
+    form_ : str
+        The form the fit used, ``"dense"`` or ``"sparse"``.
 
     References
     ----------
@@ -106,15 +114,20 @@ class TextEASE(EncoderText, Tunes, EASE):
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
         "reg": Range(gt=0), "alpha": Range(ge=0), "power": Range(ge=1), "n_val": Range(ge=1),
         "val_size": Range(gt=0, lt=1), "temporal": OneOf(False, True, "per-user"), "random_state": Range(ge=0),
-        "search_items": Range(ge=10), "dtype": OneOf("float64", "float32"),
+        "search_items": Range(ge=10), "dtype": OneOf("float64", "float32"), "form": OneOf("auto", "dense", "sparse"),
+        "max_dense_items": Range(ge=1), "nnz_per_item": Range(ge=2), "text_neighbours": Range(ge=1),
     }
+    dense_copies = 3  # XᵀX, the text similarity added to it, the weights
 
     def __init__(self, encoder: str = "minilm", reg: float | None = None, alpha: float | None = None,
                  power: int | None = None, regs: tuple[float, ...] = (300.0, 500.0, 800.0),
                  alphas: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0), powers: tuple[int, ...] = (3, 5),
                  n_val: int = 3, val_size: float = 0.1, temporal: bool | str = False, search_items: int = 3000,
-                 device: str | None = None, dtype: str = "float64", random_state: int = 0) -> None:
-        super().__init__(reg, device, dtype)  # type: ignore[arg-type]
+                 device: str | None = None, dtype: str = "float64", form: str = "auto",
+                 max_dense_items: int = 10_000, nnz_per_item: int = 50, text_neighbours: int = 50,
+                 random_state: int = 0) -> None:
+        super().__init__(reg, device, dtype, form, max_dense_items, nnz_per_item)  # type: ignore[arg-type]
+        self.text_neighbours = text_neighbours
         self.search_items = search_items
         self.encoder = encoder
         self.alpha = alpha
@@ -149,10 +162,25 @@ class TextEASE(EncoderText, Tunes, EASE):
         else:
             (self.reg_, self.power_, self.alpha_), = grid
             self.validation_ = []
+        self.form_ = self._choose_form(self.seen_.shape[1])
+        if self.form_ == "sparse":
+            self.item_weights_ = self._sparse_weights(v)
+            return
         g = gram(self.seen_, self.dtype)
         if self.alpha_ > 0:
             g = self._add_text(g, self.seen_, v, self.power_, self.alpha_)  # type: ignore[arg-type]
         self.item_weights_ = self._weights(g, self.reg_)
+
+    def _sparse_weights(self, vectors: np.ndarray | None) -> Any:
+        """SANSA on XᵀX plus α·m·cos^power to each item's nearest items by text."""
+        from fuserec.models.sparse_ease import sansa_weights
+
+        x = self.seen_.astype(np.float32)
+        g = (x.T @ x).tocsr()
+        if self.alpha_ > 0 and vectors is not None:
+            near = text_neighbours(vectors.astype(np.float32), self.text_neighbours, self.power_)
+            g = g + near.maximum(near.T) * (self.alpha_ * self.seen_.nnz / max(self.seen_.shape[1], 1))
+        return sansa_weights(g, self.reg_, self.nnz_per_item, gramian=False)
 
     @staticmethod
     def _add_text(base: np.ndarray, seen, vectors: np.ndarray, power: int, alpha: float) -> np.ndarray:
@@ -197,3 +225,21 @@ class TextEASE(EncoderText, Tunes, EASE):
         from sklearn.base import clone
 
         return clone(self).set_params(reg=self.reg_, power=self.power_, alpha=self.alpha_)
+
+
+def text_neighbours(vectors: np.ndarray, k: int, power: int, block_bytes: int = 256 * 2**20) -> sp.csr_matrix:
+    """Each item's ``k`` most similar other items by cosine of ``vectors`` (L2-normalised), as a
+    sparse item × item matrix of ``cos^power``; computed a block of rows at a time so that memory
+    stays at ``block_bytes`` whatever the catalogue."""
+    n = len(vectors)
+    k = min(k, n - 1)
+    rows = max(1, block_bytes // max(4 * n, 1))
+    indices, values = np.empty((n, max(k, 0)), dtype=np.int64), np.empty((n, max(k, 0)), dtype=np.float32)
+    for start in progress(range(0, n, rows), "TextEASE: text neighbours", -(-n // rows)):
+        sims = vectors[start:start + rows] @ vectors.T
+        sims[np.arange(len(sims)), np.arange(start, start + len(sims))] = -np.inf  # not its own neighbour
+        top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k > 0 else np.empty((len(sims), 0), dtype=np.int64)
+        indices[start:start + len(sims)] = top
+        values[start:start + len(sims)] = np.take_along_axis(sims, top, axis=1)
+    values = np.maximum(values, 0.0) ** power
+    return sp.csr_matrix((values.ravel(), indices.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n))

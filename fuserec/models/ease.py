@@ -4,15 +4,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
 import numpy as np
 
+from fuserec._core import memory
 from fuserec.data.dataset import Dataset
 from fuserec.device import default_device
 from fuserec.models.base import Recommender
 from fuserec.models.item_item import ItemItemWeights
 from fuserec.models.params import OneOf, Range
+
+log = logging.getLogger("fuserec.models")
 
 
 def gram(seen, dtype: str = "float64") -> np.ndarray:
@@ -58,8 +62,11 @@ class EASE(ItemItemWeights, Recommender):
 
     The item×item inverse runs in torch on the GPU when there is one (``device``), else LAPACK's
     Cholesky routines in place, over the items that have interactions (the others' weights are
-    zero). Memory is n_items² floats: fine to ~30,000 items. ``dtype="float32"`` halves the memory
-    and about halves the time of the inverse, at single precision.
+    zero). Memory is n_items² floats and time n_items³: ``dtype="float32"`` halves the memory and
+    about halves the time of the inverse, at single precision. Past ``max_dense_items`` items, or
+    when the dense form's estimated peak exceeds the memory budget (``fuserec._core.memory``),
+    ``form="auto"`` fits the sparse approximate inverse instead (SANSA,
+    ``fuserec.models.sparse_ease``) and logs why; its memory and time follow the non-zeros of XᵀX.
 
     Parameters
     ----------
@@ -72,11 +79,22 @@ class EASE(ItemItemWeights, Recommender):
         (``$FUSEREC_DEVICE``, else ``"cuda"`` when torch sees a GPU, else ``"cpu"``).
     dtype : {"float64", "float32"}
         Precision of XᵀX and of its inverse. The weights are kept as float32 either way.
+    form : {"auto", "dense", "sparse"}
+        ``"dense"``: the exact inverse, or a ``MemoryBudgetError`` before any allocation when its
+        estimated peak exceeds the budget. ``"sparse"``: the sparse approximation. ``"auto"``:
+        dense up to ``max_dense_items`` items when it fits the budget, sparse otherwise.
+    max_dense_items : int
+        The largest number of interacted-with items ``form="auto"`` inverts densely.
+    nnz_per_item : int
+        Non-zeros kept per item in each of the sparse form's two factors.
 
     Attributes
     ----------
-    item_weights_ : numpy.ndarray
-        The dense item × item weights B (float32), zero for items without interactions.
+    item_weights_ : numpy.ndarray or FactoredWeights
+        The item × item weights B (float32): dense, zero for items without interactions, or the
+        sparse form's two factors.
+    form_ : str
+        The form the fit used, ``"dense"`` or ``"sparse"``.
 
     References
     ----------
@@ -90,20 +108,62 @@ class EASE(ItemItemWeights, Recommender):
     """
 
     param_rules: ClassVar[dict[str, Range | OneOf]] = {
-        "reg": Range(gt=0), "dtype": OneOf("float64", "float32"),
+        "reg": Range(gt=0), "dtype": OneOf("float64", "float32"), "form": OneOf("auto", "dense", "sparse"),
+        "max_dense_items": Range(ge=1), "nnz_per_item": Range(ge=2),
     }
 
     task = "ranking"
+    #: Dense arrays of n_items² alive at the peak of a dense fit: XᵀX, inverted in place, and the
+    #: float32 weights (a copy when the inverse is float64, the scatter into all items otherwise)
+    dense_copies = 2
 
-    def __init__(self, reg: float = 300.0, device: str | None = None, dtype: str = "float64") -> None:
+    def __init__(self, reg: float = 300.0, device: str | None = None, dtype: str = "float64", form: str = "auto",
+                 max_dense_items: int = 10_000, nnz_per_item: int = 50) -> None:
         self.reg = reg
         self.device = device
         self.dtype = dtype
+        self.form = form
+        self.max_dense_items = max_dense_items
+        self.nnz_per_item = nnz_per_item
+
+    def required_modules(self) -> list[str]:
+        """As for any model, plus SANSA when the sparse form is asked for (``form="auto"`` checks
+        at fit time, when it knows the catalogue)."""
+        return super().required_modules() + (["sansa", "sksparse"] if self.form == "sparse" else [])
+
+    def dense_bytes(self, n_items: int) -> int:
+        """Estimated peak bytes of the dense fit over ``n_items`` items."""
+        return self.dense_copies * n_items * n_items * np.dtype(self.dtype).itemsize
+
+    def _choose_form(self, n_warm: int) -> str:
+        """``"dense"`` or ``"sparse"`` for ``n_warm`` interacted-with items, checked against the
+        memory budget before anything is allocated."""
+        name, estimate = type(self).__name__, self.dense_bytes(n_warm)
+        if self.form == "sparse":
+            return "sparse"
+        if self.form == "dense":
+            memory.require(estimate, f"{name} dense weights for {n_warm:,} items",
+                           "use form='sparse' (or 'auto') or raise the limit")
+            return "dense"
+        if n_warm <= self.max_dense_items and memory.fits(estimate):
+            return "dense"
+        why = (f"over max_dense_items={self.max_dense_items:,}" if n_warm > self.max_dense_items else
+               f"its dense form needs about {memory.format_bytes(estimate)}, over the "
+               f"{memory.format_bytes(memory.memory_budget())} budget ({memory.budget_source()})")
+        log.warning("%s: %s items, %s: fitting the sparse approximation (nnz_per_item=%d)", name, f"{n_warm:,}",
+                    why, self.nnz_per_item)
+        return "sparse"
 
     def _fit(self, train: Dataset) -> None:
         # an item nobody interacted with has a zero row and column in XᵀX, so its block of the
         # inverse is 1/reg and its weights are exactly zero: invert over the warm items only
         warm = np.flatnonzero(np.diff(self.seen_.tocsc().indptr) > 0)
+        self.form_ = self._choose_form(len(warm))
+        if self.form_ == "sparse":
+            from fuserec.models.sparse_ease import sansa_weights
+
+            self.item_weights_ = sansa_weights(self.seen_, self.reg, self.nnz_per_item)
+            return
         if len(warm) == self.seen_.shape[1]:
             self.item_weights_ = self._weights(gram(self.seen_, self.dtype), self.reg)
             return

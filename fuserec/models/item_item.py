@@ -17,9 +17,45 @@ from fuserec.models.attribution import Attribution, weights_attribution
 from fuserec.models.capabilities import Attributes, FoldsIn, SimilarItems, weight_similarity
 
 
+class FactoredWeights:
+    """Item-item weights kept as a product of two sparse matrices, ``B = left · right``.
+
+    A sparse approximate inverse (SANSA) is two sparse factors whose product is far denser than
+    either; a history is scored through both in turn, and rows of ``B`` are formed only when
+    asked for (``weights[rows]``, as for a dense or sparse matrix).
+    """
+
+    def __init__(self, left: sp.csr_matrix, right: sp.csr_matrix) -> None:
+        self.left = sp.csr_matrix(left)
+        self.right = sp.csr_matrix(right)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.left.shape[0], self.right.shape[1])
+
+    @property
+    def nbytes(self) -> int:
+        return sum(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes for m in (self.left, self.right))
+
+    def __getitem__(self, rows: Any) -> sp.csr_matrix:
+        return sp.csr_matrix(self.left[rows] @ self.right)
+
+    def score(self, histories: sp.csr_matrix) -> np.ndarray:
+        """``histories · B`` as a dense array."""
+        return np.asarray(((histories @ self.left) @ self.right).toarray(), dtype=np.float32)
+
+
+def score_histories(weights: Any, histories: sp.csr_matrix) -> np.ndarray:
+    """``histories · B`` for dense, sparse or factored weights, as a dense array."""
+    if isinstance(weights, FactoredWeights):
+        return weights.score(histories)
+    scores = histories @ weights
+    return scores.toarray() if sp.issparse(scores) else np.asarray(scores)
+
+
 class ItemItemWeights(FoldsIn, SimilarItems, Attributes):
-    """Fold-in, similar items and attribution for a model whose learned ``item_weights_`` (dense
-    or sparse, n_items × n_items) scores a history row ``r`` as ``r · B``."""
+    """Fold-in, similar items and attribution for a model whose learned ``item_weights_`` (dense,
+    sparse or `FactoredWeights`, n_items × n_items) scores a history row ``r`` as ``r · B``."""
 
     item_weights_: Any
     seen_: sp.csr_matrix
@@ -28,8 +64,7 @@ class ItemItemWeights(FoldsIn, SimilarItems, Attributes):
         return self._score_histories(take_rows(self.seen_, users))
 
     def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
-        scores = histories @ self.item_weights_
-        return scores.toarray() if sp.issparse(scores) else np.asarray(scores)
+        return score_histories(self.item_weights_, histories)
 
     def similar_items(self, item: int) -> tuple[np.ndarray, str]:
         """Row ``item`` of the weights."""

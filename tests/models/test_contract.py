@@ -40,6 +40,12 @@ FAST: dict[str, dict] = {
 }
 """Smaller settings for the models whose defaults are slow (fewer epochs, TF-IDF for MiniLM)."""
 
+VARIANTS: dict[str, tuple[str, dict]] = {
+    "ease/sparse": ("ease", {"form": "sparse", "nnz_per_item": 10}),
+    "text-ease/sparse": ("text-ease", {"form": "sparse", "nnz_per_item": 10, "text_neighbours": 10}),
+}
+"""Other forms of a registered model that the whole contract also runs over: name/form → (name, settings)."""
+
 
 @pytest.fixture(scope="module")
 def data(sample: Dataset) -> Dataset:
@@ -50,9 +56,10 @@ def data(sample: Dataset) -> Dataset:
 
 
 def build(name: str) -> Recommender:
-    entry = registry.REGISTRY[name]
-    fast = {k: v for k, v in FAST.get(name, {}).items() if k in entry.cls().get_params(deep=False)}
-    return entry.build(check_installed=False, **fast)
+    base, settings = VARIANTS.get(name, (name, {}))
+    entry = registry.REGISTRY[base]
+    fast = {k: v for k, v in FAST.get(base, {}).items() if k in entry.cls().get_params(deep=False)}
+    return entry.build(check_installed=False, **(fast | settings))
 
 
 _fitted: dict[str, Recommender] = {}
@@ -67,6 +74,7 @@ def fitted(request, data: Dataset) -> Recommender:
 
 
 NAMES = registry.names()
+FORMS = NAMES + list(VARIANTS)  # every registered model, and the other forms some can fit in
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -84,24 +92,24 @@ def test_text_is_read_through_named_encoders(name):
     check_reads_text(build(name))
 
 
-@pytest.mark.parametrize("fitted", NAMES, indirect=True)
+@pytest.mark.parametrize("fitted", FORMS, indirect=True)
 def test_lists_exclude_training_items_and_pad_at_the_end(fitted, data):
     check_seen_excluded_and_padding(fitted, data)
 
 
-@pytest.mark.parametrize("fitted", NAMES, indirect=True)
+@pytest.mark.parametrize("fitted", FORMS, indirect=True)
 def test_an_unknown_user_is_a_key_error_naming_it(fitted):
     check_unknown_user(fitted)
 
 
-@pytest.mark.parametrize("fitted", NAMES, indirect=True)
+@pytest.mark.parametrize("fitted", FORMS, indirect=True)
 def test_a_clone_refit_under_the_same_seed_gives_the_same_lists(fitted, data):
     check_clone_parity(fitted, data)
 
 
-DECLARED = {name: registry.REGISTRY[name].cls.capabilities() for name in NAMES}
-CASES = [(name, cap) for name in NAMES for cap in CAPABILITY_CHECKS if cap in DECLARED[name]]
-CASES += [(name, FoldsIn) for name in NAMES if FoldsIn not in DECLARED[name]]  # those must refuse to fold in
+DECLARED = {name: registry.REGISTRY[VARIANTS.get(name, (name,))[0]].cls.capabilities() for name in FORMS}
+CASES = [(name, cap) for name in FORMS for cap in CAPABILITY_CHECKS if cap in DECLARED[name]]
+CASES += [(name, FoldsIn) for name in FORMS if FoldsIn not in DECLARED[name]]  # those must refuse to fold in
 
 
 @pytest.mark.parametrize(("fitted", "capability"), CASES, indirect=["fitted"],

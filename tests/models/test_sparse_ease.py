@@ -1,0 +1,83 @@
+"""EASE past the dense form: the sparse approximation ranks close to dense, saves and loads, and
+the memory guard stops or switches before a dense allocation that would not fit."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from fuserec._core import memory
+from fuserec.artifacts import load, save
+from fuserec.data.split import random_split
+from fuserec.errors import MemoryBudgetError, UsageError
+from fuserec.evaluation import evaluate_ranking
+from fuserec.fusion.text_ease import TextEASE, text_neighbours
+from fuserec.models import EASE
+from fuserec.models.item_item import FactoredWeights
+
+
+def _ndcg(model, split) -> float:
+    return evaluate_ranking(model.fit(split.train), split).metrics["ndcg@10"]
+
+
+def test_sparse_ease_ranks_close_to_dense_on_held_out_interactions(sample):
+    split = random_split(sample, test_size=0.2, seed=0)
+    dense = _ndcg(EASE(reg=100.0), split)
+    sparse = _ndcg(EASE(reg=100.0, form="sparse", nnz_per_item=50), split)
+    assert dense > 0.05
+    assert sparse >= 0.9 * dense, (sparse, dense)
+
+
+def test_a_sparse_ease_artifact_loads_with_the_same_scores(sample, tmp_path):
+    model = EASE(reg=100.0, form="sparse", nnz_per_item=20).fit(sample)
+    assert model.form_ == "sparse" and isinstance(model.item_weights_, FactoredWeights)
+    save(tmp_path / "ease", model, sample)
+    loaded = load(tmp_path / "ease").model
+    users = np.arange(20)
+    np.testing.assert_array_equal(loaded.recommend_indices(users, 10)[0], model.recommend_indices(users, 10)[0])
+
+
+def test_dense_ease_past_the_memory_budget_stops_naming_the_estimate_and_the_setting(sample, monkeypatch):
+    monkeypatch.setenv(memory.ENV, "1MB")
+    with pytest.raises(MemoryBudgetError, match=r"EASE dense weights for [\d,]+ items would need about .*MB.*"
+                                                r"FUSEREC_MEMORY_LIMIT=1MB.*form='sparse'"):
+        EASE(form="dense").fit(sample)
+    with pytest.raises(MemoryBudgetError, match="TextEASE dense weights"):
+        TextEASE(encoder="tfidf", reg=300.0, alpha=1.0, power=3, form="dense").fit(sample)
+
+
+def test_auto_form_switches_to_sparse_past_the_budget_and_says_why(sample, monkeypatch, caplog):
+    monkeypatch.setenv(memory.ENV, "1MB")
+    with caplog.at_level(logging.WARNING, logger="fuserec.models"):
+        model = EASE().fit(sample)
+    assert model.form_ == "sparse"
+    assert "fitting the sparse approximation" in caplog.text and "FUSEREC_MEMORY_LIMIT=1MB" in caplog.text
+    monkeypatch.delenv(memory.ENV)
+    assert EASE().fit(sample).form_ == "dense"
+    assert EASE(max_dense_items=10).fit(sample).form_ == "sparse"
+
+
+def test_memory_sizes_parse_and_bad_ones_name_the_setting(monkeypatch):
+    assert memory.parse_bytes("8GB") == 8 * 10**9 and memory.parse_bytes("512 MiB") == 512 * 2**20
+    assert memory.parse_bytes("1000") == 1000 and memory.format_bytes(14.4e9) == "14.4 GB"
+    monkeypatch.setenv(memory.ENV, "lots")
+    with pytest.raises(UsageError, match="FUSEREC_MEMORY_LIMIT: 'lots' is not a size"):
+        memory.memory_budget()
+    monkeypatch.delenv(memory.ENV)
+    assert memory.memory_budget() > 0
+
+
+def test_text_neighbours_in_blocks_are_each_items_k_nearest_by_cosine():
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(57, 8)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    near = text_neighbours(v, k=5, power=3, block_bytes=4 * 57 * 4)  # four rows a block
+    sims = v @ v.T
+    np.fill_diagonal(sims, -np.inf)
+    for i in range(57):
+        expected = np.argsort(-sims[i])[:5]
+        assert set(near[i].indices) == set(expected)
+        np.testing.assert_allclose(near[i, expected].toarray().ravel(), np.maximum(sims[i, expected], 0) ** 3,
+                                   rtol=1e-5)
