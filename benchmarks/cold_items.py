@@ -44,6 +44,8 @@ def main() -> None:
         ("fuserec", "content profile, MiniLM", "content", True, "semantic-profile:encoder=minilm"),
         ("fuserec", "TextMappedFactors: MiniLM -> ALS", "fused", True,
          {"name": "text-mapped-factors", "base": {"name": "als", "factors": 64}, "encoder": "minilm"}),
+        ("fuserec", "TextMappedFactors: static MiniLM -> ALS", "fused", True,
+         {"name": "text-mapped-factors", "base": {"name": "als", "factors": 64}, "encoder": "static"}),
         ("fuserec", "TextMappedFactors: TF-IDF -> ALS", "fused", False,
          {"name": "text-mapped-factors", "base": {"name": "als", "factors": 64}, "encoder": "tfidf"}),
         ("fuserec", "TextMappedFactors: MiniLM -> BPR-MF", "fused", True,

@@ -41,13 +41,12 @@ def run_demo(dataset: str = "movietweetings-100k", data_dir: str | Path | None =
     from fuserec.config import load_config, load_data
     from fuserec.train import train
 
-    console = console or Console()
-    clock = time.perf_counter()
-    config = load_config(CONFIG)
+    console, clock, config = console or Console(), time.perf_counter(), load_config(CONFIG)
     config.data.dataset, config.k = dataset, [k]
     if data_dir is not None:
         config.data.data_dir = str(data_dir)
     ds = load_data(config)
+    config = config.for_data(ds.n_items)  # the encoder "auto" means for this catalogue
     console.rule(f"[bold]fuserec demo · {ds.name}")
     console.print(f"{ds}\nconfiguration: {CONFIG.name} (model {config.model_spec()['name']}, split "
                   f"{config.split.method}, encoder {config.encoder.name})")

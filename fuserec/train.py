@@ -70,18 +70,22 @@ def _jsonable(value: Any) -> Any:
 def evaluate(config: RunConfig, console: Console | None = None) -> tuple[Any, Results]:
     """Load the data, split it, fit the configured model on each split and measure it; returns
     the dataset and the results."""
-    ds, _, results = _evaluate(config, console or Console(stderr=True), keep_models=False)
+    ds, _, results, _ = _evaluate(config, console or Console(stderr=True), keep_models=False)
     return ds, results
 
 
-def _evaluate(config: RunConfig, console: Console, keep_models: bool) -> tuple[Any, list, Results]:
+def _evaluate(config: RunConfig, console: Console, keep_models: bool) -> tuple[Any, list, Results, RunConfig]:
+    """The data, its splits, the results, and ``config`` with its encoder chosen for the data."""
     with threads(config.threads):
         ds = load_data(config)
+        config = config.for_data(ds.n_items)
         splits = split_data(config, ds)
         label = config.model_spec()["name"]
-        results = Experiment(splits, {label: config.build_model()}, task=config.task, ks=config.k,
-                             min_rating=config.min_rating, console=console).run(keep_models=keep_models)
-    return ds, splits, results
+        models = {label: config.build_model()} | config.comparison_models()
+        results = Experiment(splits, models, task=config.task, ks=config.k,
+                             min_rating=config.min_rating, console=console,
+                             max_users=config.eval_users).run(keep_models=keep_models)
+    return ds, splits, results, config
 
 
 @dataclass
@@ -105,8 +109,9 @@ def train(config: RunConfig, out: str | Path, *, refit: bool | None = None,
     refit = config.output.refit if refit is None else refit
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    ds, splits, results = _evaluate(config, console, keep_models=not refit)
+    ds, splits, results, config = _evaluate(config, console, keep_models=not refit)
     seconds["evaluate"] = time.perf_counter() - start
+    main = config.model_spec()["name"]
     with threads(config.threads):
         if refit:
             start = time.perf_counter()
@@ -115,13 +120,13 @@ def train(config: RunConfig, out: str | Path, *, refit: bool | None = None,
             data = ds
             seconds["refit"] = time.perf_counter() - start
         else:
-            (model,) = [m for (_, fold), m in results.models.items() if fold in (None, 0)][:1]
+            (model,) = [m for (label, fold), m in results.models.items() if label == main and fold in (None, 0)][:1]
             data = splits[0].train
         start = time.perf_counter()
         # a version refit on all the data has learnt every stored event; the service folds in
         # only those after it (one fit on the split's train saw only part of them)
         events = ds.report.get("store_events") if refit else None
-        path = save(out, model, data, config=resolved(config), metrics=results.rows, refit=refit,
-                    encoder=config.encoder.name, events=events)
+        path = save(out, model, data, config=resolved(config), metrics=[r for r in results.rows if r["model"] == main],
+                    refit=refit, encoder=config.encoder.name, events=events)
         seconds["write"] = time.perf_counter() - start
     return TrainResult(path, splits, results, seconds)

@@ -21,6 +21,7 @@ EXTRA_OF: dict[str, str] = {
     "keybert": "text",
     "onnx": "text",
     "onnxruntime": "text",
+    "model2vec": "text",
     "lightgbm": "rerank",
     "matplotlib": "report",
     "psycopg": "serve",

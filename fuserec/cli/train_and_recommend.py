@@ -30,6 +30,12 @@ def train_command(
             raise ConfigError(f"{config}: no output folder: give --out DIR or set output.dir")
         result = train(cfg, target, refit=refit, console=err)
     out.print(result.results.table(title=f"evaluation on the {cfg.split.method} split"))
+    main = result.results.rows[0]["model"]
+    for other in dict.fromkeys(r["model"] for r in result.results.rows if r["model"] != main):
+        metric = f"ndcg@{min(cfg.k)}"
+        test = result.results.paired_test(main, other, metric)
+        out.print(f"{main} against {other}: {metric} {test['mean']:.4f} vs {test['other_mean']:.4f} "
+                  f"(×{test['ratio']:.3f}), paired t-test p = {test['p']:.2g} over {test['users']:,} users")
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
     out.print(f"artifact {result.path} ({'refit on all data' if 'refit' in result.seconds else 'fit on the split'}"
               f"s train); {stages}")

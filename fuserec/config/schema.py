@@ -102,9 +102,19 @@ class SplitConfig(_Strict):
 
 
 class EncoderConfig(_Strict):
-    """The language model that reads item text (``fuserec.semantic.get_encoder`` names)."""
+    """The language model that reads item text (``fuserec.semantic.get_encoder`` names), or
+    ``"auto"``: MiniLM up to ``fuserec.semantic.encoders.STATIC_FROM_ITEMS`` items, the static
+    encoder distilled from it past that (chosen once the data is loaded)."""
 
-    name: str = "minilm"
+    name: str = "auto"
+
+    def for_items(self, n_items: int) -> str:
+        """The encoder this setting means for a catalogue of ``n_items`` items."""
+        if self.name != "auto":
+            return self.name
+        from fuserec.semantic.encoders import STATIC_FROM_ITEMS
+
+        return "static" if n_items > STATIC_FROM_ITEMS else "minilm"
 
 
 class OutputConfig(_Strict):
@@ -125,6 +135,8 @@ class RunConfig(_Strict):
     k: list[int] = Field(default_factory=lambda: [10], min_length=1)
     min_rating: float | None = None
     threads: int | None = Field(None, ge=1)
+    eval_users: int | None = Field(20_000, ge=1)  # test users measured at most (a seeded sample); none: all
+    compare: list[str | dict[str, Any]] = []  # models measured beside on the same split and users, paired-tested
     output: OutputConfig = OutputConfig()
     _base: Path | None = PrivateAttr(None)  # the configuration file's folder: relative paths start there
 
@@ -144,12 +156,28 @@ class RunConfig(_Strict):
     def model_spec(self) -> dict[str, Any]:
         """The model table with the encoder and the split's time rule filled in where unset."""
         temporal: bool | str = {"temporal": True, "temporal-per-user": "per-user"}.get(self.split.method, False)  # type: ignore[assignment]
-        return _fill(self.model, self.encoder.name, temporal)
+        return _fill(self.model, self.encoder.for_items(0), temporal)
+
+    def for_data(self, n_items: int) -> RunConfig:
+        """This configuration with ``encoder = "auto"`` resolved for a catalogue of ``n_items``."""
+        return self.model_copy(update={"encoder": EncoderConfig(name=self.encoder.for_items(n_items))})
 
     def build_model(self):
         from fuserec.registry import build_model
 
         return build_model(self.model_spec())
+
+    def comparison_models(self) -> dict[str, Any]:
+        """The ``compare`` models, unfitted, by label (their registry name, numbered if repeated)."""
+        from fuserec.registry import build_model
+
+        temporal: bool | str = {"temporal": True, "temporal-per-user": "per-user"}.get(self.split.method, False)  # type: ignore[assignment]
+        out: dict[str, Any] = {}
+        for spec in self.compare:
+            filled = _fill(spec, self.encoder.for_items(0), temporal)
+            label = filled["name"] if filled["name"] not in out else f"{filled['name']} ({len(out) + 1})"
+            out[label] = build_model(filled)
+        return out
 
 
 def _fill(spec: Any, encoder: str, temporal: bool | str) -> Any:

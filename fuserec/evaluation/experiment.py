@@ -62,6 +62,26 @@ class Results:
             })
         return out
 
+    def paired_test(self, model: str, other: str, metric: str = "ndcg@10") -> dict[str, float]:
+        """``model`` against ``other`` on ``metric``: both means, their ratio, and a paired t-test's
+        p-value over the users both were measured on (the first fold of each)."""
+        from scipy import stats
+
+        def first(label: str) -> Measurement:
+            for r, m in zip(self.rows, self.measurements, strict=True):
+                if r["model"] == label:
+                    return m
+            raise UsageError(f"no row for model {label!r}")
+
+        a, b = first(model), first(other)
+        if metric not in a.per_user or a.users is None or b.users is None:
+            raise UsageError(f"{metric!r} has no per-user values to compare")
+        users, ia, ib = np.intersect1d(a.users, b.users, return_indices=True)
+        x, y = a.per_user[metric][ia], b.per_user[metric][ib]
+        p = float(stats.ttest_rel(x, y).pvalue) if len(users) > 1 and np.any(x != y) else 1.0
+        return {"mean": float(x.mean()), "other_mean": float(y.mean()),
+                "ratio": float(x.mean() / y.mean()) if y.mean() else float("inf"), "p": p, "users": len(users)}
+
     def table(self, title: str | None = None, metrics: Sequence[str] | None = None) -> Table:
         """A rich table: means over folds with ± std (several folds) or ± confidence-interval half-width (one)."""
         summary = self.summary()
@@ -149,6 +169,9 @@ class Experiment:
         a long benchmark).
     console : rich.console.Console, optional
         Where the status line and skipped models' errors go (default: stderr).
+    max_users : int, optional
+        For ranking, the test users measured at most per split: past that many, the same seeded
+        sample for every model (the rows' ``users`` says how many were measured).
     """
 
     def __init__(self, splits: Sequence[Split], models: Mapping[str, Recommender], *, task: str = "ranking",
@@ -156,7 +179,7 @@ class Experiment:
                  candidates: np.ndarray | None = None, dataset: str | None = None, split_name: str | None = None,
                  system: str = "fuserec", on_error: str = "raise",
                  on_row: Callable[[dict[str, Any], Measurement], None] | None = None,
-                 console: Console | None = None) -> None:
+                 console: Console | None = None, max_users: int | None = None) -> None:
         if task not in ("rating", "ranking"):
             raise UsageError(f"task must be 'rating' or 'ranking', not {task!r}")
         if on_error not in ("raise", "skip"):
@@ -179,6 +202,7 @@ class Experiment:
         self.dataset = dataset or self.splits[0].train.name.split("/")[0]
         self.split_name = split_name or self.splits[0].method
         self.console = console or Console(stderr=True)
+        self.max_users = max_users
 
     def run(self, keep_models: bool = False) -> Results:
         """Fit and measure every model on every split; ``keep_models`` keeps the fitted models
@@ -204,7 +228,7 @@ class Experiment:
                         m = evaluate_rating(model, split)
                     else:
                         m = evaluate_ranking(model, split, self.ks, min_rating=self.min_rating,
-                                             candidates=self.candidates)
+                                             candidates=self.candidates, max_users=self.max_users)
                     results.measurements.append(m)
                     if keep_models:
                         results.models[(label, split.fold)] = model
@@ -218,6 +242,7 @@ class Experiment:
                         "ci95": {k: [float(a), float(b)] for k, (a, b) in m.ci95.items()},
                         "fit_seconds": fit_seconds,
                         "predict_seconds": m.predict_seconds,
+                        **({"users": len(m.users)} if m.users is not None else {}),
                     })
                     if self.on_row is not None:
                         self.on_row(results.rows[-1], m)

@@ -68,12 +68,16 @@ def evaluate_ranking(
     *,
     min_rating: float | None = None,
     candidates: np.ndarray | None = None,
+    max_users: int | None = None,
+    seed: int = 0,
 ) -> Measurement:
     """Full ranking over all items (train items excluded) for every user with a relevant test item.
 
     ``candidates``: optional boolean mask over items; items outside it are never ranked (e.g.
-    rank among cold items only). Returns per-user means with confidence intervals, plus coverage,
-    novelty, average popularity (ARP) and Gini of the lists at the largest k.
+    rank among cold items only). ``max_users``: past that many such users, a seeded sample of
+    that many is measured (``seed``), so that measuring costs the same on any number of users.
+    Returns per-user means with confidence intervals, plus coverage, novelty, average popularity
+    (ARP) and Gini of the lists at the largest k.
     """
     ks = sorted(set(int(k) for k in ks))
     kmax = ks[-1]
@@ -81,6 +85,8 @@ def evaluate_ranking(
     users = np.flatnonzero(np.diff(relevant.indptr) > 0)
     if len(users) == 0:
         raise UsageError(f"no test user of {split.test.name} has a relevant item")
+    if max_users is not None and len(users) > max_users:
+        users = np.sort(np.random.default_rng(seed).choice(users, max_users, replace=False))
     start = time.perf_counter()
     topk, _ = model.recommend_indices(users, kmax, exclude_seen=True, candidates=candidates)
     seconds = time.perf_counter() - start

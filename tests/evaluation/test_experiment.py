@@ -109,3 +109,19 @@ def test_bad_options_are_refused(sample):
         Experiment([s], {"p": Popularity()}, on_error="ignore")
     with pytest.raises(ValueError, match="candidates"):
         Experiment([s], {"p": Popularity()}, task="rating", candidates=np.ones(sample.n_items, bool))
+
+
+def test_a_user_cap_measures_the_same_seeded_sample_for_every_model(sample):
+    from fuserec.data.split import random_split
+    from fuserec.evaluation import evaluate_ranking
+    from fuserec.models import EASE, Popularity
+
+    split = random_split(sample, 0.2, seed=0)
+    model = Popularity().fit(split.train)
+    every = evaluate_ranking(model, split)
+    capped = evaluate_ranking(model, split, max_users=40)
+    assert len(every.users) > 40 and len(capped.users) == 40 and set(capped.users) <= set(every.users)
+    np.testing.assert_array_equal(evaluate_ranking(model, split, max_users=40).users, capped.users)
+    np.testing.assert_array_equal(evaluate_ranking(model, split, max_users=10**6).users, every.users)
+    rows = Experiment([split], {"pop": Popularity(), "ease": EASE()}, max_users=40).run().rows
+    assert [r["users"] for r in rows] == [40, 40]

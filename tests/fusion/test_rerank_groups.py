@@ -38,3 +38,16 @@ def test_groups_are_labelled_by_validation_and_keep_only_groups_with_a_positive(
     assert (np.add.reduceat(y, starts) >= 1).all()  # every group holds a positive
     assert (np.add.reduceat(y, starts) <= n_pos).all()  # and no more than the user's validation items
     assert 0 < recall < 1
+
+
+def test_groups_come_from_a_seeded_sample_of_validation_users_past_the_cap(sample):
+    folds = list(inner_splits(sample, 2, 0.2, False))
+    base = {"popularity": Popularity()}
+    whole = training_groups(sample, base, folds, lambda t: Side(t, None, None), 30, False)
+    capped = training_groups(sample, base, folds, lambda t: Side(t, None, None), 30, False, max_users=25)
+    again = training_groups(sample, base, folds, lambda t: Side(t, None, None), 30, False, max_users=25)
+    per_fold_users = [np.unique(f.test.interactions["user"]).size for f in folds]
+    assert min(per_fold_users) > 25  # the cap bites
+    assert len(capped[3]) <= 2 * 25 < len(whole[3])  # owners: at most 25 users a split
+    np.testing.assert_array_equal(capped[3], again[3])
+    assert set(capped[3]) <= set(whole[3])

@@ -53,13 +53,15 @@ def light_splits(train: Dataset, n_splits: int, light_max: int, random_state: in
 
 def training_groups(train: Dataset, base: Mapping[str, Recommender], splits: Iterable[Split],
                     make_side: Callable[[Dataset], Side], pool: int, semantic_features: bool,
-                    what: str = "inner split") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                    what: str = "inner split", max_users: int | None = None,
+                    random_state: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                         np.ndarray, float]:
     """Labelled candidate groups from validation ``splits`` carved from ``train``.
 
     For each split the (unfitted) retrievers in ``base`` are fit on its train part and every
     validation user's candidates pooled; a group with no positive teaches LambdaRank nothing and
-    is left out.
+    is left out. Past ``max_users`` validation users in a split, a seeded sample of that many
+    makes its groups, so that the ranker's training rows stay bounded however many users there are.
 
     Returns
     -------
@@ -80,6 +82,9 @@ def training_groups(train: Dataset, base: Mapping[str, Recommender], splits: Ite
         truth = inner.test.matrix("binary")
         n_truth = np.diff(truth.indptr)  # validation positives per user, pooled or not
         users = np.flatnonzero(n_truth > 0)
+        if max_users is not None and len(users) > max_users:
+            rng = np.random.default_rng(random_state + fold)
+            users = np.sort(rng.choice(users, max_users, replace=False))
         wanted += truth[users].sum()
         for start in progress(range(0, len(users), BATCH), f"re-ranker: candidates of {what} {fold + 1}",
                               -(-len(users) // BATCH)):

@@ -100,8 +100,11 @@ class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender
         With ``semantic_features``: one more feature from the language model's keywords
         (``fuserec.semantic.keywords.keyword_matrix``), the mean share of the user's items that
         carry each of the candidate's keywords.
+    group_users : int
+        Validation users whose candidates make training groups, per split: past that many, a
+        seeded sample, so that the ranker's training rows and time stay bounded on large logs.
     random_state : int
-        Seed for the splits and the rankers.
+        Seed for the splits, the sampled users and the rankers.
 
     Attributes
     ----------
@@ -132,7 +135,8 @@ class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender
         "pool": Range(ge=1), "n_topics": Range(ge=2), "val_size": Range(gt=0, lt=1), "n_folds": Range(ge=1),
         "light_max": Range(ge=1), "n_light_splits": Range(ge=1), "temporal": OneOf(False, True, "per-user"),
         "n_estimators": Range(ge=1), "learning_rate": Range(gt=0), "n_rankers": Range(ge=1),
-        "objective": OneOf("lambdarank", "rank_xendcg", "binary"), "random_state": Range(ge=0),
+        "objective": OneOf("lambdarank", "rank_xendcg", "binary"), "group_users": Range(ge=1),
+        "random_state": Range(ge=0),
     }
 
     task = "ranking"
@@ -145,7 +149,7 @@ class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender
                  learning_rate: float = 0.05,
                  tree_settings: tuple[tuple[int, int], ...] = ((31, 50), (15, 300)),
                  n_rankers: int = 3, select_retrievers: bool = False, objective: str = "lambdarank",
-                 keyword_features: bool = False, random_state: int = 0) -> None:
+                 keyword_features: bool = False, group_users: int = 10_000, random_state: int = 0) -> None:
         self.retrievers = retrievers
         self.pool = pool
         self.semantic_features = semantic_features
@@ -164,6 +168,7 @@ class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender
         self.select_retrievers = select_retrievers
         self.objective = objective
         self.keyword_features = keyword_features
+        self.group_users = group_users
         self.random_state = random_state
 
     # ---- set-up -------------------------------------------------------------------------------
@@ -256,7 +261,8 @@ class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender
     def _training_groups(self, train: Dataset, base: Mapping[str, Recommender], splits: Iterable[Split],
                          what: str = "inner split") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                              np.ndarray, float]:
-        return training_groups(train, base, splits, self._side, self.pool, self.semantic_features, what)
+        return training_groups(train, base, splits, self._side, self.pool, self.semantic_features, what,
+                               self.group_users, self.random_state)
 
     def _train_rankers(self, x: np.ndarray, y: np.ndarray, group: np.ndarray, owner: np.ndarray,
                        what: str = "main") -> list[Any]:

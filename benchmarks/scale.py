@@ -1,0 +1,205 @@
+"""fuserec at scale on one machine: generated shop logs of 1M, 10M and 50M interactions.
+
+For each size (``fuserec.data.synth.SIZES``: the same generator parameters at every size), each
+stage runs in a process of its own, so that its wall seconds and peak RSS are its own:
+
+- ``ingest``: read the Parquet shards, validate, map ids, build the dataset (``load_files``);
+  also reports the bytes of the final CSR plus id maps;
+- ``als`` (fuserec's ALS) and ``implicit-als`` (implicit's ALS called directly on the same CSR,
+  same settings): the fit, and seconds per iteration;
+- ``sparse-ease``: EASE's sparse form (SANSA) fit;
+- ``reranker``: the default fused re-ranker's fit (``encoder`` auto);
+- ``encode-minilm`` (up to ``MINILM_MAX_ITEMS`` items) and ``encode-static``: every item title;
+- ``recommend``: the ALS artifact's top 10 for every user, in bounded chunks, written as Parquet
+  (``fuserec recommend --all``).
+
+Stages are resumable: a (size, stage, system) row already in the ``--json`` file is kept and not
+run again (``--force`` reruns). Generated logs are kept under ``--work``.
+
+    python benchmarks/scale.py [--sizes 1M 10M 50M] [--stages ...] [--work DIR] [--json PATH] [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import row, write_json  # noqa: E402
+
+STAGES = ("ingest", "als", "implicit-als", "sparse-ease", "reranker", "encode-minilm", "encode-static", "recommend")
+SYSTEM = {"implicit-als": "implicit"}
+MINILM_MAX_ITEMS = 200_000
+ALS = {"factors": 64, "iterations": 15, "regularization": 0.01, "alpha": 1.0}
+
+
+# ---- the stages, each run in a child process --------------------------------------------------
+def _load(folder: Path):
+    from fuserec.data.files import load_files
+
+    return load_files(folder / "events", folder / "items.parquet", item_id_column="item", name=folder.name,
+                      rating_scale=(1, 5), invalid="drop")
+
+
+def _id_bytes(ids: Any) -> int:
+    """Bytes an id map holds: the array, and each Python string it points to."""
+    import numpy as np
+
+    arr = np.asarray(ids)
+    return int(arr.nbytes + (sum(sys.getsizeof(x) for x in arr) if arr.dtype == object else 0))
+
+
+def _stage_ingest(folder: Path) -> dict[str, float]:
+    start = time.perf_counter()
+    ds = _load(folder)
+    seconds = time.perf_counter() - start
+    m = ds.matrix("binary").tocsr()
+    ids = _id_bytes(ds.users.ids) + _id_bytes(ds.items.ids)
+    csr = m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
+    return {"seconds": seconds, "csr_and_id_maps_gb": (csr + ids) / 1e9, "interactions": float(len(ds))}
+
+
+def _stage_als(folder: Path) -> dict[str, float]:
+    from fuserec.artifacts import save
+    from fuserec.models import ALS as FuserecALS
+
+    ds = _load(folder)
+    start = time.perf_counter()
+    model = FuserecALS(**ALS, random_state=0).fit(ds)
+    seconds = time.perf_counter() - start
+    save(folder / "als-artifact", model, ds)
+    return {"seconds": seconds, "seconds_per_iteration": seconds / ALS["iterations"]}
+
+
+def _stage_implicit_als(folder: Path) -> dict[str, float]:
+    import numpy as np
+    import scipy.sparse as sp
+    from implicit.cpu.als import AlternatingLeastSquares
+    from threadpoolctl import threadpool_limits
+
+    ds = _load(folder)
+    matrix = sp.csr_matrix(ds.matrix("binary"), dtype=np.float32)
+    with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(random_state=0, **ALS)
+        start = time.perf_counter()
+        model.fit(matrix, show_progress=False)
+        seconds = time.perf_counter() - start
+    return {"seconds": seconds, "seconds_per_iteration": seconds / ALS["iterations"]}
+
+
+def _stage_sparse_ease(folder: Path) -> dict[str, float]:
+    from fuserec.models import EASE
+
+    ds = _load(folder)
+    start = time.perf_counter()
+    model = EASE(form="sparse", dtype="float32").fit(ds)
+    return {"seconds": time.perf_counter() - start, "weights_gb": model.item_weights_.nbytes / 1e9}
+
+
+def _stage_reranker(folder: Path) -> dict[str, float]:
+    from fuserec.config.schema import EncoderConfig
+    from fuserec.registry import build_model
+
+    ds = _load(folder)
+    encoder = EncoderConfig().for_items(ds.n_items)
+    start = time.perf_counter()
+    build_model({"name": "reranker", "encoder": encoder}).fit(ds)
+    return {"seconds": time.perf_counter() - start}
+
+
+def _encode(folder: Path, name: str) -> dict[str, float]:
+    import pandas as pd
+
+    from fuserec.semantic import get_encoder
+
+    titles = pd.read_parquet(folder / "items.parquet", columns=["title"])["title"].tolist()
+    encoder = get_encoder(name)
+    start = time.perf_counter()
+    encoder.encode(titles)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "texts_per_second": len(titles) / seconds}
+
+
+def _stage_recommend(folder: Path) -> dict[str, float]:
+    out = folder / "recommendations.parquet"
+    start = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).parent / "fuserec"), "recommend", "--model", str(folder / "als-artifact"),
+                    "--all", "--k", "10", "--out", str(out)], check=True)
+    import pyarrow.parquet as pq
+
+    return {"seconds": time.perf_counter() - start, "rows": float(pq.ParquetFile(out).metadata.num_rows)}
+
+
+RUNNERS = {"ingest": _stage_ingest, "als": _stage_als, "implicit-als": _stage_implicit_als,
+           "sparse-ease": _stage_sparse_ease, "reranker": _stage_reranker,
+           "encode-minilm": lambda f: _encode(f, "minilm"), "encode-static": lambda f: _encode(f, "static"),
+           "recommend": _stage_recommend}
+
+
+# ---- the parent: data, one child per stage, rows --------------------------------------------------
+def _generate(work: Path, size: str) -> Path:
+    from fuserec.data.synth import SynthSpec, synthesize
+
+    folder = work / size
+    if not (folder / "synth.json").exists():
+        print(f"{size}: generating into {folder}", flush=True)
+        synthesize(SynthSpec.named(size), folder)
+    return folder
+
+
+def _run_child(stage: str, folder: Path) -> tuple[dict[str, float], float, int]:
+    """Run ``stage`` on ``folder`` in a child process: its metrics, its peak RSS in GB, its exit status."""
+    result = folder / f".{stage}.json"
+    result.unlink(missing_ok=True)
+    proc = subprocess.Popen([sys.executable, __file__, "--child", stage, str(folder), str(result)])
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    metrics = json.loads(result.read_text()) if result.exists() else {}
+    return metrics, usage.ru_maxrss * 1024 / 1e9, proc.returncode
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", nargs="*", default=["1M", "10M", "50M"])
+    parser.add_argument("--stages", nargs="*", default=list(STAGES), choices=STAGES)
+    parser.add_argument("--work", default="/tmp/fuserec-scale")
+    parser.add_argument("--json")
+    parser.add_argument("--force", action="store_true")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        stage, folder, out = args.child
+        Path(out).write_text(json.dumps(RUNNERS[stage](Path(folder))))
+        return
+    rows: list[dict[str, Any]] = []
+    if args.json and Path(args.json).exists():
+        rows = json.loads(Path(args.json).read_text())["rows"]
+    done = {(r["size"], r["stage"], r["system"]) for r in rows if r.get("ok")}
+    for size in args.sizes:
+        folder = _generate(Path(args.work), size)
+        for stage in args.stages:
+            system = SYSTEM.get(stage, "fuserec")
+            if (size, stage, system) in done and not args.force:
+                continue
+            n_items = json.loads((folder / "synth.json").read_text())["spec"]["n_items"]
+            if stage == "encode-minilm" and n_items > MINILM_MAX_ITEMS:
+                continue
+            print(f"{size}: {stage} ...", flush=True)
+            metrics, peak, code = _run_child(stage, folder)
+            metrics["peak_rss_gb"] = peak
+            rows = [r for r in rows if (r["size"], r["stage"], r["system"]) != (size, stage, system)]
+            rows.append(row(system, stage, f"synth-{size}", "all data", metrics, size=size, stage=stage,
+                            ok=code == 0, exit_code=code))
+            print(f"{size}: {stage}: exit {code}, {metrics.get('seconds', float('nan')):.1f} s, "
+                  f"peak {peak:.2f} GB", flush=True)
+            write_json(rows, args.json)  # after every stage: a later crash keeps what was measured
+
+
+if __name__ == "__main__":
+    main()
