@@ -63,8 +63,8 @@ class Results:
         return out
 
     def paired_test(self, model: str, other: str, metric: str = "ndcg@10") -> dict[str, float]:
-        """``model`` against ``other`` on ``metric``: both means, their ratio, and a paired t-test's
-        p-value over the users both were measured on (the first fold of each)."""
+        """``model`` against ``other`` on ``metric``: both means, their ratio, and the significance
+        (``p``) of a paired t-test over the users both were measured on (the first fold of each)."""
         from scipy import stats
 
         def first(label: str) -> Measurement:
