@@ -70,6 +70,10 @@ def sansa_weights(matrix: sp.spmatrix, reg: float, nnz_per_item: int, gramian: b
     # grow towards n² doubles; past the budget for that, the incomplete factorisation (ICF) keeps
     # memory at the target density
     exact = memory.fits(int(EXACT_FACTOR_COPIES * 8 * len(live) ** 2))
+    if not gramian:
+        # symmetric, so CSC holds the same matrix; SANSA transposes a CSR one before its int64-only
+        # factorisation kernel, and scipy's transpose narrows the indices back to int32
+        part = sp.csc_matrix(part)
     factorizer = sansa.CHOLMODGramianFactorizerConfig() if exact else sansa.ICFGramianFactorizerConfig()
     config = sansa.SANSAConfig(
         l2=float(reg), weight_matrix_density=min(1.0, max(nnz_per_item, 2) / max(len(live), 1)),

@@ -54,6 +54,9 @@ def test_auto_form_switches_to_sparse_past_the_budget_and_says_why(sample, monke
         model = EASE().fit(sample)
     assert model.form_ == "sparse"
     assert "fitting the sparse approximation" in caplog.text and "FUSEREC_MEMORY_LIMIT=1MB" in caplog.text
+    # past the budget for the exact sparse factor too: the incomplete one, for text-EASE's Gram matrix as well
+    text = TextEASE(encoder="tfidf", reg=300.0, alpha=1.0, power=3, text_neighbours=10).fit(sample)
+    assert text.form_ == "sparse" and np.isfinite(text.recommend_indices(np.arange(5), 10)[1]).all()
     monkeypatch.delenv(memory.ENV)
     assert EASE().fit(sample).form_ == "dense"
     assert EASE(max_dense_items=10).fit(sample).form_ == "sparse"
