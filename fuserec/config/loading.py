@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from fuserec.config.schema import ItemTextConfig, RunConfig
 from fuserec.errors import ConfigError
@@ -26,12 +27,14 @@ def load_data(config: RunConfig):
     from fuserec.data import load_dataset, load_files, locate
 
     d = config.data
-    options = {"duplicates": d.duplicates, "invalid": d.invalid}
+    options: dict[str, Any] = {"duplicates": d.duplicates, "invalid": d.invalid, "bots": d.bots}
+    if d.rejects:
+        options["rejects"] = _expand(d.rejects, config, None)
     dataset_dir = None
     if d.dataset is not None:
         data_dir = _expand(d.data_dir, config, None) if d.data_dir else None
         dataset_dir = locate(d.dataset, data_dir, download=True)
-        ds = load_dataset(d.dataset, data_dir, **options)  # type: ignore[arg-type]
+        ds = load_dataset(d.dataset, data_dir, **options)
     else:
         columns = {"user": d.columns.user, "item": d.columns.item}
         if d.columns.rating:

@@ -71,6 +71,8 @@ class DataConfig(_Strict):
     rating_scale: tuple[float, float] | None = None
     duplicates: Literal["keep-last", "mean", "error"] = "keep-last"
     invalid: Literal["error", "drop"] = "error"
+    bots: Literal["keep", "drop"] = "keep"  # users with over BOT_FACTOR × the median's interactions
+    rejects: str | None = None  # a CSV file for the rows dropped (invalid, or a dropped bot's), with line and reason
     item_text: list[ItemTextConfig] = []
     events: EventsConfig | None = None
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from fuserec.data.dataset import Dataset
 from fuserec.data.reader import numeric_column
-from fuserec.data.validate import DuplicatePolicy, InvalidPolicy, clean_interactions
+from fuserec.data.validate import BotPolicy, DuplicatePolicy, InvalidPolicy, clean_interactions
 from fuserec.errors import UsageError
 
 _YEAR = re.compile(r"\((\d{4})\)\s*$")
@@ -53,6 +53,8 @@ def build_dataset(
     check_items: bool = True,
     duplicates: DuplicatePolicy = "keep-last",
     invalid: InvalidPolicy = "error",
+    bots: BotPolicy = "keep",
+    rejects: str | Path | None = None,
 ) -> Dataset:
     """Clean ``frame`` (external ids, ``_line``) and build the Dataset over the tables' ids."""
     known = item_table["id"] if (check_items and item_table is not None and len(item_table)) else None
@@ -64,7 +66,15 @@ def build_dataset(
         items_path=items_path,
         duplicates=duplicates,
         invalid=invalid,
+        bots=bots,
+        rejects=rejects,
     )
+    if item_table is not None and len(item_table):
+        text = [c for c in item_table.columns if c != "id" and pd.api.types.is_string_dtype(item_table[c])]
+        if text:
+            empty = np.logical_and.reduce([item_table[c].fillna("").astype(str).str.strip().eq("").to_numpy()
+                                           for c in text])
+            report["items_without_text"] = int(empty.sum())
     return Dataset.from_frame(
         name, frame, item_table=item_table, user_table=user_table, rating_scale=rating_scale, report=report
     )
@@ -95,7 +105,7 @@ def unique_ids(table: pd.DataFrame, path: Path, what: str = "id", *, integer: bo
 
 def loader_options(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The cleaning options a loader passes on to ``build_dataset``."""
-    allowed = {"duplicates", "invalid"}
+    allowed = {"duplicates", "invalid", "bots", "rejects"}
     unknown = set(kwargs) - allowed
     if unknown:
         raise UsageError(f"unknown loader option(s) {sorted(unknown)}; allowed: {sorted(allowed)}")

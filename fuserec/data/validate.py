@@ -21,6 +21,9 @@ log = logging.getLogger("fuserec.data")
 
 DuplicatePolicy = Literal["keep-last", "mean", "error"]
 InvalidPolicy = Literal["error", "drop"]
+BotPolicy = Literal["keep", "drop"]
+BOT_FACTOR = 100
+"""A user with more than this many times the median user's interactions is reported as a suspected bot."""
 
 _TAG = r"<[^>]{0,200}>"
 
@@ -45,12 +48,16 @@ def clean_interactions(
     items_path: str | Path | None = None,
     duplicates: DuplicatePolicy = "keep-last",
     invalid: InvalidPolicy = "error",
+    bots: BotPolicy = "keep",
+    rejects: str | Path | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Check and clean interactions with external ids.
 
     ``frame`` has ``user``, ``item``, optional ``rating`` (float, NaN = missing) and
     ``timestamp``, and ``_line`` (the file line of each row). Returns the cleaned frame (sorted
-    as read, ``_line`` dropped) and a report of what was found and done.
+    as read, ``_line`` dropped) and a report of what was found and done. Rows dropped as invalid
+    (``invalid="drop"``) or as a suspected bot's (``bots="drop"``) are written to the CSV file
+    ``rejects`` when given, with their line and the reason.
     """
     if duplicates not in ("keep-last", "mean", "error"):
         raise UsageError(f"duplicates must be 'keep-last', 'mean' or 'error', not {duplicates!r}")
@@ -76,15 +83,50 @@ def clean_interactions(
                 expected=expected,
             )
         drop |= mask
+    rejected = []
     if drop.any():
         log.warning("%s: dropped %d invalid rows (%s)", path, int(drop.sum()),
                     ", ".join(f"{k}={report[k]}" for k, *_ in bad_masks if report[k]))
+        reasons = np.select([m for _, m, *_ in bad_masks], [k for k, *_ in bad_masks], "")
+        rejected.append(frame.loc[drop].assign(reason=reasons[drop]))
         frame = frame.loc[~drop]
     report["dropped_invalid"] = int(drop.sum())
 
+    frame = _suspected_bots(frame, path, bots, report, rejected)  # on raw rows: a bot repeats itself
     frame = _resolve_duplicates(frame, path, duplicates, report)
+    if rejects is not None and rejected:
+        _write_rejects(pd.concat(rejected, ignore_index=True), Path(rejects), report)
     report["rows_kept"] = int(len(frame))
     return frame.drop(columns="_line").reset_index(drop=True), report
+
+
+def _suspected_bots(frame: pd.DataFrame, path: str | Path, policy: str, report: dict[str, Any],
+                    rejected: list[pd.DataFrame]) -> pd.DataFrame:
+    """Report users with more than ``BOT_FACTOR`` × the median user's rows; drop them under ``"drop"``."""
+    if policy not in ("keep", "drop"):
+        raise UsageError(f"bots must be 'keep' or 'drop', not {policy!r}")
+    counts = frame["user"].value_counts()
+    heavy = counts.index[counts > BOT_FACTOR * max(float(counts.median()), 1.0)] if len(counts) else counts.index
+    mask = frame["user"].isin(heavy).to_numpy()
+    report["suspected_bots"], report["suspected_bot_rows"] = int(len(heavy)), int(mask.sum())
+    if len(heavy):
+        log.warning("%s: %d suspected bots (over %d× the median user's interactions, %d rows); %s", path,
+                    len(heavy), BOT_FACTOR, int(mask.sum()), "dropped" if policy == "drop" else "kept (bots='drop' "
+                    "drops them)")
+    if policy == "drop" and mask.any():
+        rejected.append(frame.loc[mask].assign(reason="suspected_bot"))
+        frame = frame.loc[~mask]
+    return frame
+
+
+def _write_rejects(rows: pd.DataFrame, path: Path, report: dict[str, Any]) -> None:
+    """The dropped rows as CSV at ``path``, whole or not at all (written beside it, then renamed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    rows.rename(columns={"_line": "line"}).sort_values("line", kind="stable").to_csv(partial, index=False)
+    partial.replace(path)
+    report["rejected_rows_file"] = str(path)
+    log.warning("%d rejected rows written to %s", len(rows), path)
 
 
 def _resolve_duplicates(frame: pd.DataFrame, path: str | Path, policy: str, report: dict[str, Any]) -> pd.DataFrame:

@@ -89,3 +89,19 @@ def test_the_cli_writes_a_log_and_says_what_it_injected(tmp_path):
     assert "injected" in result.output and (tmp_path / "log" / "items.parquet").exists()
     result = runner.invoke(app, ["data", "synth", str(tmp_path / "x"), "--users", "5"])
     assert result.exit_code != 0 and "--users, --items and --events together" in result.output
+
+
+def test_every_fault_class_is_reported_and_dropped_rows_go_to_a_file(tmp_path):
+    spec = SynthSpec(n_users=2000, n_items=500, n_events=30_000, seed=4, faults=Faults.all())
+    found = synthesize(spec, tmp_path / "log")["faults"]
+    rejects = tmp_path / "out" / "rejected.csv"
+    ds = load_files(tmp_path / "log" / "events", tmp_path / "log" / "items.parquet", item_id_column="item",
+                    rating_scale=(1, 5), invalid="drop", bots="drop", rejects=rejects)
+    report = ds.report
+    assert report["missing_ratings"] + report["out_of_range_ratings"] == found["bad_rows"]
+    assert 0 < report["duplicate_rows"] <= found["duplicate_events"]  # the bots' copies went with them
+    assert report["suspected_bots"] == spec.faults.bots and report["items_without_text"] == found["items_without_text"]
+    rejected = pd.read_csv(rejects)
+    assert set(rejected["reason"]) == {"missing_ratings", "out_of_range_ratings", "suspected_bot"}
+    assert (rejected["reason"] == "suspected_bot").sum() == report["suspected_bot_rows"]
+    assert ds.n_users == spec.n_users and rejected["line"].is_monotonic_increasing
