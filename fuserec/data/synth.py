@@ -127,11 +127,12 @@ def _catalogue(spec: SynthSpec, rng: np.random.Generator) -> tuple[_Catalogue, p
     picks = topic_words[topic[:, None], rng.integers(0, spec.words_per_topic, size=(n, 4))]
     generic = np.array(GENERIC)[rng.integers(0, len(GENERIC), size=n)]
     titles = [f"{g} {' '.join(w[:k])}" for g, w, k in zip(generic, picks, n_words, strict=True)]
+    categories = [" ".join(topic_words[t, :2]) for t in topic]
     if spec.faults.no_text_share:
         for i in np.flatnonzero(rng.random(n) < spec.faults.no_text_share):
-            titles[i] = ""
-    items = pd.DataFrame({"item": np.arange(n, dtype=np.int64), "title": titles,
-                          "category": [" ".join(topic_words[t, :2]) for t in topic], "added": START + added})
+            titles[i] = categories[i] = ""
+    items = pd.DataFrame({"item": np.arange(n, dtype=np.int64), "title": titles, "category": categories,
+                          "added": START + added})
     return cat, items
 
 
