@@ -18,8 +18,12 @@ def train_command(
                                                                 "output.dir).")] = None,
     refit: Annotated[bool | None, typer.Option("--refit/--no-refit", help="Refit on all the data after the "
                                                                           "evaluation (default: config).")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Also write the evaluation rows, the paired "
+                                                                 "tests and the stages' seconds as JSON.")] = None,
 ) -> None:
     """Evaluate the configured model on its split, refit it on all the data, and write a versioned artifact."""
+    import json
+
     from fuserec.config import load_config
     from fuserec.train import train
 
@@ -30,15 +34,25 @@ def train_command(
             raise ConfigError(f"{config}: no output folder: give --out DIR or set output.dir")
         result = train(cfg, target, refit=refit, console=err)
     out.print(result.results.table(title=f"evaluation on the {cfg.split.method} split"))
-    main = result.results.rows[0]["model"]
-    for other in dict.fromkeys(r["model"] for r in result.results.rows if r["model"] != main):
-        metric = f"ndcg@{min(cfg.k)}"
-        test = result.results.paired_test(main, other, metric)
-        out.print(f"{main} against {other}: {metric} {test['mean']:.4f} vs {test['other_mean']:.4f} "
-                  f"(×{test['ratio']:.3f}), paired t-test p = {test['p']:.2g} over {test['users']:,} users")
+    tests = _paired_tests(result.results, f"ndcg@{min(cfg.k)}") if cfg.task == "ranking" else []
+    for t in tests:
+        out.print(f"{t['model']} against {t['other']}: {t['metric']} {t['mean']:.4f} vs {t['other_mean']:.4f} "
+                  f"(×{t['ratio']:.3f}), paired t-test p = {t['p']:.2g} over {t['users']:,} users")
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
     out.print(f"artifact {result.path} ({'refit on all data' if 'refit' in result.seconds else 'fit on the split'}"
               f"s train); {stages}")
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps({"rows": result.results.rows, "paired_tests": tests,
+                                      "seconds": result.seconds, "artifact": str(result.path)}, indent=2) + "\n")
+
+
+def _paired_tests(results, metric: str) -> list[dict]:
+    """The trained model (the first row's) against each compared model, on ``metric``."""
+    main = results.rows[0]["model"]
+    others = dict.fromkeys(r["model"] for r in results.rows if r["model"] != main)
+    return [{"model": main, "other": other, "metric": metric, **results.paired_test(main, other, metric)}
+            for other in others]
 
 
 def recommend_command(

@@ -9,6 +9,7 @@ time follow the non-zeros of XᵀX, not n_items².
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import numpy as np
@@ -79,7 +80,9 @@ def sansa_weights(matrix: sp.spmatrix, reg: float, nnz_per_item: int, gramian: b
         l2=float(reg), weight_matrix_density=min(1.0, max(nnz_per_item, 2) / max(len(live), 1)),
         gramian_factorizer_config=factorizer,
         lower_triangle_inverter_config=sansa.UMRUnitLowerTriangleInverterConfig(scans=1, finetune_steps=5))
-    left, right = sansa.SANSA(config).fit(part, compute_gramian=gramian).weights
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*converting matrix of class")  # CHOLMOD's own CSC copy
+        left, right = sansa.SANSA(config).fit(part, compute_gramian=gramian).weights
     return FactoredWeights(_placed(left, live, n), _placed(right, live, n))
 
 

@@ -111,3 +111,20 @@ def test_evaluate_config_and_missing_artifact(trained, tmp_path):
     assert json.loads((tmp_path / "rows.json").read_text())["rows"][0]["model"] == "popularity"
     missing = run("recommend", "--model", str(tmp_path / "nothing"), "--user", "1")
     assert missing.returncode == 2 and "no such artifact" in missing.stderr
+
+
+def test_compared_models_are_measured_on_the_same_users_and_paired_tested(tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text(CONFIG.replace("k = [10]", 'k = [10]\ncompare = ["popularity", "random"]\neval_users = 300'),
+                      encoding="utf-8")
+    proc = run("train", "--config", str(config), "--out", str(tmp_path / "out"), "--report", str(tmp_path / "r.json"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "itemknn against popularity: ndcg@10" in proc.stdout and "paired t-test p =" in proc.stdout
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [r["model"] for r in report["rows"]] == ["itemknn", "popularity", "random"]
+    assert {r["users"] for r in report["rows"]} == {300}
+    against_random = report["paired_tests"][1]
+    assert against_random["other"] == "random" and against_random["users"] == 300
+    assert against_random["ratio"] > 1 and against_random["p"] < 0.01  # item kNN beats a random order
+    manifest = tmp_path / "out" / "current" / "manifest.json"
+    assert {r["model"] for r in json.loads(manifest.read_text())["metrics"]} == {"itemknn"}  # its own rows only
