@@ -11,7 +11,16 @@ stage runs in a process of its own, so that its wall seconds and peak RSS are it
 - ``reranker``: the default fused re-ranker's fit (``encoder`` auto);
 - ``encode-minilm`` (up to ``MINILM_MAX_ITEMS`` items) and ``encode-static``: every item title;
 - ``recommend``: the ALS artifact's top 10 for every user, in bounded chunks, written as Parquet
-  (``fuserec recommend --all``).
+  (``fuserec recommend --all``);
+- ``train``: ``fuserec train`` with the default fused re-ranker from a configuration like
+  ``examples/own-files.toml`` (temporal split per user, ``compare = ["als", "popularity"]``):
+  wall seconds and peak RSS of the whole command, and each model's NDCG@10 on the same test
+  users with the re-ranker's paired t-test against each.
+
+Besides the fixed sizes, ``shop-200k`` is the shape of the log that crashed the default model
+(200,000 users, 60,000 items, 885,000 events), and a size with ``-faults`` appended is that size
+with every fault injected (``Faults.all()``; the training configuration then drops bad rows and
+bots, and writes them to a file).
 
 Stages are resumable: a (size, stage, system) row already in the ``--json`` file is kept and not
 run again (``--force`` reruns). Generated logs are kept under ``--work``.
@@ -33,9 +42,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from common import row, write_json  # noqa: E402
 
-STAGES = ("ingest", "als", "implicit-als", "sparse-ease", "reranker", "encode-minilm", "encode-static", "recommend")
+STAGES = ("ingest", "als", "implicit-als", "sparse-ease", "reranker", "encode-minilm", "encode-static", "recommend",
+          "train")
 SYSTEM = {"implicit-als": "implicit"}
 MINILM_MAX_ITEMS = 200_000
+SHAPES = {"shop-200k": (200_000, 60_000, 885_000)}  # besides fuserec.data.synth.SIZES
 ALS = {"factors": 64, "iterations": 15, "regularization": 0.01, "alpha": 1.0}
 
 
@@ -144,23 +155,72 @@ RUNNERS = {"ingest": _stage_ingest, "als": _stage_als, "implicit-als": _stage_im
 
 # ---- the parent: data, one child per stage, rows --------------------------------------------------
 def _generate(work: Path, size: str) -> Path:
-    from fuserec.data.synth import SynthSpec, synthesize
+    from fuserec.data.synth import Faults, SynthSpec, synthesize
 
     folder = work / size
     if not (folder / "synth.json").exists():
         print(f"{size}: generating into {folder}", flush=True)
-        synthesize(SynthSpec.named(size), folder)
+        base = size.removesuffix("-faults")
+        faults = Faults.all() if size.endswith("-faults") else Faults()
+        spec = (SynthSpec(*SHAPES[base], faults=faults) if base in SHAPES  # type: ignore[misc]
+                else SynthSpec.named(base, faults=faults))
+        synthesize(spec, folder)
     return folder
+
+
+TRAIN_CONFIG = """k = [10, 20]
+compare = ["als", "popularity"]
+
+[data]
+interactions = "{folder}/events"
+items = "{folder}/items.parquet"
+item_id_column = "item"
+duplicates = "mean"
+rating_scale = [1, 5]
+invalid = "drop"
+bots = "drop"
+rejects = "{folder}/rejected-rows.csv"
+
+[split]
+method = "temporal-per-user"
+
+[model]
+name = "reranker"
+"""
+
+
+def _train_command(folder: Path) -> list[str]:
+    config = folder / "train.toml"
+    config.write_text(TRAIN_CONFIG.format(folder=folder))
+    return [str(Path(sys.executable).parent / "fuserec"), "train", "--config", str(config), "--out",
+            str(folder / "reranker-artifact"), "--report", str(folder / "train-report.json")]
+
+
+def _train_metrics(folder: Path, seconds: float) -> dict[str, float]:
+    report = json.loads((folder / "train-report.json").read_text())
+    metrics = {"seconds": seconds, "users": float(report["rows"][0].get("users", 0))}
+    for r in report["rows"]:
+        metrics[f"ndcg@10 {r['model']}"] = r["metrics"]["ndcg@10"]
+    for t in report["paired_tests"]:
+        metrics[f"p vs {t['other']}"] = t["p"]
+    return metrics
 
 
 def _run_child(stage: str, folder: Path) -> tuple[dict[str, float], float, int]:
     """Run ``stage`` on ``folder`` in a child process: its metrics, its peak RSS in GB, its exit status."""
     result = folder / f".{stage}.json"
     result.unlink(missing_ok=True)
-    proc = subprocess.Popen([sys.executable, __file__, "--child", stage, str(folder), str(result)])
+    command = _train_command(folder) if stage == "train" else \
+        [sys.executable, __file__, "--child", stage, str(folder), str(result)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(command)
     _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    metrics = json.loads(result.read_text()) if result.exists() else {}
+    if stage == "train":
+        metrics = _train_metrics(folder, seconds) if proc.returncode == 0 else {"seconds": seconds}
+    else:
+        metrics = json.loads(result.read_text()) if result.exists() else {}
     return metrics, usage.ru_maxrss * 1024 / 1e9, proc.returncode
 
 

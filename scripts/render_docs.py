@@ -167,9 +167,43 @@ def explain_table(key: str, source: dict[str, str]) -> str:
             "rows above are templates.\n\n" + worded)
 
 
+def sparse_ease_table(key: str, source: dict[str, str]) -> str:
+    body = [[r["split"], r["model"], _ci(r, "ndcg@10"), _fmt(r["metrics"]["ratio_to_dense"], 3),
+             _fmt(r["metrics"]["recall@20"]), _fmt(r["metrics"]["weights_mb"], 1), _fmt(r["fit_seconds"], 1), key]
+            for r in _rows(source)]
+    return _table(["split", "model", "NDCG@10 (± CI half-width)", "× dense", "recall@20", "weights MB", "fit s",
+                   "from"], body, "llrrrrrl")
+
+
+def encoders_table(key: str, source: dict[str, str]) -> str:
+    rows = [r for r in _rows(source) if "speed_vs_minilm" in r["metrics"]]
+    body = [[r["model"], _fmt(r["metrics"]["texts_per_second"], 0), _fmt(r["metrics"]["speed_vs_minilm"], 1),
+             _fmt(r["metrics"].get("size_mb"), 1), _fmt(r["metrics"].get("neighbour_overlap@10"), 3), key]
+            for r in rows]
+    return _table(["encoder", "texts/s", "× MiniLM", "size MB", "10-NN overlap with MiniLM", "from"], body,
+                  "lrrrrl")
+
+
+def cold_items_table(key: str, source: dict[str, str]) -> str:
+    body = [[r["system"], r["model"], _ci(r, "recall@20"), _fmt(r["metrics"]["ndcg@10"]), _fmt(r["fit_seconds"], 1),
+             key] for r in _rows(source)]
+    return _table(["library", "model", "recall@20 (± CI half-width)", "NDCG@10", "fit s", "from"], body, "llrrrl")
+
+
+def scale_table(key: str, source: dict[str, str]) -> str:
+    rows = _rows(source)
+    body = [[r["size"], r["stage"], r["system"], "yes" if r.get("ok") else f"no (exit {r.get('exit_code')})",
+             _fmt(r["metrics"].get("seconds"), 1), _fmt(r["metrics"].get("peak_rss_gb"), 2),
+             ", ".join(f"{k} {_fmt(v, 4 if 'ndcg' in k else 2) if not k.startswith('p vs') else _p(v)}"
+                       for k, v in r["metrics"].items() if k not in ("seconds", "peak_rss_gb")), key] for r in rows]
+    return _table(["size", "stage", "system", "finished", "seconds", "peak RSS GB", "more", "from"], body,
+                  "lllrrrll")
+
+
 TABLES: dict[str, Callable[[str, dict[str, str]], str]] = {
     "fusion": fusion_table, "ranking": ranking_table, "rating": rating_table, "reranker_cost": cost_table,
-    "serving": serving_table, "explain": explain_table,
+    "serving": serving_table, "explain": explain_table, "sparse_ease": sparse_ease_table,
+    "encoders": encoders_table, "cold_items": cold_items_table, "scale": scale_table,
 }
 
 #: The README's headline rows: fused models, the best classic ones, the peers' hybrids, a floor.

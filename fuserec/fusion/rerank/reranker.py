@@ -39,6 +39,10 @@ from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
 
 
+ONE_FOLD_USERS = 10
+"""With ``n_folds`` unset, train with this many times ``group_users`` users makes one split."""
+
+
 class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender):
     """LightGBM LambdaRank over the pooled top-``pool`` candidates of several retrievers.
 
@@ -71,7 +75,10 @@ class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender
         Share of train held out in each training group.
     n_folds : int, optional
         Validation splits that make the training groups. Default 3 for temporal data, where older
-        windows say less about the next one, and 8 for random splits, where more groups help.
+        windows say less about the next one, and 8 for random splits, where more groups help; one
+        when train has at least ``ONE_FOLD_USERS`` × ``group_users`` users, where a single split
+        already holds more users than the groups take and each more split is a full refit of every
+        retriever.
     light_users : bool
         Cold-start routing: a second set of rankers is trained on ``n_light_splits`` splits in
         which half the users keep only their first 1..``light_max`` interactions, and users with
@@ -255,7 +262,8 @@ class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender
         self.side_ = self._side(train)
 
     def _inner_splits(self, train: Dataset) -> Iterator[Split]:
-        n_folds = self.n_folds if self.n_folds is not None else (3 if self.temporal else 8)
+        n_folds = self.n_folds if self.n_folds is not None else \
+            1 if train.n_users >= ONE_FOLD_USERS * self.group_users else (3 if self.temporal else 8)
         return inner_splits(train, n_folds, self.val_size, self.temporal, self.random_state)
 
     def _training_groups(self, train: Dataset, base: Mapping[str, Recommender], splits: Iterable[Split],
