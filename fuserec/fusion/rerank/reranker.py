@@ -38,7 +38,6 @@ from fuserec.models.capabilities import Attributes, ExplainsItems, FoldsIn, Read
 from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
 
-
 ONE_FOLD_USERS = 10
 """With ``n_folds`` unset, train with this many times ``group_users`` users makes one split."""
 
