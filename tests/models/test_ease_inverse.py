@@ -58,3 +58,11 @@ def test_ease_weights_are_row_major_so_scoring_a_history_reads_rows_in_place():
     for data in (_data(), all_warm):
         weights = EASE(reg=20.0).fit(data).item_weights_
         assert weights.flags.c_contiguous
+
+
+def test_top_k_per_row_keeps_each_rows_largest_entries_ties_to_the_lower_column():
+    from fuserec.models.graph import top_k_per_row
+
+    m = sp.csr_matrix(np.array([[0.0, 3.0, 1.0, 3.0, 2.0], [5.0, 0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0, 0.0]]))
+    kept = top_k_per_row(m, 2).toarray()
+    np.testing.assert_array_equal(kept, [[0, 3, 0, 3, 0], [5, 0, 0, 0, 0], [1, 1, 0, 0, 0]])
