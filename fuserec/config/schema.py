@@ -137,7 +137,7 @@ class RunConfig(_Strict):
     k: list[int] = Field(default_factory=lambda: [10], min_length=1)
     min_rating: float | None = None
     threads: int | None = Field(None, ge=1)
-    eval_users: int | None = Field(20_000, ge=1)  # test users measured at most (a seeded sample); none: all
+    eval_users: int | None = Field(10_000, ge=1)  # test users measured at most (a seeded sample); none: all
     compare: list[str | dict[str, Any]] = []  # models measured beside on the same split and users, paired-tested
     output: OutputConfig = OutputConfig()
     _base: Path | None = PrivateAttr(None)  # the configuration file's folder: relative paths start there

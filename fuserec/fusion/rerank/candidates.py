@@ -73,7 +73,10 @@ def pool_candidates(models: Mapping[str, Recommender], side: Side, seen: sp.csr_
                  side.item_neighbour_recent[items]]
         if side.item_keywords is not None:
             cols.append(keyword_overlap(side, users, rows, items))
-    fallback = np.mean([np.where(np.isfinite(z), z, -np.inf) for z in zs], axis=0)
+    fallback = np.where(np.isfinite(zs[0]), zs[0], -np.inf)  # the mean, summed in place (no stacked copy)
+    for z in zs[1:]:
+        fallback += np.where(np.isfinite(z), z, -np.inf)
+    fallback /= len(zs)
     return rows, items, np.column_stack(cols).astype(np.float32), fallback
 
 
