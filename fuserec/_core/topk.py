@@ -53,8 +53,10 @@ def stable_ranks(scores: np.ndarray, items: np.ndarray) -> np.ndarray:
     """
     neg = -np.asarray(scores)
     items = np.asarray(items, dtype=np.int64)
-    ordered = np.sort(neg)
     values = neg[items]
+    if len(values) > 8 and len(np.unique(values)) < 0.9 * len(values):
+        return _argsort_ranks(neg, items)  # ties among the asked items: a row of counts, not worth sorting twice
+    ordered = np.sort(neg)
     left = np.searchsorted(ordered, values, "left")
     tied = np.searchsorted(ordered, values, "right") - left > 1
     nan = np.isnan(values)
@@ -63,16 +65,21 @@ def stable_ranks(scores: np.ndarray, items: np.ndarray) -> np.ndarray:
         tied |= nan & (np.isnan(ordered).sum() > 1)
     unique = np.unique(values[tied])
     if len(unique) > 8:  # many tied values: one stable argsort is cheaper than a pass per value
-        order = np.argsort(neg, kind="stable")
-        full = np.empty(len(neg), dtype=np.int64)
-        full[order] = np.arange(len(neg))
-        return full[items]
+        return _argsort_ranks(neg, items)
     rank = left.astype(np.int64)
     for value in unique:
         same = np.isnan(neg) if np.isnan(value) else neg == value
         sel = tied & (nan if np.isnan(value) else values == value)
         rank[sel] += np.searchsorted(np.flatnonzero(same), items[sel])
     return rank
+
+
+def _argsort_ranks(neg: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """``items``' positions in a stable ascending argsort of ``neg``."""
+    order = np.argsort(neg, kind="stable")
+    full = np.empty(len(neg), dtype=np.int64)
+    full[order] = np.arange(len(neg))
+    return full[items]
 
 
 def stable_top(scores: np.ndarray, k: int) -> np.ndarray:
