@@ -14,6 +14,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from fuserec._core.neighbours import nearest_items
 from fuserec.data.dataset import Dataset
 from fuserec.models.attribution import Attribution, profile_attribution
 from fuserec.models.base import Recommender
@@ -90,28 +91,43 @@ class SemanticProfile(FoldsIn, Attributes, EncoderText, Recommender):
         return profile_attribution(self.item_vectors_, row, items)
 
 
+NEAR = 50
+"""Nearest items read for the text-trend neighbours before a full search of the warm items."""
+
+
 def text_trend(vectors: np.ndarray, count: np.ndarray, recent: np.ndarray,
-                k: int = 10, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+               k: int = 10, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """Per item, from text alone: cosine to what is hot now (the recent-popularity-weighted mean
     text vector), and the mean log recent popularity of its ``k`` nearest warm text neighbours.
-    Both exist for items nobody has rated yet: a new release that reads like the current hits."""
+    Both exist for items nobody has rated yet: a new release that reads like the current hits.
+
+    The neighbours come from each item's ``NEAR`` nearest items (computed once per set of
+    vectors); an item with fewer than ``k`` warm ones among them is searched among all warm items."""
     weight = recent if recent.sum() > 0 else count
     trend = weight @ vectors
     trend /= max(float(np.linalg.norm(trend)), 1e-12)
     trend_sim = (vectors @ trend).astype(np.float32)
     warm = np.flatnonzero(count > 0)
     neighbour = np.zeros(len(vectors), dtype=np.float32)
-    if len(warm) > k:
-        logrecent = np.log1p(recent[warm])
-        column = np.full(len(vectors), -1)  # an item's column among the warm items, -1 if cold
-        column[warm] = np.arange(len(warm))
-        for start in range(0, len(vectors), block):
-            sims = vectors[start:start + block] @ vectors[warm].T
-            rows = np.arange(start, min(start + block, len(vectors)))
-            own = column[rows]
-            sims[np.flatnonzero(own >= 0), own[own >= 0]] = -np.inf  # an item is not its own neighbour
-            top = np.argpartition(-sims, k, axis=1)[:, :k]
-            neighbour[rows] = logrecent[top].mean(axis=1)
+    if len(warm) <= k:
+        return trend_sim, neighbour
+    logrecent = np.log1p(recent).astype(np.float64)
+    near, _ = nearest_items(vectors, max(NEAR, k))
+    is_warm = (count > 0)[near]
+    enough = is_warm.sum(axis=1) >= k
+    # the first k warm among each row's nearest (best first): a cumulative count picks them
+    first = is_warm & (np.cumsum(is_warm, axis=1) <= k)
+    neighbour[enough] = (np.where(first, logrecent[near], 0.0).sum(axis=1) / k)[enough]
+    rest = np.flatnonzero(~enough)
+    column = np.full(len(vectors), -1)  # an item's column among the warm items, -1 if cold
+    column[warm] = np.arange(len(warm))
+    for start in range(0, len(rest), block):
+        rows = rest[start:start + block]
+        sims = vectors[rows] @ vectors[warm].T
+        own = column[rows]
+        sims[np.flatnonzero(own >= 0), own[own >= 0]] = -np.inf  # an item is not its own neighbour
+        top = np.argpartition(-sims, k, axis=1)[:, :k]
+        neighbour[rows] = logrecent[warm][top].mean(axis=1)
     return trend_sim, neighbour
 
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from fuserec._core.neighbours import nearest_items
 from fuserec._core.ranking import ndcg_of_scores
 from fuserec.data.dataset import Dataset
 from fuserec.data.split import validation_split
@@ -227,19 +228,12 @@ class TextEASE(EncoderText, Tunes, EASE):
         return clone(self).set_params(reg=self.reg_, power=self.power_, alpha=self.alpha_)
 
 
-def text_neighbours(vectors: np.ndarray, k: int, power: int, block_bytes: int = 256 * 2**20) -> sp.csr_matrix:
+def text_neighbours(vectors: np.ndarray, k: int, power: int) -> sp.csr_matrix:
     """Each item's ``k`` most similar other items by cosine of ``vectors`` (L2-normalised), as a
-    sparse item × item matrix of ``cos^power``; computed a block of rows at a time so that memory
-    stays at ``block_bytes`` whatever the catalogue."""
+    sparse item × item matrix of ``cos^power`` (negative cosines count as zero); the neighbours are
+    computed once per set of vectors (``fuserec._core.neighbours``)."""
     n = len(vectors)
-    k = min(k, n - 1)
-    rows = max(1, block_bytes // max(4 * n, 1))
-    indices, values = np.empty((n, max(k, 0)), dtype=np.int64), np.empty((n, max(k, 0)), dtype=np.float32)
-    for start in progress(range(0, n, rows), "TextEASE: text neighbours", -(-n // rows)):
-        sims = vectors[start:start + rows] @ vectors.T
-        sims[np.arange(len(sims)), np.arange(start, start + len(sims))] = -np.inf  # not its own neighbour
-        top = np.argpartition(-sims, k - 1, axis=1)[:, :k] if k > 0 else np.empty((len(sims), 0), dtype=np.int64)
-        indices[start:start + len(sims)] = top
-        values[start:start + len(sims)] = np.take_along_axis(sims, top, axis=1)
-    values = np.maximum(values, 0.0) ** power
+    indices, sims = nearest_items(vectors, k)
+    k = indices.shape[1]
+    values = np.maximum(sims, 0.0) ** power
     return sp.csr_matrix((values.ravel(), indices.ravel(), np.arange(0, n * k + 1, k)), shape=(n, n))

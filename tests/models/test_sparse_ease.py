@@ -72,15 +72,18 @@ def test_memory_sizes_parse_and_bad_ones_name_the_setting(monkeypatch):
     assert memory.memory_budget() > 0
 
 
-def test_text_neighbours_in_blocks_are_each_items_k_nearest_by_cosine():
+def test_nearest_items_in_blocks_are_each_items_k_nearest_by_cosine_and_kept_for_the_process():
+    from fuserec._core.neighbours import nearest_items
+
     rng = np.random.default_rng(0)
     v = rng.normal(size=(57, 8)).astype(np.float32)
     v /= np.linalg.norm(v, axis=1, keepdims=True)
-    near = text_neighbours(v, k=5, power=3, block_bytes=4 * 57 * 4)  # four rows a block
-    sims = v @ v.T
-    np.fill_diagonal(sims, -np.inf)
+    indices, sims = nearest_items(v, k=5, block_bytes=4 * 57 * 4)  # four rows a block
+    expected = v @ v.T
+    np.fill_diagonal(expected, -np.inf)
     for i in range(57):
-        expected = np.argsort(-sims[i])[:5]
-        assert set(near[i].indices) == set(expected)
-        np.testing.assert_allclose(near[i, expected].toarray().ravel(), np.maximum(sims[i, expected], 0) ** 3,
-                                   rtol=1e-5)
+        np.testing.assert_array_equal(indices[i], np.argsort(-expected[i], kind="stable")[:5])
+        np.testing.assert_allclose(sims[i], expected[i, indices[i]], rtol=1e-5)
+    assert nearest_items(v, k=5)[0] is indices  # the same vectors: the kept result
+    near = text_neighbours(v, k=5, power=3)
+    np.testing.assert_allclose(near[3, indices[3]].toarray().ravel(), np.maximum(sims[3], 0) ** 3, rtol=1e-5)
