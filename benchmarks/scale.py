@@ -8,6 +8,8 @@ stage runs in a process of its own, so that its wall seconds and peak RSS are it
 - ``als`` (fuserec's ALS) and ``implicit-als`` (implicit's ALS called directly on the same CSR,
   same settings): the fit, and seconds per iteration;
 - ``sparse-ease``: EASE's sparse form (SANSA) fit;
+- ``dense-ease-guard``: EASE asked for its dense form: the seconds until it refuses (or, where the
+  dense form fits the memory budget, fits), and whether it refused;
 - ``reranker``: the default fused re-ranker's fit (``encoder`` auto);
 - ``encode-minilm`` (up to ``MINILM_MAX_ITEMS`` items) and ``encode-static``: every item title;
 - ``recommend``: the ALS artifact's top 10 for every user, in bounded chunks, written as Parquet
@@ -42,10 +44,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from common import row, write_json  # noqa: E402
 
-STAGES = ("ingest", "als", "implicit-als", "sparse-ease", "reranker", "encode-minilm", "encode-static", "recommend",
-          "train")
+STAGES = ("ingest", "als", "implicit-als", "sparse-ease", "dense-ease-guard", "reranker", "encode-minilm",
+          "encode-static", "recommend", "train")
 SYSTEM = {"implicit-als": "implicit"}
 MINILM_MAX_ITEMS = 200_000
+GUARD_MIN_ITEMS = 200_000  # the guard stage runs where dense EASE is far past any budget
 SHAPES = {"shop-200k": (200_000, 60_000, 885_000)}  # besides fuserec.data.synth.SIZES
 ALS = {"factors": 64, "iterations": 15, "regularization": 0.01, "alpha": 1.0}
 
@@ -113,6 +116,23 @@ def _stage_sparse_ease(folder: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, "weights_gb": model.item_weights_.nbytes / 1e9}
 
 
+def _stage_dense_ease_guard(folder: Path) -> dict[str, float]:
+    from fuserec.errors import MemoryBudgetError
+    from fuserec.models import EASE
+
+    ds = _load(folder)
+    model = EASE(form="dense", dtype="float32")
+    start = time.perf_counter()
+    try:
+        model.fit(ds)
+        refused, message = 0.0, ""
+    except MemoryBudgetError as exc:
+        refused, message = 1.0, str(exc)
+    seconds = time.perf_counter() - start
+    print(f"dense EASE on {ds.n_items:,} items: {message or 'fitted'}", flush=True)
+    return {"seconds": seconds, "refused": refused, "estimate_gb": model.dense_bytes(ds.n_items) / 1e9}
+
+
 def _stage_reranker(folder: Path) -> dict[str, float]:
     from fuserec.config.schema import EncoderConfig
     from fuserec.registry import build_model
@@ -148,7 +168,8 @@ def _stage_recommend(folder: Path) -> dict[str, float]:
 
 
 RUNNERS = {"ingest": _stage_ingest, "als": _stage_als, "implicit-als": _stage_implicit_als,
-           "sparse-ease": _stage_sparse_ease, "reranker": _stage_reranker,
+           "sparse-ease": _stage_sparse_ease, "dense-ease-guard": _stage_dense_ease_guard,
+           "reranker": _stage_reranker,
            "encode-minilm": lambda f: _encode(f, "minilm"), "encode-static": lambda f: _encode(f, "static"),
            "recommend": _stage_recommend}
 
@@ -248,7 +269,8 @@ def main() -> None:
             if (size, stage, system) in done and not args.force:
                 continue
             n_items = json.loads((folder / "synth.json").read_text())["spec"]["n_items"]
-            if stage == "encode-minilm" and n_items > MINILM_MAX_ITEMS:
+            if (stage == "encode-minilm" and n_items > MINILM_MAX_ITEMS) or \
+                    (stage == "dense-ease-guard" and n_items < GUARD_MIN_ITEMS):
                 continue
             print(f"{size}: {stage} ...", flush=True)
             metrics, peak, code = _run_child(stage, folder)
