@@ -19,7 +19,7 @@ stage runs in a process of its own, so that its wall seconds and peak RSS are it
   wall seconds and peak RSS of the whole command, and each model's NDCG@10 on the same test
   users with the re-ranker's paired t-test against each.
 
-Besides the fixed sizes, ``shop-200k`` is the shape of the log that crashed the default model
+Besides the fixed sizes, ``USERS:ITEMS:EVENTS`` is any shape, ``shop-200k`` is the shape of the log that crashed the default model
 (200,000 users, 60,000 items, 885,000 events), and a size with ``-faults`` appended is that size
 with every fault injected (``Faults.all()``; the training configuration then drops bad rows and
 bots, and writes them to a file).
@@ -183,8 +183,8 @@ def _generate(work: Path, size: str) -> Path:
         print(f"{size}: generating into {folder}", flush=True)
         base = size.removesuffix("-faults")
         faults = Faults.all() if size.endswith("-faults") else Faults()
-        spec = (SynthSpec(*SHAPES[base], faults=faults) if base in SHAPES  # type: ignore[misc]
-                else SynthSpec.named(base, faults=faults))
+        shape = SHAPES.get(base) or (tuple(int(n) for n in base.split(":")) if base.count(":") == 2 else None)
+        spec = SynthSpec(*shape, faults=faults) if shape else SynthSpec.named(base, faults=faults)  # type: ignore[misc]
         synthesize(spec, folder)
     return folder
 

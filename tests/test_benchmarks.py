@@ -86,3 +86,22 @@ def test_rating_and_ranking_models_build_from_the_registry():
     blend = dict(ours)["ScoreBlend (EASE + RP3beta + MF-BPR + Pop)"]
     assert list(blend.models) == ["ease", "rp3beta", "mf-bpr", "popularity"]
     assert blend.models["mf-bpr"].loss == "bpr"
+
+
+def test_the_scale_benchmark_records_each_stage_in_its_own_process_and_resumes(tmp_path):
+    import json
+    import subprocess
+
+    out = tmp_path / "scale.json"
+    command = [sys.executable, str(BENCHMARKS / "scale.py"), "--sizes", "400:120:4000", "--stages", "ingest", "als",
+               "implicit-als", "sparse-ease", "recommend", "--work", str(tmp_path / "work"), "--json", str(out)]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr[-3000:]
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["stage"] for r in rows] == ["ingest", "als", "implicit-als", "sparse-ease", "recommend"]
+    assert all(r["ok"] and r["metrics"]["seconds"] > 0 and r["metrics"]["peak_rss_gb"] > 0 for r in rows)
+    assert rows[0]["metrics"]["interactions"] > 0 and rows[2]["system"] == "implicit"
+    assert rows[-1]["metrics"]["rows"] == 400 * 10  # top 10 for every user, written as Parquet
+    again = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and ": ingest ..." not in again.stdout  # done stages are not run again
+    assert json.loads(out.read_text())["rows"] == rows
