@@ -19,8 +19,9 @@ stage runs in a process of its own, so that its wall seconds and peak RSS are it
   wall seconds and peak RSS of the whole command, and each model's NDCG@10 on the same test
   users with the re-ranker's paired t-test against each.
 
-Besides the fixed sizes, ``USERS:ITEMS:EVENTS`` is any shape, ``shop-200k`` is the shape of the log that crashed the default model
-(200,000 users, 60,000 items, 885,000 events), and a size with ``-faults`` appended is that size
+Besides the fixed sizes, ``USERS:ITEMS:EVENTS`` is any shape, ``shop-200k`` is the shape of the
+log that crashed the default model (200,000 users, 60,000 items, 885,000 events), and a size
+with ``-faults`` appended is that size
 with every fault injected (``Faults.all()``; the training configuration then drops bad rows and
 bots, and writes them to a file).
 
