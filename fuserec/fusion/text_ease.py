@@ -125,7 +125,7 @@ class TextEASE(EncoderText, Tunes, EASE):
                  alphas: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 4.0), powers: tuple[int, ...] = (3, 5),
                  n_val: int = 3, val_size: float = 0.1, temporal: bool | str = False, search_items: int = 3000,
                  device: str | None = None, dtype: str = "float64", form: str = "auto",
-                 max_dense_items: int = 10_000, nnz_per_item: int = 50, text_neighbours: int = 50,
+                 max_dense_items: int = 15_000, nnz_per_item: int = 50, text_neighbours: int = 50,
                  random_state: int = 0) -> None:
         super().__init__(reg, device, dtype, form, max_dense_items, nnz_per_item)  # type: ignore[arg-type]
         self.text_neighbours = text_neighbours

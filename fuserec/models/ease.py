@@ -118,7 +118,7 @@ class EASE(ItemItemWeights, Recommender):
     dense_copies = 2
 
     def __init__(self, reg: float = 300.0, device: str | None = None, dtype: str = "float64", form: str = "auto",
-                 max_dense_items: int = 10_000, nnz_per_item: int = 50) -> None:
+                 max_dense_items: int = 15_000, nnz_per_item: int = 50) -> None:
         self.reg = reg
         self.device = device
         self.dtype = dtype
