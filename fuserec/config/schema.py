@@ -157,8 +157,11 @@ class RunConfig(_Strict):
     # ---- what the run builds ------------------------------------------------------------
     def model_spec(self) -> dict[str, Any]:
         """The model table with the encoder and the split's time rule filled in where unset."""
-        temporal: bool | str = {"temporal": True, "temporal-per-user": "per-user"}.get(self.split.method, False)  # type: ignore[assignment]
-        return _fill(self.model, self.encoder.for_items(0), temporal)
+        return _fill(self.model, self.encoder.for_items(0), self._temporal())
+
+    def _temporal(self) -> bool | str:
+        """The time rule models that carve their own validation take from the split method."""
+        return {"temporal": True, "temporal-per-user": "per-user"}.get(self.split.method, False)  # type: ignore[return-value]
 
     def for_data(self, n_items: int) -> RunConfig:
         """This configuration with ``encoder = "auto"`` resolved for a catalogue of ``n_items``."""
@@ -173,7 +176,7 @@ class RunConfig(_Strict):
         """The ``compare`` models, unfitted, by label (their registry name, numbered if repeated)."""
         from fuserec.registry import build_model
 
-        temporal: bool | str = {"temporal": True, "temporal-per-user": "per-user"}.get(self.split.method, False)  # type: ignore[assignment]
+        temporal = self._temporal()
         out: dict[str, Any] = {}
         for spec in self.compare:
             filled = _fill(spec, self.encoder.for_items(0), temporal)

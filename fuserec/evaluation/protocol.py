@@ -11,6 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 import fuserec.evaluation.metrics as M
+from fuserec._core.sampling import sample_users
 from fuserec.data.split import Split
 from fuserec.errors import UsageError
 
@@ -85,8 +86,7 @@ def evaluate_ranking(
     users = np.flatnonzero(np.diff(relevant.indptr) > 0)
     if len(users) == 0:
         raise UsageError(f"no test user of {split.test.name} has a relevant item")
-    if max_users is not None and len(users) > max_users:
-        users = np.sort(np.random.default_rng(seed).choice(users, max_users, replace=False))
+    users = sample_users(users, max_users, seed)
     start = time.perf_counter()
     topk, _ = model.recommend_indices(users, kmax, exclude_seen=True, candidates=candidates)
     seconds = time.perf_counter() - start

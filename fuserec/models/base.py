@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator
 
 from fuserec._core.ranking import hit_matrix, ndcg_at_k
 from fuserec._core.rows import take_rows
+from fuserec._core.sampling import sample_users
 from fuserec._core.topk import mask_seen, topk_indices
 from fuserec.data.dataset import Dataset, IdMap
 from fuserec.data.split import Split
@@ -275,7 +276,6 @@ def validation_ndcg(model: Recommender, split: Split, k: int = 10, max_users: in
     costs the same on a million users as on fifty thousand."""
     relevant = split.test.matrix("binary")
     users = np.flatnonzero(np.diff(relevant.indptr) > 0)
-    if len(users) > max_users:
-        users = np.sort(np.random.default_rng(seed).choice(users, max_users, replace=False))
+    users = sample_users(users, max_users, seed)
     top, _ = model.recommend_indices(users, k, exclude_seen=True)
     return float(np.mean(ndcg_at_k(hit_matrix(top, relevant[users]), np.diff(relevant[users].indptr), k)))

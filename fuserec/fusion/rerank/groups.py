@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 import numpy as np
 from sklearn.base import clone
 
+from fuserec._core.sampling import sample_users
 from fuserec.data.dataset import Dataset
 from fuserec.data.split import Split, light_users_split, validation_split
 from fuserec.fusion.rerank.candidates import BATCH, pool_candidates
@@ -82,9 +83,7 @@ def training_groups(train: Dataset, base: Mapping[str, Recommender], splits: Ite
         truth = inner.test.matrix("binary")
         n_truth = np.diff(truth.indptr)  # validation positives per user, pooled or not
         users = np.flatnonzero(n_truth > 0)
-        if max_users is not None and len(users) > max_users:
-            rng = np.random.default_rng(random_state + fold)
-            users = np.sort(rng.choice(users, max_users, replace=False))
+        users = sample_users(users, max_users, random_state + fold)
         wanted += truth[users].sum()
         for start in progress(range(0, len(users), BATCH), f"re-ranker: candidates of {what} {fold + 1}",
                               -(-len(users) // BATCH)):
