@@ -45,18 +45,20 @@ def topk_indices(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, val
 
 
-def stable_ranks(scores: np.ndarray, items: np.ndarray) -> np.ndarray:
+def stable_ranks(scores: np.ndarray, items: np.ndarray, ordered: np.ndarray | None = None) -> np.ndarray:
     """The 0-based rank of ``items`` in one row of ``scores``, best first, ties to the lower index.
 
     The ranks a stable descending argsort gives, without sorting indices: a sort of the values
-    and a binary search per item, plus an index count within any tied value.
+    (``ordered``, ``np.sort(-scores)``, when the caller has it already) and a binary search per
+    item, plus an index count within any tied value.
     """
     neg = -np.asarray(scores)
     items = np.asarray(items, dtype=np.int64)
     values = neg[items]
     if len(values) > 8 and len(np.unique(values)) < 0.9 * len(values):
         return _argsort_ranks(neg, items)  # ties among the asked items: a row of counts, not worth sorting twice
-    ordered = np.sort(neg)
+    if ordered is None:
+        ordered = np.sort(neg)
     left = np.searchsorted(ordered, values, "left")
     tied = np.searchsorted(ordered, values, "right") - left > 1
     nan = np.isnan(values)
@@ -97,6 +99,39 @@ def stable_top(scores: np.ndarray, k: int) -> np.ndarray:
     return np.sort(np.concatenate([better, np.flatnonzero(neg == kth)[:k - len(better)]]))
 
 
+def stable_top_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`stable_top` of every row at once, as a mask, and every row of ``-scores`` sorted.
+
+    One sort of the matrix finds each row's ``k``-th best value; the sorted rows are returned
+    for `stable_ranks`, which would otherwise sort each row again.
+
+    Returns
+    -------
+    top : ndarray of bool, shape scores.shape
+        Each row's ``k`` items a stable descending argsort puts first.
+    ordered : ndarray, shape scores.shape
+        ``np.sort(-scores, axis=1)``.
+    """
+    neg = -np.asarray(scores)
+    ordered = np.sort(neg, axis=1)
+    if k >= neg.shape[1] or k <= 0:
+        return np.full(neg.shape, k > 0), ordered
+    kth = ordered[:, k - 1:k]
+    top = neg < kth
+    tie = neg == kth
+    need = k - top.sum(axis=1)
+    over = np.flatnonzero(tie.sum(axis=1) > need)
+    if len(over):  # more items tied at the cut than places left: the lower indices
+        part = tie[over]
+        part &= np.cumsum(part, axis=1) <= need[over, None]
+        tie[over] = part
+    top |= tie
+    for r in np.flatnonzero(np.isnan(kth[:, 0])):  # fewer than k numbers in the row
+        top[r] = False
+        top[r, stable_top(scores[r], k)] = True
+    return top, ordered
+
+
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` best items of one score row, best first, and their scores.
 
@@ -116,3 +151,44 @@ def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     order = chosen[np.argsort(-scores[chosen], kind="stable")]
     order = order[np.isfinite(scores[order])]
     return order, scores[order]
+
+
+def topk_shared(scores: np.ndarray, seen: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """`topk_indices` for users who all share one score row, each without their ``seen`` items.
+
+    One top-``k + most seen`` cut of the shared row replaces a partition of every user's row, so
+    that a model whose users share a handful of rows (popularity, popularity on the user's clock)
+    ranks a million users at the cost of a few. Ties go to the lower index, at the cut too.
+    Returns None when the users have seen so much of the catalogue that the cut would be most of
+    it (the caller then ranks row by row).
+
+    Parameters
+    ----------
+    scores : numpy.ndarray
+        The shared score row (cast to float32, as `topk_indices`'s callers do).
+    seen : scipy.sparse.csr_matrix
+        One row per user: the items to leave out.
+    k : int
+        List length (``-1`` and ``-inf`` pad).
+    """
+    row = np.asarray(scores, dtype=np.float32)
+    n_users, n_items = seen.shape[0], len(row)
+    depth = k + (int(np.diff(seen.indptr).max()) if n_users and seen.nnz else 0)
+    if depth * 2 > n_items or n_users * depth > 50_000_000:
+        return None
+    order, values = top_k(row, depth)
+    position = np.full(n_items, -1, dtype=np.int64)
+    position[order] = np.arange(len(order))
+    users = np.repeat(np.arange(n_users), np.diff(seen.indptr))
+    hit = position[seen.indices] >= 0
+    removed = np.zeros((n_users, len(order)), dtype=bool)
+    removed[users[hit], position[seen.indices[hit]]] = True
+    keep = ~removed
+    keep &= np.cumsum(keep, axis=1) <= k
+    rows, cols = np.nonzero(keep)
+    slot = np.arange(len(rows)) - np.searchsorted(rows, rows)
+    idx = np.full((n_users, k), -1, dtype=np.int64)
+    val = np.full((n_users, k), -np.inf, dtype=np.float32)
+    idx[rows, slot] = order[cols]
+    val[rows, slot] = values[cols]
+    return idx, val

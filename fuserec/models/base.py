@@ -10,6 +10,7 @@ protocols of `fuserec.models.capabilities`, and callers ask `Recommender.support
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -19,7 +20,7 @@ from sklearn.base import BaseEstimator
 from fuserec._core.ranking import hit_matrix, ndcg_at_k
 from fuserec._core.rows import take_rows
 from fuserec._core.sampling import sample_users
-from fuserec._core.topk import mask_seen, topk_indices
+from fuserec._core.topk import mask_seen, topk_indices, topk_shared
 from fuserec.data.dataset import Dataset, IdMap
 from fuserec.data.split import Split
 from fuserec.errors import FoldInError, NotFittedError, UsageError
@@ -213,6 +214,28 @@ class Recommender(BaseEstimator, ABC):
             if banned is not None:
                 scores[:, banned] = -np.inf
             idx[start:start + len(block)], val[start:start + len(block)] = topk_indices(scores, k)
+        return idx, val
+
+    def _recommend_shared(self, users: np.ndarray, k: int, exclude_seen: bool, exclude: sp.csr_matrix | None,
+                          candidates: np.ndarray | None, group: np.ndarray,
+                          row: Callable[[int], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """`recommend_indices` for a model whose users share a few score rows: user ``i`` ranks by
+        ``row(group[i])``. One cut per shared row (`topk_shared`) instead of one per user; the
+        generic path where more is excluded or a cut would be most of the catalogue."""
+        users = np.asarray(users, dtype=np.int64)
+        if exclude is not None or candidates is not None:
+            return Recommender.recommend_indices(self, users, k, exclude_seen, exclude, candidates)
+        self._check_fitted()
+        idx = np.empty((len(users), k), dtype=np.int64)
+        val = np.empty((len(users), k), dtype=np.float32)
+        order = np.argsort(group, kind="stable")
+        bounds = np.flatnonzero(np.diff(group[order])) + 1
+        for members in np.split(order, bounds) if len(order) else []:
+            block = users[members]
+            seen = take_rows(self.seen_, block) if exclude_seen else sp.csr_matrix((len(block), len(self.items_)))
+            out = topk_shared(row(int(group[members[0]])), seen, k)
+            idx[members], val[members] = out if out is not None else \
+                Recommender.recommend_indices(self, block, k, exclude_seen)
         return idx, val
 
     # ---- external ids ----------------------------------------------------------------------

@@ -68,6 +68,13 @@ class Popularity(FoldsIn, Recommender):
     def _score_histories(self, histories: sp.csr_matrix) -> np.ndarray:
         return np.broadcast_to(self.counts_, (histories.shape[0], len(self.counts_)))
 
+    def recommend_indices(self, users: np.ndarray, k: int = 10, exclude_seen: bool = True,
+                          exclude: sp.csr_matrix | None = None,
+                          candidates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` per user, best first: one cut of the shared ranking, less each user's items."""
+        return self._recommend_shared(users, k, exclude_seen, exclude, candidates,
+                                      np.zeros(len(users), dtype=np.int64), lambda _: self.counts_)
+
     def _score_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         return self.item_mean_[items]
 
@@ -170,6 +177,19 @@ class UserTimePopularity(FoldsIn, Tunes, Recommender):
         if self.by_bin_ is None:
             return np.broadcast_to(self.counts_ + self._ties(), (len(users), len(self.counts_)))
         return self._score_at(self.user_bin_[users])
+
+    def recommend_indices(self, users: np.ndarray, k: int = 10, exclude_seen: bool = True,
+                          exclude: sp.csr_matrix | None = None,
+                          candidates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` per user, best first: users whose latest interaction falls in the same time
+        bin share a ranking, so each bin's is cut once, less each user's items."""
+        self._check_fitted()
+        users = np.asarray(users, dtype=np.int64)
+        if self.by_bin_ is None:
+            group, row = np.zeros(len(users), dtype=np.int64), lambda _: self.counts_ + self._ties()
+        else:
+            group, row = self.user_bin_[users], lambda b: self._score_at(np.array([b]))[0]
+        return self._recommend_shared(users, k, exclude_seen, exclude, candidates, group, row)
 
     def _ties(self) -> np.ndarray:
         """All-time counts scaled below any weight that matters: they only break ties."""

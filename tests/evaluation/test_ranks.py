@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fuserec._core.scores import zscore_rows
-from fuserec._core.topk import stable_ranks, stable_top
+from fuserec._core.topk import stable_ranks, stable_top, stable_top_rows
 
 
 def _cases(n_cases: int = 1500):
@@ -38,6 +38,19 @@ def test_ranks_and_top_match_a_stable_argsort():
         assert np.array_equal(stable_ranks(z, items), rank[items]), (z, items)
         k = int(rng.integers(0, len(z) + 2))
         assert np.array_equal(stable_top(z, k), np.sort(order[:k])), (z, k)
+        assert np.array_equal(stable_ranks(z, items, np.sort(-z)), rank[items]), (z, items)
+
+
+def test_the_batched_top_matches_a_stable_argsort_row_by_row():
+    for n in (2, 7, 40, 60):
+        rows = [z for _, z in _cases(60) if len(z) >= n]
+        matrix = np.array([z[:n] for z in rows])
+        for k in (1, 3, n - 1, n):
+            top, ordered = stable_top_rows(matrix, k)
+            assert np.array_equal(ordered, np.sort(-matrix, axis=1), equal_nan=True)
+            for r, z in enumerate(matrix):
+                want = np.argsort(-z, kind="stable")[:k]
+                assert np.array_equal(np.flatnonzero(top[r]), np.sort(want)), (z, k)
 
 
 def test_zscores_fast_path_equals_the_nan_aware_path():

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fuserec._core.scores import zscore_rows
-from fuserec._core.topk import mask_seen, stable_ranks, stable_top
+from fuserec._core.topk import mask_seen, stable_ranks, stable_top_rows
 from fuserec.fusion.rerank.features import Side, history_sim, keyword_overlap
 from fuserec.models.base import Recommender
 
@@ -23,7 +23,7 @@ BATCH = 256  # users whose candidate features are built at once
 def pool_candidates(models: Mapping[str, Recommender], side: Side, seen: sp.csr_matrix, users: np.ndarray,
                     pool: int, semantic_features: bool,
                     score: Callable[[Recommender, np.ndarray], np.ndarray] | None = None,
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                    fallback: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Pooled candidates of a batch of users and their features.
 
     Parameters
@@ -43,6 +43,8 @@ def pool_candidates(models: Mapping[str, Recommender], side: Side, seen: sp.csr_
     score : callable, optional
         ``score(model, users)``: a retriever's scores for the batch; its ``_score_users`` when
         None (fold-in passes the scores of fresh histories instead).
+    fallback : bool
+        Whether to compute the fallback scores (training groups have no use for them).
 
     Returns
     -------
@@ -50,20 +52,23 @@ def pool_candidates(models: Mapping[str, Recommender], side: Side, seen: sp.csr_
         Each candidate's row in ``users`` (sorted) and its item.
     x : ndarray of float32, shape (n_candidates, n_features)
         Features, in the order ``feature_names`` gives.
-    fallback : ndarray, shape (len(users), n_items)
-        The retrievers' mean z-score, for items outside the pool (seen items are ``-inf``).
+    fallback : ndarray, shape (len(users), n_items), or None
+        The retrievers' mean z-score, for items outside the pool (seen items are ``-inf``); None
+        when not asked for.
     """
-    zs, in_pool = _pooled_zscores(models, seen, users, len(side.item_count), pool, score)
+    pairs, in_pool = _pooled_zscores(models, seen, users, len(side.item_count), pool, score)
     rows, items = np.nonzero(in_pool)
     u = users[rows]
     bounds = np.searchsorted(rows, np.arange(len(users) + 1))
     cols = []
-    for z in zs:
+    for z, ordered in pairs:
         rank = np.empty(len(rows), dtype=np.int64)
         for r in range(len(users)):
             part = slice(bounds[r], bounds[r + 1])
-            rank[part] = stable_ranks(z[r], items[part])
+            rank[part] = stable_ranks(z[r], items[part], ordered[r])
         cols += [z[rows, items], np.log1p(rank.astype(np.float32))]
+    zs = [z for z, _ in pairs]
+    del pairs  # the sorted rows go before the features are stacked (memory)
     cols += [np.log1p(side.item_count[items]), np.log1p(side.item_recent[items]), side.item_age[items],
              np.log1p(side.user_count[u]), side.user_taste[u], side.user_idle[u]]
     if semantic_features:
@@ -73,26 +78,31 @@ def pool_candidates(models: Mapping[str, Recommender], side: Side, seen: sp.csr_
                  side.item_neighbour_recent[items]]
         if side.item_keywords is not None:
             cols.append(keyword_overlap(side, users, rows, items))
-    fallback = np.where(np.isfinite(zs[0]), zs[0], -np.inf)  # the mean, summed in place (no stacked copy)
+    return rows, items, np.column_stack(cols).astype(np.float32), _mean_z(zs) if fallback else None
+
+
+def _mean_z(zs: list[np.ndarray]) -> np.ndarray:
+    """The retrievers' mean z-score, summed in place (no stacked copy)."""
+    total = np.where(np.isfinite(zs[0]), zs[0], -np.inf)
     for z in zs[1:]:
-        fallback += np.where(np.isfinite(z), z, -np.inf)
-    fallback /= len(zs)
-    return rows, items, np.column_stack(cols).astype(np.float32), fallback
+        total += np.where(np.isfinite(z), z, -np.inf)
+    total /= len(zs)
+    return total
 
 
 def _pooled_zscores(models: Mapping[str, Recommender], seen: sp.csr_matrix, users: np.ndarray, n_items: int,
                     pool: int, score: Callable[[Recommender, np.ndarray], np.ndarray] | None,
-                    ) -> tuple[list[np.ndarray], np.ndarray]:
-    """Each retriever's per-user z-scores (seen items ``-inf``) and the users × items mask of
-    what some retriever ranks in its top ``pool``."""
+                    ) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """Each retriever's per-user z-scores (seen items ``-inf``) with their negation sorted along
+    each row, and the users × items mask of what some retriever ranks in its top ``pool``."""
     zs = []
     in_pool = np.zeros((len(users), n_items), dtype=bool)
     k = min(pool, n_items - 1)
     for model in models.values():
         raw = model._score_users(users) if score is None else score(model, users)
         z = mask_seen(zscore_rows(raw), seen[users])
-        for r in range(len(users)):
-            in_pool[r, stable_top(z[r], k)] = True
-        zs.append(z)
-    in_pool &= np.isfinite(zs[0])
+        top, ordered = stable_top_rows(z, k)
+        in_pool |= top
+        zs.append((z, ordered))
+    in_pool &= np.isfinite(zs[0][0])
     return zs, in_pool

@@ -88,7 +88,7 @@ def training_groups(train: Dataset, base: Mapping[str, Recommender], splits: Ite
         for start in progress(range(0, len(users), BATCH), f"re-ranker: candidates of {what} {fold + 1}",
                               -(-len(users) // BATCH)):
             block = users[start:start + BATCH]
-            rows, items, x, _ = pool_candidates(fitted, side, seen, block, pool, semantic_features)
+            rows, items, x, _ = pool_candidates(fitted, side, seen, block, pool, semantic_features, fallback=False)
             y = np.asarray(truth[block[rows], items]).ravel() > 0
             counts = np.bincount(rows, minlength=len(block))
             hits = np.bincount(rows, weights=y, minlength=len(block))

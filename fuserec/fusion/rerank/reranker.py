@@ -40,6 +40,9 @@ from fuserec.progress import progress
 
 ONE_FOLD_USERS = 10
 """With ``n_folds`` unset, train with this many times ``group_users`` users makes one split."""
+GROUP_CELLS = 300_000_000
+"""Users × items a split's training groups may score: past it, fewer users than ``group_users``
+make the groups, since every candidate user costs a full score row from every retriever."""
 
 
 class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender):
@@ -109,6 +112,8 @@ class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender
     group_users : int
         Validation users whose candidates make training groups, per split: past that many, a
         seeded sample, so that the ranker's training rows and time stay bounded on large logs.
+        On a large catalogue the sample is smaller still: at most ``GROUP_CELLS`` divided by the
+        number of items.
     random_state : int
         Seed for the splits, the sampled users and the rankers.
 
@@ -212,8 +217,8 @@ class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender
     def _side(self, train: Dataset) -> Side:
         return Side(train, self.vectors_, self.topics_, self.keywords_)
 
-    def _candidates(self, models: Mapping[str, Recommender], side: Side, seen: sp.csr_matrix,
-                    users: np.ndarray, score: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _candidates(self, models: Mapping[str, Recommender], side: Side, seen: sp.csr_matrix, users: np.ndarray,
+                    score: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
         """Pooled (row, item) pairs for a batch of users, their features, and the fallback scores."""
         return pool_candidates(models, side, seen, users, self.pool, self.semantic_features, score)
 
@@ -268,8 +273,9 @@ class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender
     def _training_groups(self, train: Dataset, base: Mapping[str, Recommender], splits: Iterable[Split],
                          what: str = "inner split") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                              np.ndarray, float]:
+        users = min(self.group_users, max(1, GROUP_CELLS // max(train.n_items, 1)))
         return training_groups(train, base, splits, self._side, self.pool, self.semantic_features, what,
-                               self.group_users, self.random_state)
+                               users, self.random_state)
 
     def _train_rankers(self, x: np.ndarray, y: np.ndarray, group: np.ndarray, owner: np.ndarray,
                        what: str = "main") -> list[Any]:
@@ -339,6 +345,7 @@ class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender
         for start in range(0, len(users), BATCH):
             block = users[start:start + BATCH]
             rows, items, x, fallback = self._candidates(self.fitted_, side, seen, block, score)
+            assert fallback is not None
             # outside the pool: the retrievers' mean z-score, shifted below every pooled item
             part = fallback - 1e4
             if len(rows):
