@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from fuserec._core.scores import zscore_rows
-from fuserec._core.topk import stable_ranks, stable_top, stable_top_rows
+from fuserec._core.topk import mask_seen, stable_ranks, stable_top, stable_top_rows, topk_indices, topk_shared
 
 
 def _cases(n_cases: int = 1500):
@@ -64,3 +65,18 @@ def test_zscores_fast_path_equals_the_nan_aware_path():
     assert slow[0, 0] == -np.inf and np.isfinite(slow[0, 1:]).all()
     assert fast[1].mean() == pytest.approx(0.0, abs=1e-12) and fast[1].std() == pytest.approx(1.0)
     assert np.array_equal(fast[3], np.zeros(300))
+
+
+def test_one_cut_of_a_shared_row_ranks_like_a_cut_per_user():
+    rng = np.random.default_rng(3)
+    row = rng.normal(size=500)
+    row[rng.random(500) < 0.1] = -np.inf                 # items no one may be shown
+    seen = sp.random(40, 500, density=0.05, format="lil", random_state=4)
+    seen[7] = 0                                          # a user with nothing seen
+    seen = seen.tocsr()
+    masked = mask_seen(np.tile(row.astype(np.float32), (40, 1)), seen)
+    want_idx, want_val = topk_indices(masked, 10)
+    got = topk_shared(row, seen, 10)
+    assert got is not None
+    assert np.array_equal(got[0], want_idx) and np.array_equal(got[1], want_val)
+    assert topk_shared(row, sp.csr_matrix(np.ones((2, 500))), 10) is None  # most of the catalogue seen
