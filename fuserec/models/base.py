@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
 from fuserec._core.ranking import hit_matrix, ndcg_at_k
-from fuserec._core.rows import take_rows
+from fuserec._core.rows import rows_per_batch, take_rows
 from fuserec._core.sampling import sample_users
 from fuserec._core.topk import mask_seen, topk_indices, topk_shared
 from fuserec.data.dataset import Dataset, IdMap
@@ -27,7 +27,7 @@ from fuserec.errors import FoldInError, NotFittedError, UsageError
 from fuserec.models.capabilities import CAPABILITIES, FoldsIn, ReadsText
 
 VALIDATION_USERS = 10_000  # users a validation search scores at most (a seeded sample past that)
-BATCH_USERS = 1024  # users scored at once in recommend(): bounds memory at BATCH_USERS × n_items
+BATCH_USERS = 1024  # users scored at once in recommend(), fewer on a large catalogue (rows_per_batch)
 
 
 class Recommender(BaseEstimator, ABC):
@@ -176,8 +176,9 @@ class Recommender(BaseEstimator, ABC):
         """Score of each (user, item) index pair; default: rows of ``_score_users``."""
         out = np.empty(len(users), dtype=np.float64)
         uniq, inv = np.unique(users, return_inverse=True)
-        for start in range(0, len(uniq), BATCH_USERS):
-            block = uniq[start:start + BATCH_USERS]
+        batch = rows_per_batch(len(self.items_), BATCH_USERS)
+        for start in range(0, len(uniq), batch):
+            block = uniq[start:start + batch]
             scores = self._score_users(block)
             sel = (inv >= start) & (inv < start + len(block))
             out[sel] = scores[inv[sel] - start, items[sel]]
@@ -204,8 +205,9 @@ class Recommender(BaseEstimator, ABC):
         users = np.asarray(users, dtype=np.int64)
         idx = np.empty((len(users), k), dtype=np.int64)
         val = np.empty((len(users), k), dtype=np.float32)
-        for start in range(0, len(users), BATCH_USERS):
-            block = users[start:start + BATCH_USERS]
+        batch = rows_per_batch(len(self.items_), BATCH_USERS)
+        for start in range(0, len(users), batch):
+            block = users[start:start + batch]
             scores = np.array(self._score_users(block), dtype=np.float32, copy=True)
             if exclude_seen:
                 mask_seen(scores, take_rows(self.seen_, block))

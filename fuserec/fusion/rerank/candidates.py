@@ -12,12 +12,19 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import scipy.sparse as sp
 
+from fuserec._core.rows import rows_per_batch
 from fuserec._core.scores import zscore_rows
 from fuserec._core.topk import mask_seen, stable_ranks, stable_top_rows
 from fuserec.fusion.rerank.features import Side, history_sim, keyword_overlap
 from fuserec.models.base import Recommender
 
-BATCH = 256  # users whose candidate features are built at once
+BATCH = 256  # users whose candidate features are built at once, fewer on a large catalogue (batch_size)
+CELLS = 16_000_000  # users × items per batch: each retriever keeps two float64 blocks of it
+
+
+def batch_size(n_items: int) -> int:
+    """Users whose candidates are built at once: ``BATCH``, fewer past ``CELLS`` users × items."""
+    return rows_per_batch(n_items, BATCH, CELLS)
 
 
 def pool_candidates(models: Mapping[str, Recommender], side: Side, seen: sp.csr_matrix, users: np.ndarray,

@@ -11,7 +11,7 @@ from sklearn.base import clone
 from fuserec._core.sampling import sample_users
 from fuserec.data.dataset import Dataset
 from fuserec.data.split import Split, light_users_split, validation_split
-from fuserec.fusion.rerank.candidates import BATCH, pool_candidates
+from fuserec.fusion.rerank.candidates import batch_size, pool_candidates
 from fuserec.fusion.rerank.features import Side
 from fuserec.models.base import Recommender
 from fuserec.progress import progress
@@ -85,9 +85,10 @@ def training_groups(train: Dataset, base: Mapping[str, Recommender], splits: Ite
         users = np.flatnonzero(n_truth > 0)
         users = sample_users(users, max_users, random_state + fold)
         wanted += truth[users].sum()
-        for start in progress(range(0, len(users), BATCH), f"re-ranker: candidates of {what} {fold + 1}",
-                              -(-len(users) // BATCH)):
-            block = users[start:start + BATCH]
+        batch = batch_size(train.n_items)
+        for start in progress(range(0, len(users), batch), f"re-ranker: candidates of {what} {fold + 1}",
+                              -(-len(users) // batch)):
+            block = users[start:start + batch]
             rows, items, x, _ = pool_candidates(fitted, side, seen, block, pool, semantic_features, fallback=False)
             y = np.asarray(truth[block[rows], items]).ravel() > 0
             counts = np.bincount(rows, minlength=len(block))

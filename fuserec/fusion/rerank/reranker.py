@@ -27,7 +27,7 @@ from sklearn.base import clone
 from fuserec.data.dataset import Dataset
 from fuserec.data.split import Split
 from fuserec.errors import FoldInError
-from fuserec.fusion.rerank.candidates import BATCH, pool_candidates
+from fuserec.fusion.rerank.candidates import batch_size, pool_candidates
 from fuserec.fusion.rerank.features import Side, feature_names
 from fuserec.fusion.rerank.groups import inner_splits, light_splits, training_groups
 from fuserec.fusion.rerank.rankers import best_tree_setting, fit_rankers, predict
@@ -342,8 +342,9 @@ class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender
 
     def _score_with(self, side: Side, seen: sp.csr_matrix, users: np.ndarray, score: Any = None) -> np.ndarray:
         out = np.empty((len(users), len(side.item_count)), dtype=np.float32)
-        for start in range(0, len(users), BATCH):
-            block = users[start:start + BATCH]
+        batch = batch_size(len(side.item_count))
+        for start in range(0, len(users), batch):
+            block = users[start:start + batch]
             rows, items, x, fallback = self._candidates(self.fitted_, side, seen, block, score)
             assert fallback is not None
             # outside the pool: the retrievers' mean z-score, shifted below every pooled item
