@@ -116,7 +116,51 @@ def stable_top_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]
     ordered = np.sort(neg, axis=1)
     if k >= neg.shape[1] or k <= 0:
         return np.full(neg.shape, k > 0), ordered
-    kth = ordered[:, k - 1:k]
+    return _top_mask(scores, neg, ordered[:, k - 1:k], k), ordered
+
+
+def head_rows(scores: np.ndarray, k: int, head: int, sample: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """`stable_top_rows`'s mask without sorting the rows, and what `head_ranks` reads.
+
+    One partition of the matrix finds each row's ``k``-th and ``head``-th best values; a strided
+    sample of every row, sorted, stands for the rest of the row.
+
+    Returns
+    -------
+    top : ndarray of bool
+        Each row's ``k`` items a stable descending argsort puts first (``0 < k < head``).
+    bound : ndarray, shape (n_rows,)
+        Each row's ``head``-th smallest value of ``-scores``.
+    samples : ndarray, shape (n_rows, about n_cols / stride)
+        Every ``stride``-th entry of each row of ``-scores``, sorted.
+    stride : int
+    """
+    neg = -np.asarray(scores)
+    head = min(head, neg.shape[1])
+    part = np.partition(neg, sorted({k - 1, head - 1}), axis=1)
+    stride = max(1, neg.shape[1] // sample)
+    return _top_mask(scores, neg, part[:, k - 1:k], k), part[:, head - 1], np.sort(neg[:, ::stride], axis=1), stride
+
+
+def head_ranks(scores: np.ndarray, items: np.ndarray, bound: float, sample: np.ndarray, stride: int) -> np.ndarray:
+    """`stable_ranks` of ``items`` in one row, exact for items in the row's head (``-score`` at
+    most ``bound``) and estimated from the row's sorted ``sample`` beyond it (never ahead of the
+    head): where a catalogue is large, a rank deep in a retriever's list carries little and a
+    full sort per row costs more than the rest of the candidate stage."""
+    neg = -np.asarray(scores)
+    members = np.flatnonzero(neg <= bound)
+    order = members[np.lexsort((members, neg[members]))]  # by value, ties to the lower index
+    position = np.full(len(neg), -1, dtype=np.int64)
+    position[order] = np.arange(len(order))
+    rank = position[np.asarray(items, dtype=np.int64)]
+    deep = rank < 0
+    if deep.any():
+        rank[deep] = np.maximum(np.searchsorted(sample, neg[items[deep]]) * stride, len(order))
+    return rank
+
+
+def _top_mask(scores: np.ndarray, neg: np.ndarray, kth: np.ndarray, k: int) -> np.ndarray:
+    """Each row's first ``k`` of a stable descending argsort, given its ``k``-th value of ``neg``."""
     top = neg < kth
     tie = neg == kth
     need = k - top.sum(axis=1)
@@ -129,7 +173,7 @@ def stable_top_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]
     for r in np.flatnonzero(np.isnan(kth[:, 0])):  # fewer than k numbers in the row
         top[r] = False
         top[r, stable_top(scores[r], k)] = True
-    return top, ordered
+    return top
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,16 @@ import pytest
 import scipy.sparse as sp
 
 from fuserec._core.scores import zscore_rows
-from fuserec._core.topk import mask_seen, stable_ranks, stable_top, stable_top_rows, topk_indices, topk_shared
+from fuserec._core.topk import (
+    head_ranks,
+    head_rows,
+    mask_seen,
+    stable_ranks,
+    stable_top,
+    stable_top_rows,
+    topk_indices,
+    topk_shared,
+)
 
 
 def _cases(n_cases: int = 1500):
@@ -80,3 +89,26 @@ def test_one_cut_of_a_shared_row_ranks_like_a_cut_per_user():
     assert got is not None
     assert np.array_equal(got[0], want_idx) and np.array_equal(got[1], want_val)
     assert topk_shared(row, sp.csr_matrix(np.ones((2, 500))), 10) is None  # most of the catalogue seen
+
+
+def test_head_ranks_are_exact_in_the_head_and_never_ahead_of_it_beyond():
+    rng = np.random.default_rng(5)
+    z = rng.normal(size=(6, 3000))
+    z[1] = np.round(z[1], 1)                             # many ties, inside the head and at its edge
+    z[2, rng.random(3000) < 0.2] = -np.inf               # seen items
+    top, bound, samples, stride = head_rows(z, 20, 100, 256)
+    assert np.array_equal(top, stable_top_rows(z, 20)[0])
+    for r in range(len(z)):
+        order = np.argsort(-z[r], kind="stable")
+        exact = np.empty_like(order)
+        exact[order] = np.arange(len(order))
+        items = rng.choice(3000, 300, replace=False)
+        got = head_ranks(z[r], items, bound[r], samples[r], stride)
+        shallow = -z[r, items] <= bound[r]
+        assert np.array_equal(got[shallow], exact[items[shallow]])
+        assert got[~shallow].min() >= shallow.sum() and (-z[r] <= bound[r]).sum() >= 100
+        deep = items[~shallow]
+        finite = np.isfinite(z[r, deep])                 # an estimate on the log scale the feature reads
+        assert np.abs(np.log1p(got[~shallow]) - np.log1p(exact[deep]))[finite].max() < 0.5
+        by_score = np.argsort(-z[r, deep], kind="stable")
+        assert (np.diff(got[~shallow][by_score]) >= 0).all()  # the order of the scores is kept

@@ -8,18 +8,23 @@ score: the mean of the retrievers' per-user z-scores.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
 
 from fuserec._core.rows import rows_per_batch
 from fuserec._core.scores import zscore_rows
-from fuserec._core.topk import mask_seen, stable_ranks, stable_top_rows
+from fuserec._core.topk import head_ranks, head_rows, mask_seen, stable_ranks, stable_top_rows
 from fuserec.fusion.rerank.features import Side, history_sim, keyword_overlap
 from fuserec.models.base import Recommender
 
 BATCH = 256  # users whose candidate features are built at once, fewer on a large catalogue (batch_size)
 CELLS = 16_000_000  # users × items per batch: each retriever keeps two float64 blocks of it
+EXACT_RANK_ITEMS = 20_000
+"""Up to this many items, every rank feature is exact (one sort per row); past it, exact in each
+retriever's top ``HEAD`` and estimated from a sorted sample of ``SAMPLE`` entries beyond."""
+HEAD, SAMPLE = 1000, 2048
 
 
 def batch_size(n_items: int) -> int:
@@ -68,11 +73,11 @@ def pool_candidates(models: Mapping[str, Recommender], side: Side, seen: sp.csr_
     u = users[rows]
     bounds = np.searchsorted(rows, np.arange(len(users) + 1))
     cols = []
-    for z, ordered in pairs:
+    for z, ranks in pairs:
         rank = np.empty(len(rows), dtype=np.int64)
         for r in range(len(users)):
             part = slice(bounds[r], bounds[r + 1])
-            rank[part] = stable_ranks(z[r], items[part], ordered[r])
+            rank[part] = ranks(r, items[part])
         cols += [z[rows, items], np.log1p(rank.astype(np.float32))]
     zs = [z for z, _ in pairs]
     del pairs  # the sorted rows go before the features are stacked (memory)
@@ -99,17 +104,30 @@ def _mean_z(zs: list[np.ndarray]) -> np.ndarray:
 
 def _pooled_zscores(models: Mapping[str, Recommender], seen: sp.csr_matrix, users: np.ndarray, n_items: int,
                     pool: int, score: Callable[[Recommender, np.ndarray], np.ndarray] | None,
-                    ) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
-    """Each retriever's per-user z-scores (seen items ``-inf``) with their negation sorted along
-    each row, and the users × items mask of what some retriever ranks in its top ``pool``."""
-    zs = []
+                    ) -> tuple[list[tuple[np.ndarray, Callable[[int, np.ndarray], np.ndarray]]], np.ndarray]:
+    """Each retriever's per-user z-scores (seen items ``-inf``) with ``ranks(row, items)``, and the
+    users × items mask of what some retriever ranks in its top ``pool``."""
+    zs: list[tuple[np.ndarray, Callable[[int, np.ndarray], np.ndarray]]] = []
     in_pool = np.zeros((len(users), n_items), dtype=bool)
     k = min(pool, n_items - 1)
     for model in models.values():
         raw = model._score_users(users) if score is None else score(model, users)
         z = mask_seen(zscore_rows(raw), seen[users])
-        top, ordered = stable_top_rows(z, k)
+        if n_items <= EXACT_RANK_ITEMS:
+            top, ordered = stable_top_rows(z, k)
+            zs.append((z, partial(_exact_ranks, z, ordered)))
+        else:
+            top, bound, samples, stride = head_rows(z, k, HEAD, SAMPLE)
+            zs.append((z, partial(_head_ranks, z, bound, samples, stride)))
         in_pool |= top
-        zs.append((z, ordered))
     in_pool &= np.isfinite(zs[0][0])
     return zs, in_pool
+
+
+def _exact_ranks(z: np.ndarray, ordered: np.ndarray, r: int, items: np.ndarray) -> np.ndarray:
+    return stable_ranks(z[r], items, ordered[r])
+
+
+def _head_ranks(z: np.ndarray, bound: np.ndarray, samples: np.ndarray, stride: int, r: int,
+                items: np.ndarray) -> np.ndarray:
+    return head_ranks(z[r], items, bound[r], samples[r], stride)
