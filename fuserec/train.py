@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from rich.console import Console
 
 from fuserec.config import RunConfig, load_data, split_data
 from fuserec.evaluation import Experiment, Results
+from fuserec.models import Recommender, Tunes
 
 
 @contextmanager
@@ -74,7 +76,9 @@ def evaluate(config: RunConfig, console: Console | None = None) -> tuple[Any, Re
     return ds, results
 
 
-def _evaluate(config: RunConfig, console: Console, keep_models: bool) -> tuple[Any, list, Results, RunConfig]:
+def _evaluate(config: RunConfig, console: Console, keep_models: bool,
+              on_model: Callable[[str, int | None, Recommender], None] | None = None,
+              ) -> tuple[Any, list, Results, RunConfig]:
     """The data, its splits, the results, and ``config`` with its encoder chosen for the data."""
     with threads(config.threads):
         ds = load_data(config)
@@ -84,7 +88,7 @@ def _evaluate(config: RunConfig, console: Console, keep_models: bool) -> tuple[A
         models = {label: config.build_model()} | config.comparison_models()
         results = Experiment(splits, models, task=config.task, ks=config.k,
                              min_rating=config.min_rating, console=console,
-                             max_users=config.eval_users).run(keep_models=keep_models)
+                             max_users=config.eval_users).run(keep_models=keep_models, on_model=on_model)
     return ds, splits, results, config
 
 
@@ -102,21 +106,33 @@ def train(config: RunConfig, out: str | Path, *, refit: bool | None = None,
           console: Console | None = None) -> TrainResult:
     """Evaluate ``config`` on its split, then fit on all the data (``refit``, default the
     config's ``output.refit``; otherwise keep the model fitted on the split's train) and write
-    a new artifact version under ``out``."""
+    a new artifact version under ``out``.
+
+    A model that chooses some of its own settings on validation (`Tunes`) chooses them once, in
+    the evaluation's fit, and the refit reuses them: the evaluation measured the model with those
+    settings, and the refit does not pay for the search a second time."""
     from fuserec.artifacts import save
 
     console = console or Console(stderr=True)
     refit = config.output.refit if refit is None else refit
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    ds, splits, results, config = _evaluate(config, console, keep_models=not refit)
-    seconds["evaluate"] = time.perf_counter() - start
     main = config.model_spec()["name"]
+    chosen: dict[str, Recommender] = {}
+
+    def keep_choices(label: str, fold: int | None, model: Recommender) -> None:
+        if refit and label == main and not chosen and model.supports(Tunes):
+            chosen[label] = model.fixed()
+
+    ds, splits, results, config = _evaluate(config, console, keep_models=not refit, on_model=keep_choices)
+    seconds["evaluate"] = time.perf_counter() - start
     with threads(config.threads):
         if refit:
             start = time.perf_counter()
-            with console.status(f"fitting {config.model_spec()['name']} on all {len(ds):,} interactions"):
-                model = config.build_model().fit(ds)
+            how = " with the settings it chose in the evaluation" if chosen else ""
+            with console.status(f"fitting {main} on all {len(ds):,} interactions{how}"):
+                model = chosen[main] if chosen else config.build_model()
+                model.fit(ds)
             data = ds
             seconds["refit"] = time.perf_counter() - start
         else:

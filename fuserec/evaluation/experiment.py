@@ -204,9 +204,12 @@ class Experiment:
         self.console = console or Console(stderr=True)
         self.max_users = max_users
 
-    def run(self, keep_models: bool = False) -> Results:
+    def run(self, keep_models: bool = False,
+            on_model: Callable[[str, int | None, Recommender], None] | None = None) -> Results:
         """Fit and measure every model on every split; ``keep_models`` keeps the fitted models
-        in ``Results.models`` (for a caller that writes one out)."""
+        in ``Results.models`` (for a caller that writes one out), and ``on_model(label, fold,
+        model)`` is called with each one once it is measured (for a caller that keeps only what
+        a model chose)."""
         results = Results(task=self.task)
         with self.console.status("") as status:
             for split in self.splits:
@@ -232,6 +235,8 @@ class Experiment:
                     results.measurements.append(m)
                     if keep_models:
                         results.models[(label, split.fold)] = model
+                    if on_model is not None:
+                        on_model(label, split.fold, model)
                     results.rows.append({
                         "system": self.system,
                         "model": label,

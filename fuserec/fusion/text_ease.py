@@ -10,9 +10,11 @@ import scipy.sparse as sp
 
 from fuserec._core.neighbours import nearest_items
 from fuserec._core.ranking import ndcg_of_scores
+from fuserec._core.sampling import sample_users
 from fuserec.data.dataset import Dataset
 from fuserec.data.split import validation_split
 from fuserec.errors import UsageError
+from fuserec.models.base import VALIDATION_USERS
 from fuserec.models.capabilities import EncoderText, Tunes
 from fuserec.models.ease import EASE, gram
 from fuserec.models.params import OneOf, Range
@@ -198,7 +200,8 @@ class TextEASE(EncoderText, Tunes, EASE):
 
         On a catalogue over ``search_items`` the search runs on that many of the most
         interacted-with items (histories and validation items cut to them), so each inverse is
-        of that size; the chosen setting is then fit once on the whole catalogue.
+        of that size; the chosen setting is then fit once on the whole catalogue. Past
+        ``VALIDATION_USERS`` validation users, a seeded sample of that many is scored.
         """
         sample = np.arange(train.n_items)
         if train.n_items > self.search_items:
@@ -210,7 +213,7 @@ class TextEASE(EncoderText, Tunes, EASE):
         for inner in progress(splits, "TextEASE: validation splits", len(splits)):
             seen = inner.train.matrix("binary")[:, sample]
             truth = inner.test.matrix("binary")[:, sample]
-            users = np.flatnonzero(np.diff(truth.indptr) > 0)
+            users = sample_users(np.flatnonzero(np.diff(truth.indptr) > 0), VALIDATION_USERS, self.random_state)
             history, relevant = seen[users], truth[users]
             base = gram(seen, self.dtype)
             for j, (reg, power, alpha) in enumerate(progress(grid, "TextEASE: settings", len(grid))):

@@ -128,3 +128,20 @@ def test_compared_models_are_measured_on_the_same_users_and_paired_tested(tmp_pa
     assert against_random["ratio"] > 1 and against_random["p"] < 0.01  # item kNN beats a random order
     manifest = tmp_path / "out" / "current" / "manifest.json"
     assert {r["model"] for r in json.loads(manifest.read_text())["metrics"]} == {"itemknn"}  # its own rows only
+
+
+def test_a_refit_reuses_the_settings_the_evaluation_chose(tmp_path):
+    from fuserec.config import load_config
+    from fuserec.train import train
+
+    config = tmp_path / "run.toml"
+    config.write_text(CONFIG.replace('name = "itemknn"\nsimilarity = "bm25"',
+                                     'name = "text-ease"\nencoder = "tfidf"\nregs = [100.0, 1000.0]\n'
+                                     'alphas = [0.0, 2.0]\npowers = [3]\nn_val = 1'), encoding="utf-8")
+    done = train(load_config(config), tmp_path / "out")
+    assert "refit" in done.seconds
+    model = fuserec.load(done.path).model
+    # the refit searched nothing: it was given the setting the evaluation's fit chose
+    assert model.validation_ == []
+    assert (model.reg, model.alpha, model.power) == (model.reg_, model.alpha_, model.power_)
+    assert model.reg_ in (100.0, 1000.0) and model.alpha_ in (0.0, 2.0)

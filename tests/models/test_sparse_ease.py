@@ -87,3 +87,24 @@ def test_nearest_items_in_blocks_are_each_items_k_nearest_by_cosine_and_kept_for
     assert nearest_items(v, k=5)[0] is indices  # the same vectors: the kept result
     near = text_neighbours(v, k=5, power=3)
     np.testing.assert_allclose(near[3, indices[3]].toarray().ravel(), np.maximum(sims[3], 0) ** 3, rtol=1e-5)
+
+
+def test_faiss_nearest_items_match_the_exact_pass_and_leave_each_item_out(monkeypatch):
+    pytest.importorskip("faiss")
+    from fuserec._core import neighbours
+
+    rng = np.random.default_rng(1)
+    v = rng.normal(size=(300, 16)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    v[7] = v[5]  # identical vectors: each may push the other's self out of the first k + 1
+    v[9] = v[5]
+    exact = neighbours._numpy_nearest(v, 6, 2**20)
+    monkeypatch.setattr(neighbours, "FAISS_MIN_ITEMS", 100)
+    indices, sims = neighbours.nearest_items(v, k=6)
+    assert indices.shape == (300, 6)
+    assert not (indices == np.arange(300)[:, None]).any()  # no item is its own neighbour
+    np.testing.assert_allclose(sims, exact[1], atol=1e-5)
+    ties = np.isclose(exact[1][:, :, None], exact[1][:, None, :], atol=1e-6).sum(axis=(1, 2)) > 6
+    np.testing.assert_array_equal(indices[~ties], exact[0][~ties])  # same neighbours where no score ties
+    for row in np.flatnonzero(ties):
+        assert set(indices[row]) <= set(np.flatnonzero(v @ v[row] >= sims[row, -1] - 1e-5)) - {row}

@@ -45,7 +45,7 @@ GROUP_CELLS = 300_000_000
 make the groups, since every candidate user costs a full score row from every retriever."""
 
 
-class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender):
+class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Tunes, Recommender):
     """LightGBM LambdaRank over the pooled top-``pool`` candidates of several retrievers.
 
     Each retriever (classic or text-based) proposes its best ``pool`` items for a user; the union
@@ -290,6 +290,16 @@ class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Recommender
         return fit_rankers(x, y, group, owner, seeds=self._seeds(), num_leaves=leaves, min_child_samples=min_child,
                            objective=self.objective, n_estimators=self.n_estimators,
                            learning_rate=self.learning_rate)
+
+    def fixed(self) -> LearnedReranker:
+        """An unfitted copy with this fit's choices written in: the retrievers it kept (each
+        that tunes itself with its chosen settings) and the tree setting of each ranker set, so
+        that a refit on more data searches none of them again."""
+        self._check_fitted()
+        retrievers = {name: m.fixed() if m.supports(Tunes) else clone(m) for name, m in self.fitted_.items()}
+        chosen = [max(scores, key=lambda s: scores[s]) for scores in self.tree_scores_.values()]
+        return clone(self).set_params(retrievers=retrievers, tree_settings=tuple(dict.fromkeys(chosen)),
+                                      select_retrievers=False)
 
     def _seeds(self) -> range:
         return range(self.random_state, self.random_state + self.n_rankers)
