@@ -23,7 +23,8 @@ Besides the fixed sizes, ``USERS:ITEMS:EVENTS`` is any shape, ``shop-200k`` is t
 log that crashed the default model (200,000 users, 60,000 items, 885,000 events), and a size
 with ``-faults`` appended is that size
 with every fault injected (``Faults.all()``; the training configuration then drops bad rows and
-bots, and writes them to a file).
+bots, and writes them to a file). The log with faults is the clean log of the same seed with the
+faults added, so its ``train`` row also gives the re-ranker's NDCG@10 over the clean run's.
 
 Stages are resumable: a (size, stage, system) row already in the ``--json`` file is kept and not
 run again (``--force`` reruns). Generated logs are kept under ``--work``.
@@ -228,6 +229,16 @@ def _train_metrics(folder: Path, seconds: float) -> dict[str, float]:
     return metrics
 
 
+def _against_clean(rows: list[dict[str, Any]], clean: str, metrics: dict[str, float]) -> dict[str, float]:
+    """The re-ranker's NDCG@10 with faults over the clean run's: the log with faults is the clean
+    log of the same seed plus the faults, and the bots are dropped, so both measure the same users."""
+    ref = [r for r in rows if (r["size"], r["stage"]) == (clean, "train") and r.get("ok")]
+    key = "ndcg@10 reranker"
+    if not ref or key not in metrics:
+        return {}
+    return {"ndcg@10 reranker / clean": metrics[key] / ref[0]["metrics"][key]}
+
+
 def _run_child(stage: str, folder: Path) -> tuple[dict[str, float], float, int]:
     """Run ``stage`` on ``folder`` in a child process: its metrics, its peak RSS in GB, its exit status."""
     result = folder / f".{stage}.json"
@@ -279,6 +290,8 @@ def main() -> None:
             rows = [r for r in rows if (r["size"], r["stage"], r["system"]) != (size, stage, system)]
             rows.append(row(system, stage, f"synth-{size}", "all data", metrics, size=size, stage=stage,
                             ok=code == 0, exit_code=code))
+            if stage == "train" and size.endswith("-faults"):
+                metrics |= _against_clean(rows, size.removesuffix("-faults"), metrics)
             print(f"{size}: {stage}: exit {code}, {metrics.get('seconds', float('nan')):.1f} s, "
                   f"peak {peak:.2f} GB", flush=True)
             write_json(rows, args.json)  # after every stage: a later crash keeps what was measured

@@ -113,7 +113,8 @@ def _words(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.permutation(np.array(sorted(words)))[:n]
 
 
-def _catalogue(spec: SynthSpec, rng: np.random.Generator) -> tuple[_Catalogue, pd.DataFrame]:
+def _catalogue(spec: SynthSpec, rng: np.random.Generator, fault_rng: np.random.Generator
+               ) -> tuple[_Catalogue, pd.DataFrame]:
     n, span = spec.n_items, spec.days * DAY
     topic_size = rng.dirichlet(np.full(spec.n_topics, 2.0))
     topic = rng.choice(spec.n_topics, size=n, p=topic_size)
@@ -129,7 +130,7 @@ def _catalogue(spec: SynthSpec, rng: np.random.Generator) -> tuple[_Catalogue, p
     titles = [f"{g} {' '.join(w[:k])}" for g, w, k in zip(generic, picks, n_words, strict=True)]
     categories = [" ".join(topic_words[t, :2]) for t in topic]
     if spec.faults.no_text_share:
-        for i in np.flatnonzero(rng.random(n) < spec.faults.no_text_share):
+        for i in np.flatnonzero(fault_rng.random(n) < spec.faults.no_text_share):
             titles[i] = categories[i] = ""
     items = pd.DataFrame({"item": np.arange(n, dtype=np.int64), "title": titles, "category": categories,
                           "added": START + added})
@@ -184,7 +185,9 @@ def _with_faults(events: pd.DataFrame, faults: Faults, rng: np.random.Generator)
         events = events.assign(rating=rating)
         found["bad_rows"] = len(bad)
     if faults.duplicate_share:
-        dup = events.iloc[np.flatnonzero(rng.random(len(events)) < faults.duplicate_share)]
+        # copies of valid rows only, so that each fault is counted once, as loading finds it
+        copy = (rng.random(len(events)) < faults.duplicate_share) & events["rating"].between(1, 5).to_numpy()
+        dup = events.iloc[np.flatnonzero(copy)]
         events = pd.concat([events, dup]).sort_index(kind="stable")
         found["duplicate_events"] = len(dup)
     return events.reset_index(drop=True), found
@@ -222,7 +225,10 @@ def synthesize(spec: SynthSpec, out: str | Path, shard_events: int = 2_000_000) 
     for old in (folder / "events").glob("part-*.parquet"):
         old.unlink()
     rng = np.random.default_rng(spec.seed)
-    cat, items = _catalogue(spec, rng)
+    # faults draw from a generator of their own: a log with faults is the clean log of the same
+    # seed with the faults added, so a run on it can be compared with the clean run
+    fault_rng = np.random.default_rng([spec.seed, 1])
+    cat, items = _catalogue(spec, rng, fault_rng)
     items.to_parquet(folder / "items.parquet", index=False)
     activity = rng.lognormal(0.0, spec.activity_sigma, size=spec.n_users)
     counts = rng.multinomial(spec.n_events - spec.n_users, activity / activity.sum()) + 1
@@ -235,8 +241,8 @@ def synthesize(spec: SynthSpec, out: str | Path, shard_events: int = 2_000_000) 
     for s, (a, b) in enumerate(progress(list(zip(bounds[:-1], bounds[1:], strict=True)), "synth: events by shard")):
         events = _user_events(spec, cat, np.arange(a, b), counts[a:b], prefs[a:b], rng)
         if s == len(bounds) - 2 and spec.faults.bots:
-            events = pd.concat([events, _bots(spec, float(np.median(counts)), rng)], ignore_index=True)
-        events, injected = _with_faults(events, spec.faults, rng)
+            events = pd.concat([events, _bots(spec, float(np.median(counts)), fault_rng)], ignore_index=True)
+        events, injected = _with_faults(events, spec.faults, fault_rng)
         for key, value in injected.items():
             found[key] += value
         path = folder / "events" / f"part-{s:05d}.parquet"

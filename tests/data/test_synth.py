@@ -64,14 +64,17 @@ def test_faults_are_injected_counted_and_found_again_on_loading(tmp_path):
     found = written["faults"]
     assert json.loads((tmp_path / "synth.json").read_text())["faults"] == found
     assert found["bad_rows"] > 0 and found["duplicate_events"] > 0 and found["items_without_text"] > 0
-    per_user = _events(tmp_path)["user"].value_counts()
-    bots = per_user.loc[np.arange(spec.n_users, spec.n_users + 5)]
-    assert (bots >= 500 * per_user.loc[: spec.n_users - 1].median()).all()
+    events = _events(tmp_path)
+    per_user = events["user"].value_counts()
+    bot_ids = np.arange(spec.n_users, spec.n_users + 5)
+    assert (per_user.loc[bot_ids] >= 500 * per_user.drop(index=bot_ids).median()).all()
     ds = load_files(tmp_path / "events", tmp_path / "items.parquet", item_id_column="item", rating_scale=(1, 5),
                     invalid="drop")
     assert ds.report["dropped_invalid"] == found["bad_rows"]
     assert ds.report["duplicate_rows"] >= found["duplicate_events"]
-    assert ds.n_items == spec.n_items and ds.n_users == spec.n_users + spec.faults.bots
+    # every user with a valid row is kept, bots included (they are only flagged here)
+    assert ds.n_items == spec.n_items and ds.n_users == events.loc[events["rating"].between(1, 5), "user"].nunique()
+    assert ds.n_users > spec.n_users
 
 
 def test_a_spec_that_cannot_make_a_log_is_refused_by_name():
@@ -105,3 +108,21 @@ def test_every_fault_class_is_reported_and_dropped_rows_go_to_a_file(tmp_path):
     assert set(rejected["reason"]) == {"missing_ratings", "out_of_range_ratings", "suspected_bot"}
     assert (rejected["reason"] == "suspected_bot").sum() == report["suspected_bot_rows"]
     assert ds.n_users == spec.n_users and rejected["line"].is_monotonic_increasing
+
+
+def test_a_log_with_faults_is_the_clean_log_of_its_seed_with_the_faults_added(tmp_path):
+    from dataclasses import replace
+
+    clean = SynthSpec(n_users=1500, n_items=400, n_events=20_000, seed=5)
+    synthesize(clean, tmp_path / "clean")
+    synthesize(replace(clean, faults=Faults.all()), tmp_path / "faulty")
+    a, b = _events(tmp_path / "clean"), _events(tmp_path / "faulty")
+    b = b[b["user"] < clean.n_users].drop_duplicates()  # less the bots and the copies
+    keys = ["user", "item", "timestamp"]
+    pd.testing.assert_frame_equal(a[keys].reset_index(drop=True), b[keys].reset_index(drop=True))
+    changed = a["rating"].to_numpy() != b["rating"].to_numpy()
+    bad = b["rating"].to_numpy()[changed]
+    assert len(bad) and (np.isnan(bad) | (bad > 5)).all()  # only the bad rows differ: missing or off the scale
+    items_a, items_b = (pd.read_parquet(tmp_path / f / "items.parquet") for f in ("clean", "faulty"))
+    emptied = items_a["title"] != items_b["title"]
+    assert emptied.any() and (items_b.loc[emptied, "title"] == "").all()
