@@ -52,12 +52,14 @@ def threads(n: int | None):
             torch.set_num_threads(torch_threads)
 
 
-def resolved(config: RunConfig) -> dict[str, Any]:
-    """The configuration as it ran: every model parameter spelt out (defaults included)."""
+def resolved(config: RunConfig, model: Recommender | None = None) -> dict[str, Any]:
+    """The configuration as it ran: every model parameter spelt out (defaults included), those of
+    ``model`` when given (a refit with the settings its evaluation chose is that model, not the
+    configured one)."""
     from fuserec.registry import to_spec
 
     out = config.model_dump(mode="json", by_alias=True)
-    out["model"] = _jsonable(to_spec(config.build_model()))
+    out["model"] = _jsonable(to_spec(model if model is not None else config.build_model()))
     return out
 
 
@@ -142,7 +144,8 @@ def train(config: RunConfig, out: str | Path, *, refit: bool | None = None,
         # a version refit on all the data has learnt every stored event; the service folds in
         # only those after it (one fit on the split's train saw only part of them)
         events = ds.report.get("store_events") if refit else None
-        path = save(out, model, data, config=resolved(config), metrics=[r for r in results.rows if r["model"] == main],
+        path = save(out, model, data, config=resolved(config, model),
+                    metrics=[r for r in results.rows if r["model"] == main],
                     refit=refit, encoder=config.encoder.name, events=events)
         seconds["write"] = time.perf_counter() - start
     return TrainResult(path, splits, results, seconds)

@@ -1,6 +1,7 @@
 """The fused re-ranker with the language model, trained from examples/ml-latest-small.toml: the
-artifact read by ``fuserec recommend`` and a model fitted in a fresh process from the same
-configuration give the same top-10 for 100 sampled users (slow: three fits of the re-ranker)."""
+artifact read by ``fuserec recommend`` and a model fitted in a fresh process from the configuration
+the artifact recorded (with the settings the evaluation chose) give the same top-10 for 100
+sampled users (slow: three fits of the re-ranker)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FRESH = """
 import json, sys
+from pathlib import Path
 from fuserec.config import load_config, load_data
+from fuserec.registry import build_model
 from fuserec.train import threads
 config = load_config(sys.argv[1])
+spec = json.loads(Path(sys.argv[3]).read_text())["model"]  # as the artifact recorded it
 with threads(config.threads):
     ds = load_data(config)
-    model = config.build_model().fit(ds)
+    model = build_model(spec).fit(ds)
     ids, _ = model.recommend(json.loads(sys.argv[2]), k=10)
 print(json.dumps([[str(i) for i in row] for row in ids]))
 """
@@ -50,7 +54,8 @@ def test_ml_latest_small_artifact_matches_a_fresh_fit(datasets_dir, tmp_path):
     frame = pd.read_parquet(recs)
     assert not frame["fallback"].any()
     from_cli = [frame.loc[frame["user"] == str(u)].sort_values("rank")["item"].tolist() for u in users]
-    fresh = subprocess.run([sys.executable, "-c", FRESH, str(config), json.dumps([int(u) for u in users])],
+    fresh = subprocess.run([sys.executable, "-c", FRESH, str(config), json.dumps([int(u) for u in users]),
+                            str(out / "current" / "config.json")],
                            capture_output=True, text=True, timeout=3600)
     assert fresh.returncode == 0, fresh.stderr[-3000:]
     assert json.loads(fresh.stdout.strip().splitlines()[-1]) == from_cli

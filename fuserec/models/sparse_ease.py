@@ -20,6 +20,10 @@ from fuserec.models.item_item import FactoredWeights
 
 log = logging.getLogger("fuserec.models")
 EXACT_FACTOR_COPIES = 1.5  # n² doubles bound the exact factor's fill; with this margin for the work
+EXACT_FACTOR_ITEMS = 10_000
+"""Most items whose Gram matrix is factored exactly: the exact factor's fill-in, and its time, grow
+towards items³ on a log with popular items that co-occur with everything; past this the
+incomplete factorisation (ICF) keeps both at the target density."""
 
 
 def _sansa() -> Any:
@@ -68,9 +72,9 @@ def sansa_weights(matrix: sp.spmatrix, reg: float, nnz_per_item: int, gramian: b
     live = np.flatnonzero(counts > 0)
     part = matrix[:, live] if gramian else matrix[live][:, live]
     # the exact sparse Cholesky factor, pruned, is the closer approximation, but its fill-in can
-    # grow towards n² doubles; past the budget for that, the incomplete factorisation (ICF) keeps
-    # memory at the target density
-    exact = memory.fits(int(EXACT_FACTOR_COPIES * 8 * len(live) ** 2))
+    # grow towards n² doubles and its time towards n³; past EXACT_FACTOR_ITEMS or the memory
+    # budget for that, the incomplete factorisation (ICF) keeps both at the target density
+    exact = len(live) <= EXACT_FACTOR_ITEMS and memory.fits(int(EXACT_FACTOR_COPIES * 8 * len(live) ** 2))
     if not gramian:
         # symmetric, so CSC holds the same matrix; SANSA transposes a CSR one before its int64-only
         # factorisation kernel, and scipy's transpose narrows the indices back to int32

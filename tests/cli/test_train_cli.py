@@ -145,3 +145,5 @@ def test_a_refit_reuses_the_settings_the_evaluation_chose(tmp_path):
     assert model.validation_ == []
     assert (model.reg, model.alpha, model.power) == (model.reg_, model.alpha_, model.power_)
     assert model.reg_ in (100.0, 1000.0) and model.alpha_ in (0.0, 2.0)
+    recorded = json.loads((done.path / "config.json").read_text())["model"]  # what was fit, settings written in
+    assert (recorded["reg"], recorded["alpha"], recorded["power"]) == (model.reg_, model.alpha_, model.power_)
