@@ -21,7 +21,7 @@ from fuserec.models.base import Recommender
 
 BATCH = 256  # users whose candidate features are built at once, fewer on a large catalogue (batch_size)
 CELLS = 16_000_000  # users × items per batch: each retriever keeps two float64 blocks of it
-EXACT_RANK_ITEMS = 20_000
+EXACT_RANK_ITEMS = 10_000
 """Up to this many items, every rank feature is exact (one sort per row); past it, exact in each
 retriever's top ``HEAD`` and estimated from a sorted sample of ``SAMPLE`` entries beyond."""
 HEAD, SAMPLE = 1000, 2048

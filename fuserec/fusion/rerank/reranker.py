@@ -38,7 +38,7 @@ from fuserec.models.capabilities import Attributes, ExplainsItems, FoldsIn, Read
 from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
 
-ONE_FOLD_USERS = 10
+ONE_FOLD_USERS = 5
 """With ``n_folds`` unset, train with this many times ``group_users`` users makes one split."""
 GROUP_CELLS = 300_000_000
 """Users × items a split's training groups may score: past it, fewer users than ``group_users``
