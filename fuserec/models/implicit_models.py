@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from fuserec._core.rows import take_rows
 from fuserec.data.dataset import Dataset
 from fuserec.errors import UsageError
 from fuserec.models.attribution import Attribution, factor_solve_attribution
@@ -57,6 +58,25 @@ class _FactorWrapper(FactorSimilarity, Recommender):
 
     def _score_users(self, users: np.ndarray) -> np.ndarray:
         return self.user_factors_[users] @ self.item_factors_.T
+
+    def recommend_indices(self, users: np.ndarray, k: int = 10, exclude_seen: bool = True,
+                          exclude: sp.csr_matrix | None = None,
+                          candidates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` per user, best first; from ``FAISS_TOPK_ITEMS`` items (with faiss installed)
+        through faiss's exact inner-product search (`fuserec._core.factor_topk`), which ranks the
+        same products without writing every user × item score."""
+        from fuserec._core.extras import installed
+        from fuserec._core.factor_topk import FAISS_TOPK_ITEMS, factor_topk
+
+        generic = super().recommend_indices
+        self._check_fitted()
+        if exclude is not None or candidates is not None or len(self.item_factors_) < FAISS_TOPK_ITEMS \
+                or not installed("faiss"):
+            return generic(users, k, exclude_seen, exclude, candidates)
+        users = np.asarray(users, dtype=np.int64)
+        seen = take_rows(self.seen_, users) if exclude_seen else sp.csr_matrix((len(users), len(self.item_factors_)))
+        return factor_topk(self.user_factors_[users], self.item_factors_, seen, k,
+                           lambda rows: generic(users[rows], k, exclude_seen))
 
     def _fit_implicit(self, cls, **params) -> None:
         """Fit implicit's ``cls`` (on the GPU when implicit was built with CUDA) and keep its factors."""
