@@ -190,12 +190,20 @@ def cold_items_table(key: str, source: dict[str, str]) -> str:
     return _table(["library", "model", "recall@20 (± CI half-width)", "NDCG@10", "fit s", "from"], body, "llrrrl")
 
 
+def _scale_value(name: str, value: float) -> str:
+    if name.startswith("p vs"):
+        return _p(value)
+    if float(value).is_integer() and abs(value) >= 100:
+        return f"{int(value):,}"
+    return _fmt(value, 4 if "ndcg" in name else 2)
+
+
 def scale_table(key: str, source: dict[str, str]) -> str:
     rows = _rows(source)
     body = [[r["size"], r["stage"], r["system"], "yes" if r.get("ok") else f"no (exit {r.get('exit_code')})",
              _fmt(r["metrics"].get("seconds"), 1), _fmt(r["metrics"].get("peak_rss_gb"), 2),
-             ", ".join(f"{k} {_fmt(v, 4 if 'ndcg' in k else 2) if not k.startswith('p vs') else _p(v)}"
-                       for k, v in r["metrics"].items() if k not in ("seconds", "peak_rss_gb")), key] for r in rows]
+             ", ".join(f"{k} {_scale_value(k, v)}" for k, v in r["metrics"].items()
+                       if k not in ("seconds", "peak_rss_gb")), key] for r in rows]
     return _table(["size", "stage", "system", "finished", "seconds", "peak RSS GB", "more", "from"], body,
                   "lllrrrll")
 
