@@ -40,7 +40,7 @@ from fuserec.progress import progress
 
 ONE_FOLD_USERS = 5
 """With ``n_folds`` unset, train with this many times ``group_users`` users makes one split."""
-GROUP_CELLS = 300_000_000
+GROUP_CELLS = 100_000_000
 """Users × items a split's training groups may score: past it, fewer users than ``group_users``
 make the groups, since every candidate user costs a full score row from every retriever."""
 
