@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from fuserec.data.dataset import Dataset
 from fuserec.data.reader import numeric_column
 from fuserec.data.validate import BotPolicy, DuplicatePolicy, InvalidPolicy, clean_interactions
 from fuserec.errors import UsageError
+
+log = logging.getLogger("fuserec.data")
 
 _YEAR = re.compile(r"\((\d{4})\)\s*$")
 
@@ -75,6 +78,9 @@ def build_dataset(
             empty = np.logical_and.reduce([item_table[c].fillna("").astype(str).str.strip().eq("").to_numpy()
                                            for c in text])
             report["items_without_text"] = int(empty.sum())
+            if empty.any():
+                log.warning("%s: %d items without text; the text models place them by interactions alone",
+                            items_path or path, int(empty.sum()))
     return Dataset.from_frame(
         name, frame, item_table=item_table, user_table=user_table, rating_scale=rating_scale, report=report
     )

@@ -4,6 +4,7 @@ counted, and loadable as the user's own files."""
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pandas as pd
@@ -94,12 +95,17 @@ def test_the_cli_writes_a_log_and_says_what_it_injected(tmp_path):
     assert result.exit_code != 0 and "--users, --items and --events together" in result.output
 
 
-def test_every_fault_class_is_reported_and_dropped_rows_go_to_a_file(tmp_path):
+def test_every_fault_class_is_reported_and_dropped_rows_go_to_a_file(tmp_path, caplog):
     spec = SynthSpec(n_users=2000, n_items=500, n_events=30_000, seed=4, faults=Faults.all())
     found = synthesize(spec, tmp_path / "log")["faults"]
     rejects = tmp_path / "out" / "rejected.csv"
-    ds = load_files(tmp_path / "log" / "events", tmp_path / "log" / "items.parquet", item_id_column="item",
-                    rating_scale=(1, 5), invalid="drop", bots="drop", rejects=rejects)
+    with caplog.at_level(logging.WARNING, logger="fuserec.data"):
+        ds = load_files(tmp_path / "log" / "events", tmp_path / "log" / "items.parquet", item_id_column="item",
+                        rating_scale=(1, 5), invalid="drop", bots="drop", rejects=rejects)
+    said = caplog.text
+    without_text = f"{found['items_without_text']} items without text"
+    for fault in ("invalid rows", "suspected bots", "duplicate rows", without_text):
+        assert fault in said, f"no warning about {fault}"
     report = ds.report
     assert report["missing_ratings"] + report["out_of_range_ratings"] == found["bad_rows"]
     assert 0 < report["duplicate_rows"] <= found["duplicate_events"]  # the bots' copies went with them
