@@ -229,14 +229,16 @@ def _train_metrics(folder: Path, seconds: float) -> dict[str, float]:
     return metrics
 
 
-def _against_clean(rows: list[dict[str, Any]], clean: str, metrics: dict[str, float]) -> dict[str, float]:
-    """The re-ranker's NDCG@10 with faults over the clean run's: the log with faults is the clean
-    log of the same seed plus the faults, and the bots are dropped, so both measure the same users."""
-    ref = [r for r in rows if (r["size"], r["stage"]) == (clean, "train") and r.get("ok")]
+def _against_clean(rows: list[dict[str, Any]]) -> None:
+    """Give each ``-faults`` train row the re-ranker's NDCG@10 over the clean run's, where both
+    finished: the log with faults is the clean log of the same seed plus the faults, and the bots
+    are dropped, so both measure the same users."""
     key = "ndcg@10 reranker"
-    if not ref or key not in metrics:
-        return {}
-    return {"ndcg@10 reranker / clean": metrics[key] / ref[0]["metrics"][key]}
+    clean = {r["size"]: r["metrics"] for r in rows if r["stage"] == "train" and r.get("ok") and key in r["metrics"]}
+    for r in rows:
+        base = clean.get(r["size"].removesuffix("-faults"))
+        if r["stage"] == "train" and r["size"].endswith("-faults") and r["size"] in clean and base:
+            r["metrics"][f"{key} / clean"] = r["metrics"][key] / base[key]
 
 
 def _run_child(stage: str, folder: Path) -> tuple[dict[str, float], float, int]:
@@ -290,11 +292,13 @@ def main() -> None:
             rows = [r for r in rows if (r["size"], r["stage"], r["system"]) != (size, stage, system)]
             rows.append(row(system, stage, f"synth-{size}", "all data", metrics, size=size, stage=stage,
                             ok=code == 0, exit_code=code))
-            if stage == "train" and size.endswith("-faults"):
-                metrics |= _against_clean(rows, size.removesuffix("-faults"), metrics)
             print(f"{size}: {stage}: exit {code}, {metrics.get('seconds', float('nan')):.1f} s, "
                   f"peak {peak:.2f} GB", flush=True)
+            _against_clean(rows)
             write_json(rows, args.json)  # after every stage: a later crash keeps what was measured
+    if args.json and rows:
+        _against_clean(rows)
+        write_json(rows, args.json)
 
 
 if __name__ == "__main__":
