@@ -49,8 +49,7 @@ def factor_topk(user_vectors: np.ndarray, item_vectors: np.ndarray, seen: sp.csr
     import faiss
 
     n_items = len(item_vectors)
-    index = faiss.IndexFlatIP(item_vectors.shape[1])
-    index.add(np.ascontiguousarray(item_vectors, dtype=np.float32))
+    items = np.ascontiguousarray(item_vectors, dtype=np.float32)  # searched in place: no index copy per call
     seen = sp.csr_matrix(seen)
     seen.sort_indices()
     counts = np.diff(seen.indptr)
@@ -62,7 +61,8 @@ def factor_topk(user_vectors: np.ndarray, item_vectors: np.ndarray, seen: sp.csr
     for start in range(0, len(order), BLOCK):
         rows = order[start:start + BLOCK]
         want = min(k + int(counts[rows].max(initial=0)), n_items)
-        sims, found = index.search(np.ascontiguousarray(user_vectors[rows], dtype=np.float32), want)
+        sims, found = faiss.knn(np.ascontiguousarray(user_vectors[rows], dtype=np.float32), items, want,
+                                metric=faiss.METRIC_INNER_PRODUCT)
         keep = (found >= 0) & ~_is_seen(seen[rows], found, n_items)
         place = np.cumsum(keep, axis=1) - 1  # each kept entry's position in the list
         r, c = np.nonzero(keep & (place < k))
