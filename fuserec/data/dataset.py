@@ -203,12 +203,7 @@ class Dataset:
         item_table = _id_table(item_table, frame["item"])
         user_table = _id_table(user_table, frame["user"])
         items, users = IdMap(item_table["id"]), IdMap(user_table["id"])
-        inter = pd.DataFrame(
-            {
-                "user": users.to_index(frame["user"].to_numpy()).astype(np.int32),
-                "item": items.to_index(frame["item"].to_numpy()).astype(np.int32),
-            }
-        )
+        inter = pd.DataFrame({"user": _indices(users, frame["user"]), "item": _indices(items, frame["item"])})
         if "rating" in frame.columns:
             inter["rating"] = frame["rating"].to_numpy(dtype=np.float32)
         if "timestamp" in frame.columns:
@@ -225,9 +220,23 @@ class Dataset:
         )
 
 
+def _indices(ids: IdMap, values: pd.Series) -> np.ndarray:
+    """int32 indices of external ids; a categorical is looked up once per distinct id."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return ids.to_index(values.cat.categories, missing="ignore").astype(np.int32)[values.cat.codes.to_numpy()]
+    return ids.to_index(values.to_numpy()).astype(np.int32)
+
+
+def _unique(values: pd.Series) -> np.ndarray:
+    """Distinct values in order of first appearance (of a categorical: its categories that occur)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.categories.to_numpy()[pd.unique(values.cat.codes.to_numpy())]
+    return pd.unique(values.to_numpy())
+
+
 def _id_table(table: pd.DataFrame | None, seen: pd.Series) -> pd.DataFrame:
     """The table with one row per id: its own rows, then ids seen only in interactions."""
-    seen_ids = pd.unique(seen.to_numpy())
+    seen_ids = _unique(seen)
     if table is None or len(table) == 0:
         return pd.DataFrame({"id": seen_ids})
     table = table.reset_index(drop=True)

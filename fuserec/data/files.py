@@ -12,6 +12,7 @@ import pandas as pd
 from fuserec.data._build import build_dataset, loader_options, unique_ids
 from fuserec.data.dataset import Dataset
 from fuserec.data.reader import numeric_column, read_table
+from fuserec.data.streaming import read_parquet_events
 from fuserec.data.validate import clean_text
 from fuserec.errors import DataError, UsageError
 
@@ -51,7 +52,7 @@ def _read_any(
                       optional=optional or ())
 
 
-def _parse_time(raw: pd.DataFrame, column: str, path: Path) -> np.ndarray:
+def parse_time(raw: pd.DataFrame, column: str, path: Path) -> np.ndarray:
     """Seconds since the epoch from numbers or ISO-8601 date-times."""
     first = pd.to_numeric(raw[column].iloc[:1], errors="coerce")
     if first.notna().all():  # the column holds numbers: Unix seconds
@@ -101,18 +102,10 @@ def load_files(
     wanted = [mapping[r] for r in ROLES if r in mapping]
     # Without an explicit mapping, rating and timestamp are used when the file has them.
     optional = [mapping[r] for r in ("rating", "timestamp") if r in mapping] if columns is None else []
-    raw = _read_any(path, wanted, sep, header, encoding, optional)
-    mapping = {r: c for r, c in mapping.items() if c in raw.columns}
-    frame = pd.DataFrame({"user": raw[mapping["user"]].str.strip(), "item": raw[mapping["item"]].str.strip(),
-                          "_line": raw["_line"]})
-    if "rating" in mapping:
-        frame["rating"] = numeric_column(raw, mapping["rating"], path, allow_missing=True)
-    if "timestamp" in mapping:
-        frame["timestamp"] = _parse_time(raw, mapping["timestamp"], path)
-
     item_table = _side_table(Path(items), item_id_column, sep, encoding, "item") if items is not None else None
     user_table = _side_table(Path(users), user_id_column, sep, encoding, "user") if users is not None else None
-    ds = build_dataset(name or path.stem.split(".")[0], frame, path, item_table=item_table, user_table=user_table,
+    ds = build_dataset(name or path.stem.split(".")[0], _events(path, mapping, wanted, optional, sep, header, encoding),
+                       path, item_table=item_table, user_table=user_table,
                        rating_scale=rating_scale, items_path=Path(items) if items is not None else None,
                        **loader_options(options))
     if ds.has_ratings and rating_scale is None and len(ds):
@@ -120,6 +113,23 @@ def load_files(
         r = ds.interactions["rating"]
         ds.rating_scale = (float(r.min()), float(r.max()))
     return ds
+
+
+def _events(path: Path, mapping: dict[str, str], wanted: list[str], optional: list[str], sep: str | None,
+            header: bool, encoding: str) -> pd.DataFrame:
+    """The interactions as ``build_dataset`` takes them: Parquet read batch by batch (ids as
+    categoricals, row numbers in the index), delimited text as strings with ``_line``."""
+    if path.suffix == ".parquet" or path.is_dir():
+        return read_parquet_events(path, mapping, optional)
+    raw = _read_any(path, wanted, sep, header, encoding, optional)
+    mapping = {r: c for r, c in mapping.items() if c in raw.columns}
+    frame = pd.DataFrame({"user": raw[mapping["user"]].str.strip(), "item": raw[mapping["item"]].str.strip(),
+                          "_line": raw["_line"]})
+    if "rating" in mapping:
+        frame["rating"] = numeric_column(raw, mapping["rating"], path, allow_missing=True)
+    if "timestamp" in mapping:
+        frame["timestamp"] = parse_time(raw, mapping["timestamp"], path)
+    return frame
 
 
 def _side_table(path: Path, id_column: str, sep: str | None, encoding: str, what: str) -> pd.DataFrame:

@@ -53,8 +53,9 @@ def clean_interactions(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Check and clean interactions with external ids.
 
-    ``frame`` has ``user``, ``item``, optional ``rating`` (float, NaN = missing) and
-    ``timestamp``, and ``_line`` (the file line of each row). Returns the cleaned frame (sorted
+    ``frame`` has ``user``, ``item`` (text, or categoricals of text), optional ``rating`` (float,
+    NaN = missing) and ``timestamp``, and ``_line`` (the file line of each row; without it, a
+    row's line is its index plus one, as for Parquet). Returns the cleaned frame (sorted
     as read, ``_line`` dropped) and a report of what was found and done. Rows dropped as invalid
     (``invalid="drop"``) or as a suspected bot's (``bots="drop"``) are written to the CSV file
     ``rejects`` when given, with their line and the reason.
@@ -78,7 +79,7 @@ def clean_interactions(
             raise DataError(
                 f"{key.replace('_', ' ')[:-1]} {value!r} ({n:,} such rows in the file)",
                 file=path,
-                line=int(frame["_line"].iloc[i]),
+                line=_line(frame, i),
                 field=fieldname,
                 expected=expected,
             )
@@ -88,7 +89,7 @@ def clean_interactions(
         log.warning("%s: dropped %d invalid rows (%s)", path, int(drop.sum()),
                     ", ".join(f"{k}={report[k]}" for k, *_ in bad_masks if report[k]))
         reasons = np.select([m for _, m, *_ in bad_masks], [k for k, *_ in bad_masks], "")
-        rejected.append(frame.loc[drop].assign(reason=reasons[drop]))
+        rejected.append(_with_lines(frame.loc[drop]).assign(reason=reasons[drop]))
         frame = frame.loc[~drop]
     report["dropped_invalid"] = int(drop.sum())
 
@@ -97,7 +98,7 @@ def clean_interactions(
     if rejects is not None and rejected:
         _write_rejects(pd.concat(rejected, ignore_index=True), Path(rejects), report)
     report["rows_kept"] = int(len(frame))
-    return frame.drop(columns="_line").reset_index(drop=True), report
+    return frame.drop(columns="_line", errors="ignore").reset_index(drop=True), report
 
 
 def _suspected_bots(frame: pd.DataFrame, path: str | Path, policy: str, report: dict[str, Any],
@@ -105,7 +106,8 @@ def _suspected_bots(frame: pd.DataFrame, path: str | Path, policy: str, report: 
     """Report users with more than ``BOT_FACTOR`` × the median user's rows; drop them under ``"drop"``."""
     if policy not in ("keep", "drop"):
         raise UsageError(f"bots must be 'keep' or 'drop', not {policy!r}")
-    counts = frame["user"].value_counts()
+    counts = frame["user"].value_counts(sort=False)
+    counts = counts[counts > 0]  # a categorical counts every category, also those of dropped rows
     heavy = counts.index[counts > BOT_FACTOR * max(float(counts.median()), 1.0)] if len(counts) else counts.index
     mask = frame["user"].isin(heavy).to_numpy()
     report["suspected_bots"], report["suspected_bot_rows"] = int(len(heavy)), int(mask.sum())
@@ -114,7 +116,7 @@ def _suspected_bots(frame: pd.DataFrame, path: str | Path, policy: str, report: 
                     len(heavy), BOT_FACTOR, int(mask.sum()), "dropped" if policy == "drop" else "kept (bots='drop' "
                     "drops them)")
     if policy == "drop" and mask.any():
-        rejected.append(frame.loc[mask].assign(reason="suspected_bot"))
+        rejected.append(_with_lines(frame.loc[mask]).assign(reason="suspected_bot"))
         frame = frame.loc[~mask]
     return frame
 
@@ -123,45 +125,102 @@ def _write_rejects(rows: pd.DataFrame, path: Path, report: dict[str, Any]) -> No
     """The dropped rows as CSV at ``path``, whole or not at all (written beside it, then renamed)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    rows.rename(columns={"_line": "line"}).sort_values("line", kind="stable").to_csv(partial, index=False)
+    rows = rows.rename(columns={"_line": "line"})
+    first = [c for c in ("user", "item", "line") if c in rows.columns]
+    rows = rows[first + [c for c in rows.columns if c not in first]]
+    rows.sort_values("line", kind="stable").to_csv(partial, index=False)
     partial.replace(path)
     report["rejected_rows_file"] = str(path)
     log.warning("%d rejected rows written to %s", len(rows), path)
 
 
 def _resolve_duplicates(frame: pd.DataFrame, path: str | Path, policy: str, report: dict[str, Any]) -> pd.DataFrame:
-    exact = frame.drop(columns="_line").duplicated(keep="first")
-    pair_dup = frame.duplicated(subset=["user", "item"], keep=False)
-    n_exact = int(exact.sum())
-    n_pair = int(frame.duplicated(subset=["user", "item"], keep="first").sum())
+    key = _pair_keys(frame)
+    repeated, pair_dup = _repeats(key)
+    # identical rows share their (user, item), so exact copies are looked for among repeated pairs only
+    n_exact = int(frame.loc[pair_dup].drop(columns="_line", errors="ignore").duplicated(keep="first").sum())
+    n_pair = int(repeated.sum())
     report["duplicate_rows"] = n_exact
     report["repeated_pairs"] = n_pair  # rows whose (user, item) appeared before, identical or not
     if n_pair == 0:
         return frame
     if policy == "error":
-        i = int(np.flatnonzero(frame.duplicated(subset=["user", "item"], keep="first").to_numpy())[0])
+        i = int(np.flatnonzero(repeated)[0])
         row = frame.iloc[i]
         raise DataError(
             f"user {row['user']!r} and item {row['item']!r} appear again ({n_pair:,} repeated pairs)",
             file=path,
-            line=int(row["_line"]),
+            line=_line(frame, i),
             expected="each (user, item) pair once, or duplicates='keep-last'/'mean'",
         )
     log.warning("%s: %d duplicate rows (%d exact copies); policy %s", path, n_pair, n_exact, policy)
-    if policy == "keep-last":
-        order = frame.sort_values("timestamp", kind="stable") if "timestamp" in frame.columns else frame
-        kept = order.drop_duplicates(subset=["user", "item"], keep="last")
-        return kept.sort_values("_line", kind="stable")
+    if policy == "keep-last":  # the pair's latest row; among equal times, the later in the file
+        rows = np.flatnonzero(pair_dup)
+        sort_keys = (frame["timestamp"].to_numpy()[rows], key[rows]) if "timestamp" in frame.columns else (key[rows],)
+        order = np.lexsort(sort_keys)
+        ends = key[rows[order]]
+        last = np.append(ends[1:] != ends[:-1], True)
+        keep = ~pair_dup
+        keep[rows[order[last]]] = True
+        return frame.loc[keep]
     # mean: average the ratings of a pair; keep the latest timestamp and the first line
+    lined = "_line" in frame.columns
     agg: dict[str, str] = {"_line": "min"}
     if "rating" in frame.columns:
         agg["rating"] = "mean"
     if "timestamp" in frame.columns:
         agg["timestamp"] = "max"
-    dup = frame.loc[pair_dup.to_numpy()]
-    merged = dup.groupby(["user", "item"], sort=False, as_index=False).agg(agg)
-    out = pd.concat([frame.loc[~pair_dup.to_numpy()], merged], ignore_index=True)
+    dup = _with_lines(frame.loc[pair_dup])
+    merged = dup.groupby(["user", "item"], sort=False, observed=True, as_index=False).agg(agg)
+    if not lined:  # back to row numbers in the index
+        merged = merged.set_index(merged.pop("_line").to_numpy() - 1)
+        return pd.concat([frame.loc[~pair_dup], merged]).sort_index(kind="stable")
+    out = pd.concat([frame.loc[~pair_dup], merged], ignore_index=True)
     return out.sort_values("_line", kind="stable")
+
+
+def _pair_keys(frame: pd.DataFrame) -> np.ndarray:
+    """One int64 per row that names its (user, item) pair."""
+    def codes(ids: pd.Series) -> np.ndarray:
+        raw = ids.cat.codes.to_numpy() if isinstance(ids.dtype, pd.CategoricalDtype) else pd.factorize(ids)[0]
+        return raw.astype(np.int64) + 1  # missing ids (-1) get a code of their own
+
+    items = codes(frame["item"])
+    return codes(frame["user"]) * (int(items.max(initial=0)) + 1) + items
+
+
+def _repeats(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose pair appeared on an earlier row, and rows whose pair appears more than once.
+
+    A stable sort of the keys puts each pair's rows together in file order, in a few arrays of
+    the rows' length (a hash table over tens of millions of pairs takes several times more).
+    """
+    order = np.argsort(key, kind="stable")
+    same = key[order[1:]] == key[order[:-1]]
+    repeated = np.zeros(len(key), dtype=bool)
+    repeated[order[1:][same]] = True
+    pair_dup = repeated.copy()
+    pair_dup[order[:-1][same]] = True
+    return repeated, pair_dup
+
+
+def _line(frame: pd.DataFrame, i: int) -> int:
+    """The file line of the ``i``-th row: its ``_line``, or its index plus one (Parquet row numbers)."""
+    return int(frame["_line"].iloc[i]) if "_line" in frame.columns else int(frame.index[i]) + 1
+
+
+def _with_lines(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with a ``_line`` column, made from the index where the frame has none."""
+    return rows if "_line" in rows.columns else rows.assign(_line=rows.index.to_numpy() + 1)
+
+
+def _blank(ids: pd.Series) -> np.ndarray:
+    """Rows whose id is empty after trimming; a categorical is checked once per distinct id."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        cats = ids.cat.categories
+        empty = np.append(np.asarray(cats.astype(str).str.strip() == ""), True)  # code -1: missing
+        return empty[ids.cat.codes.to_numpy()]
+    return (ids.astype(str).str.strip() == "").to_numpy()
 
 
 def _invalid_rows(frame: pd.DataFrame, rating_scale: tuple[float, float] | None, known_items: Iterable[Any] | None,
@@ -182,6 +241,5 @@ def _invalid_rows(frame: pd.DataFrame, rating_scale: tuple[float, float] | None,
         where = f" of {items_path}" if items_path else ""
         bad_masks.append(("unknown_items", unknown, "item", f"an item id listed in the item table{where}"))
     for col in ("user", "item"):
-        empty = (frame[col].astype(str).str.strip() == "").to_numpy()
-        bad_masks.append((f"empty_{col}_ids", empty, col, f"a {col} id"))
+        bad_masks.append((f"empty_{col}_ids", _blank(frame[col]), col, f"a {col} id"))
     return bad_masks
