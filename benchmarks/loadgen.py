@@ -103,14 +103,14 @@ async def _exchange(conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], req
 
 
 async def _run(host: str, port: int, paths: Sequence[str], rate: float, seconds: float, connections: int,
-               timeout: float) -> Result:
+               timeout: float, bodies: Sequence[bytes] | None = None) -> Result:
     loop = asyncio.get_running_loop()
     pool = _Pool(host, port, connections)
     n = max(1, int(rate * seconds))
     latencies: list[float] = []
     errors = ok = 0
     kinds: Counter = Counter()
-    requests = [f"GET {p} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: keep-alive\r\n\r\n".encode() for p in paths]
+    requests = [_request(host, port, p, None if bodies is None else bodies[i]) for i, p in enumerate(paths)]
     start = loop.time() + 0.05
 
     async def one(i: int) -> None:
@@ -159,6 +159,15 @@ async def _run(host: str, port: int, paths: Sequence[str], rate: float, seconds:
 
 
 def run(host: str, port: int, paths: Sequence[str], rate: float, seconds: float, connections: int = 256,
-        timeout: float = 5.0) -> Result:
-    """Send ``rate * seconds`` GET requests over ``paths`` (cycled in order) at a fixed rate."""
-    return asyncio.run(_run(host, port, paths, rate, seconds, connections, timeout))
+        timeout: float = 5.0, bodies: Sequence[bytes] | None = None) -> Result:
+    """Send ``rate * seconds`` requests over ``paths`` (cycled in order) at a fixed rate: GETs, or
+    POSTs of the JSON ``bodies`` (one per path) when given."""
+    return asyncio.run(_run(host, port, paths, rate, seconds, connections, timeout, bodies))
+
+
+def _request(host: str, port: int, path: str, body: bytes | None) -> bytes:
+    head = f"Host: {host}:{port}\r\nConnection: keep-alive\r\n"
+    if body is None:
+        return f"GET {path} HTTP/1.1\r\n{head}\r\n".encode()
+    return (f"POST {path} HTTP/1.1\r\n{head}Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"\r\n").encode() + body

@@ -14,6 +14,9 @@ stage runs in a process of its own, so that its wall seconds and peak RSS are it
 - ``encode-minilm`` (up to ``MINILM_MAX_ITEMS`` items) and ``encode-static``: every item title;
 - ``recommend``: the ALS artifact's top 10 for every user, in bounded chunks, written as Parquet
   (``fuserec recommend --all``);
+- ``serve``: ``fuserec serve`` over the ALS artifact, text search through its faiss index and the
+  user route under open-loop load, with the search answers' recall against exact
+  (``serve_at_scale.py``);
 - ``train``: ``fuserec train`` with the default fused re-ranker from a configuration like
   ``examples/own-files.toml`` (temporal split per user, ``compare = ["als", "popularity"]``):
   wall seconds and peak RSS of the whole command, and each model's NDCG@10 on the same test
@@ -47,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import row, write_json  # noqa: E402
 
 STAGES = ("ingest", "als", "implicit-als", "sparse-ease", "dense-ease-guard", "reranker", "encode-minilm",
-          "encode-static", "recommend", "train")
+          "encode-static", "recommend", "serve", "train")
 SYSTEM = {"implicit-als": "implicit"}
 MINILM_MAX_ITEMS = 200_000
 GUARD_MIN_ITEMS = 200_000  # the guard stage runs where dense EASE is far past any budget
@@ -169,11 +172,17 @@ def _stage_recommend(folder: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, "rows": float(pq.ParquetFile(out).metadata.num_rows)}
 
 
+def _stage_serve(folder: Path) -> dict[str, float]:
+    from serve_at_scale import stage_serve
+
+    return stage_serve(folder)
+
+
 RUNNERS = {"ingest": _stage_ingest, "als": _stage_als, "implicit-als": _stage_implicit_als,
            "sparse-ease": _stage_sparse_ease, "dense-ease-guard": _stage_dense_ease_guard,
            "reranker": _stage_reranker,
            "encode-minilm": lambda f: _encode(f, "minilm"), "encode-static": lambda f: _encode(f, "static"),
-           "recommend": _stage_recommend}
+           "recommend": _stage_recommend, "serve": _stage_serve}
 
 
 # ---- the parent: data, one child per stage, rows --------------------------------------------------

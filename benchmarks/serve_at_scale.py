@@ -1,0 +1,122 @@
+"""The service on a large catalogue: ``fuserec serve`` over the ALS artifact of a generated log.
+
+The ``serve`` stage of ``scale.py``. The server loads the artifact that the ``als`` stage saved
+(every user's and item's factors), encodes every item title with the static encoder once (cached
+per machine) and, past ``exact_below`` items, searches text through faiss's HNSW graph; its
+start-up seconds and the artifact's size on disk are reported. It starts with both cores, to
+build its index, and is then pinned to CPU 0 while the load generator (``loadgen.py``, open loop)
+runs on CPU 1. Measured:
+
+- ``search_recall@10``: the service's answers to ``QUERIES`` searches (titles of seeded random
+  items) against exact inner products over the same vectors, encoded here; an item counts as
+  found when its exact score reaches the exact tenth best, so that items with equal titles
+  do not count as misses;
+- ``search p50/p99`` at each of ``RATES`` requests per second (POST ``/v1/search``), and the
+  user route's (GET ``/v1/users/{id}/recommendations``, which scores every item) at the same
+  rates, each ``SECONDS`` long; the p99 at 100 requests/s is also its own metric.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).parent))
+from loadgen import run  # noqa: E402
+from serving import _free_port, _start, _stop  # noqa: E402
+
+QUERIES = 1_000
+RATES = (50, 100, 200)
+SECONDS = 15.0
+
+
+def _post(url: str, body: dict) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as r:
+        return json.loads(r.read())
+
+
+def _pin(pid: int, cpu: int) -> None:
+    """Every thread of process ``pid`` onto ``cpu`` (the server built its index on both)."""
+    for task in os.listdir(f"/proc/{pid}/task"):
+        os.sched_setaffinity(int(task), {cpu})
+
+
+def _recall(base: str, catalogue: pd.DataFrame, texts: list[str]) -> float:
+    """Share of the exact top 10 (ties at the tenth score included) among the service's answers
+    to ``texts``, over the vectors of the catalogue's texts (the artifact's item table)."""
+    from fuserec._core.topk import topk_indices
+    from fuserec.semantic import get_encoder
+
+    encoder = get_encoder("static")
+    vectors = np.asarray(encoder.encode(catalogue["text"].astype(str).tolist(), show_progress=False),
+                         dtype=np.float32)
+    ids = catalogue["id"].to_numpy()
+    queries = range(len(texts))
+    query_vectors = np.asarray(encoder.encode(texts, query=True, show_progress=False), dtype=np.float32)
+    position = {str(i): n for n, i in enumerate(ids)}
+    hits = 0
+    for start in range(0, len(queries), 100):
+        scores = query_vectors[start:start + 100] @ vectors.T
+        _, best = topk_indices(scores, 10)
+        for row, text in enumerate(texts[start:start + 100]):
+            tenth = float(best[row, -1]) - 1e-5
+            answer = _post(f"{base}/v1/search", {"text": text, "k": 10})["items"]
+            hits += sum(scores[row, position[str(e["item"])]] >= tenth for e in answer)
+    return hits / (10 * len(queries))
+
+
+def _latency(port: int, paths: list[str], bodies: list[bytes] | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for rate in RATES:
+        result = run("127.0.0.1", port, paths, rate, SECONDS, bodies=bodies)
+        m = result.metrics()
+        out[f"p50_ms@{rate}"], out[f"p99_ms@{rate}"] = m["p50_ms"], m["p99_ms"]
+        out[f"errors@{rate}"] = m["errors"]
+        print(f"  {rate}/s: p50 {m['p50_ms']:.1f} ms, p99 {m['p99_ms']:.1f} ms, {m['errors']:.0f} errors", flush=True)
+    return out
+
+
+def stage_serve(folder: Path) -> dict[str, float]:
+    """Serve ``folder``'s ALS artifact and measure search recall and both routes' latency."""
+    artifact = folder / "als-artifact"
+    if not artifact.exists():
+        raise SystemExit(f"{artifact} is missing: run the als stage first")
+    titles = pd.read_parquet(folder / "items.parquet", columns=["title"])["title"].astype(str).tolist()
+    users = pd.read_parquet(next((folder / "events").glob("part-*.parquet")), columns=["user"])["user"].unique()
+    config = folder / "serve.toml"
+    config.write_text('[serve]\nencoder = "static"\nmultilingual = "off"\n')
+    port, log = _free_port(), folder / "serve.log"
+    cmd = [sys.executable, "-m", "fuserec.cli", "serve", "--model", str(artifact), "--port", str(port),
+           "--config", str(config), "--db", str(folder / "serve-events.sqlite")]
+    start = time.perf_counter()
+    server = _start(cmd, {"HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "2"}, f"http://127.0.0.1:{port}/readyz", log,
+                    pin=False)
+    metrics = {"start_seconds": time.perf_counter() - start, "items": float(len(titles)),
+               "artifact_gb": sum(p.stat().st_size for p in artifact.rglob("*") if p.is_file()) / 1e9}
+    try:
+        _pin(server.pid, 0)
+        os.sched_setaffinity(0, {1})
+        rng = random.Random(0)
+        texts = [titles[rng.randrange(len(titles))] for _ in range(QUERIES)]  # what people type: titles
+        catalogue = pd.read_parquet(artifact / "current" / "items.parquet", columns=["id", "text"])
+        metrics["search_recall@10"] = float(_recall(f"http://127.0.0.1:{port}", catalogue, texts))
+        print(f"search recall@10 against exact: {metrics['search_recall@10']:.4f}", flush=True)
+        bodies = [json.dumps({"text": text, "k": 10}).encode() for text in texts]
+        for key, value in _latency(port, ["/v1/search"] * len(bodies), bodies).items():
+            metrics[f"search {key}"] = value
+        paths = [f"/v1/users/{rng.choice(users)}/recommendations?k=10" for _ in range(QUERIES)]
+        for key, value in _latency(port, paths, None).items():
+            metrics[f"user {key}"] = value
+    finally:
+        _stop(server)
+    metrics["seconds"] = time.perf_counter() - start
+    return metrics
