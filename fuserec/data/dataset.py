@@ -22,11 +22,15 @@ class IdMap:
             dup = index[index.duplicated()][0]
             raise DataError(f"id {dup!r} appears twice in the id map", expected="unique ids")
         self._index = index
+        self._ids: np.ndarray | None = None
 
     @property
     def ids(self) -> np.ndarray:
-        """External ids in index order."""
-        return self._index.to_numpy()
+        """External ids in index order (made once: an Arrow-backed index converts on every call)."""
+        if getattr(self, "_ids", None) is None:  # also an IdMap unpickled from before the cache
+            self._ids = self._index.to_numpy()
+            self._ids.flags.writeable = False
+        return self._ids
 
     def __len__(self) -> int:
         return len(self._index)
@@ -60,7 +64,7 @@ class IdMap:
 
     def to_external(self, indices: Any) -> np.ndarray:
         """External ids of ``indices`` (array of ints)."""
-        return self._index.to_numpy()[np.asarray(indices)]
+        return self.ids[np.asarray(indices)]
 
 
 @dataclass
