@@ -167,9 +167,34 @@ def _stage_recommend(folder: Path) -> dict[str, float]:
     start = time.perf_counter()
     subprocess.run([str(Path(sys.executable).parent / "fuserec"), "recommend", "--model", str(folder / "als-artifact"),
                     "--all", "--k", "10", "--out", str(out)], check=True)
+    seconds = time.perf_counter() - start
     import pyarrow.parquet as pq
 
-    return {"seconds": time.perf_counter() - start, "rows": float(pq.ParquetFile(out).metadata.num_rows)}
+    return {"seconds": seconds, "rows": float(pq.ParquetFile(out).metadata.num_rows),
+            "recall@10 vs exact": _recall_vs_exact(folder, out)}
+
+
+def _recall_vs_exact(folder: Path, out: Path, n_users: int = 1_000) -> float:
+    """Share of the exact top 10 (unseen items; ties at the tenth score included) among the written
+    lists of ``n_users`` seeded users."""
+    import numpy as np
+    import pandas as pd
+
+    from fuserec.artifacts import load
+
+    model = load(folder / "als-artifact").model
+    users = np.random.default_rng(0).choice(len(model.user_factors_), size=n_users, replace=False)
+    user_ids = np.asarray(model.users_.ids).astype(str)
+    written = pd.read_parquet(out, columns=["user", "item"])
+    item_pos = {str(i): n for n, i in enumerate(model.items_.ids)}
+    lists = written[written["user"].isin(set(user_ids[users]))].groupby("user")["item"].apply(list)
+    hits = 0
+    for u in users:
+        scores = model.item_factors_ @ model.user_factors_[u]
+        scores[model.seen_[u].indices] = -np.inf
+        tenth = np.partition(scores, -10)[-10] - 1e-5
+        hits += sum(scores[item_pos[i]] >= tenth for i in lists.get(user_ids[u], []))
+    return hits / (10 * n_users)
 
 
 def _stage_serve(folder: Path) -> dict[str, float]:
