@@ -27,10 +27,11 @@ class IdMap:
     @property
     def ids(self) -> np.ndarray:
         """External ids in index order (made once: an Arrow-backed index converts on every call)."""
-        if getattr(self, "_ids", None) is None:  # also an IdMap unpickled from before the cache
-            self._ids = self._index.to_numpy()
-            self._ids.flags.writeable = False
-        return self._ids
+        ids = getattr(self, "_ids", None)  # None also on an IdMap unpickled from before the cache
+        if ids is None:
+            ids = self._ids = self._index.to_numpy()
+            ids.flags.writeable = False
+        return ids
 
     def __len__(self) -> int:
         return len(self._index)
