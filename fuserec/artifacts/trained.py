@@ -132,6 +132,31 @@ class TrainedModel:
                 yield payload.recommendations(who, self.name, self.version, k,
                                               self._entries(*self._fallback(k), route="fallback"), reason)
 
+    def recommend_columns(self, users: Iterable[Any], k: int = 10, exclude_seen: bool = True) -> dict[str, np.ndarray]:
+        """The lists of `recommend_many` as columns, one row per entry: ``user``, ``rank``,
+        ``item``, ``title``, ``score``, ``fallback``. Made with array operations, for batch
+        output of many users (no per-user payload)."""
+        if k < 1:
+            raise UsageError(f"k must be at least 1, not {k}")
+        users = list(users)
+        index = np.array([-1 if (i := lookup(self.model.users_, u)) is None else i for u in users], dtype=np.int64)
+        known = index >= 0
+        known[known] = np.diff(self.model.seen_.indptr)[index[known]] > 0
+        idx = np.full((len(users), k), -1, dtype=np.int64)
+        val = np.full((len(users), k), -np.inf, dtype=np.float64)
+        if known.any():
+            idx[known], val[known] = self.model.recommend_indices(index[known], k, exclude_seen)
+        if not known.all():
+            f_idx, f_val = self._fallback(k)
+            idx[~known, :len(f_idx)], val[~known, :len(f_idx)] = f_idx, f_val
+        keep = idx >= 0
+        rows, cols = np.nonzero(keep)
+        items = idx[rows, cols]
+        return {"user": np.asarray([external(u) for u in users], dtype=object)[rows],
+                "rank": (np.cumsum(keep, axis=1) - 1)[rows, cols].astype(np.int32) + 1,
+                "item": self.model.items_.ids[items], "title": self.titles[items],
+                "score": val[rows, cols], "fallback": ~known[rows]}
+
     def users(self) -> np.ndarray:
         """External ids of every user with training interactions."""
         return self.model.users_.to_external(np.flatnonzero(np.diff(self.model.seen_.indptr) > 0))

@@ -132,15 +132,9 @@ def _write_batch(trained, ids: list, k: int, exclude_seen: bool, path: Path, chu
     try:
         with pq.ParquetWriter(tmp, schema) as writer:
             for start in progress(range(0, len(ids), chunk), "recommending", total=-(-len(ids) // chunk)):
-                cols: dict[str, list] = {name: [] for name in schema.names}
-                for payload in trained.recommend_many(ids[start:start + chunk], k, exclude_seen):
-                    for e in payload["items"]:
-                        cols["user"].append(str(payload["user"]))
-                        cols["rank"].append(e["rank"])
-                        cols["item"].append(str(e["item"]))
-                        cols["title"].append(e["title"])
-                        cols["score"].append(e["score"])
-                        cols["fallback"].append(payload["fallback"])
+                cols = trained.recommend_columns(ids[start:start + chunk], k, exclude_seen)
+                for name in ("user", "item", "title"):
+                    cols[name] = cols[name].astype(str)
                 writer.write_table(pa.table(cols, schema=schema))
                 written += len(cols["user"])
         os.replace(tmp, path)
