@@ -3,9 +3,10 @@
 The ``serve`` stage of ``scale.py``. The server loads the artifact that the ``als`` stage saved
 (every user's and item's factors), encodes every item title with the static encoder once (cached
 per machine) and, past ``exact_below`` items, searches text through faiss's HNSW graph; its
-start-up seconds and the artifact's size on disk are reported. It starts with both cores, to
-build its index, and is then pinned to CPU 0 while the load generator (``loadgen.py``, open loop)
-runs on CPU 1. Measured:
+start-up seconds and the artifact's size on disk are reported. It starts with both cores, on
+which faiss builds its index (one BLAS thread, one faiss thread per request after the build, as
+``fuserec serve`` sets), and is then pinned to CPU 0 while the load generator (``loadgen.py``,
+open loop) runs on CPU 1. Measured:
 
 - ``search_recall@10``: the service's answers to ``QUERIES`` searches (titles of seeded random
   items) against exact inner products over the same vectors, encoded here; an item counts as
@@ -98,8 +99,7 @@ def stage_serve(folder: Path) -> dict[str, float]:
     cmd = [sys.executable, "-m", "fuserec.cli", "serve", "--model", str(artifact), "--port", str(port),
            "--config", str(config), "--db", str(folder / "serve-events.sqlite")]
     start = time.perf_counter()
-    server = _start(cmd, {"HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "2"}, f"http://127.0.0.1:{port}/readyz", log,
-                    pin=False)
+    server = _start(cmd, {"HF_HUB_OFFLINE": "1"}, f"http://127.0.0.1:{port}/readyz", log, pin=False)
     metrics = {"start_seconds": time.perf_counter() - start, "items": float(len(titles)),
                "artifact_gb": sum(p.stat().st_size for p in artifact.rglob("*") if p.is_file()) / 1e9}
     try:

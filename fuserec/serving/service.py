@@ -26,6 +26,7 @@ from fuserec.serving.keys import KeyRing
 from fuserec.serving.live import LiveModel, UnknownItemError
 from fuserec.serving.multilingual import MULTILINGUAL_ENCODER
 from fuserec.serving.offloop import off_loop
+from fuserec.serving.retrieval import all_threads_then_one
 from fuserec.serving.settings import ServeSettings
 
 log = logging.getLogger("fuserec.serving")
@@ -100,7 +101,8 @@ class Service:
     def _build(self, folder: Path) -> LiveModel:
         trained = load(folder)
         encoder = encoder_for(trained, self.settings)
-        live = LiveModel(trained, self.store, self.settings, encoder, multilingual_for(encoder, self.settings))
+        with all_threads_then_one():
+            live = LiveModel(trained, self.store, self.settings, encoder, multilingual_for(encoder, self.settings))
         # A loaded model is hundreds of thousands of long-lived objects; left to the cyclic
         # collector, each full pass over them stalls every request in flight. Frozen, they are
         # skipped by it (and still freed by reference counting once a reload drops them).

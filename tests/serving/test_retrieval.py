@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -44,3 +46,16 @@ def test_faiss_recall_at_10_on_100k_clustered_384d_vectors():
     assert recall_at_k(index, vectors, queries, k=10) >= 0.95
     index.add(queries[:1])
     assert index.search(queries[:1], 1)[0][0, 0] == 100_000
+
+
+def test_faiss_builds_on_every_core_and_answers_on_one_thread():
+    faiss = pytest.importorskip("faiss")
+    from fuserec.serving.retrieval import all_threads_then_one
+
+    seen = []
+    with all_threads_then_one():
+        seen.append(faiss.omp_get_max_threads())
+    assert seen == [len(os.sched_getaffinity(0))] and faiss.omp_get_max_threads() == 1
+    with pytest.raises(RuntimeError), all_threads_then_one():  # one thread also after a failed build
+        raise RuntimeError("build failed")
+    assert faiss.omp_get_max_threads() == 1
