@@ -9,6 +9,7 @@ the exact answer.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ import numpy as np
 
 from fuserec._core.extras import installed, require
 from fuserec._core.topk import topk_indices
+
+log = logging.getLogger("fuserec.serving")
 
 
 class ExactIndex:
@@ -50,21 +53,53 @@ class FaissIndex:
         Item vectors as rows.
     m : int
         Graph neighbours per node; more raises recall and memory.
-    ef_construction, ef_search : int
-        Candidate list sizes while building and while searching; larger is slower and more exact.
+    ef_construction : int
+        Candidate list size while building; larger is slower and more exact.
+    ef_search : int or None
+        Candidate list size while searching. None: the smallest power of two from 64 (at most
+        ``MAX_EF_SEARCH``) with which a seeded sample of the catalogue's own rows finds
+        ``TUNE_RECALL`` of their exact top ten; ``recall`` holds what it reached.
     """
 
     kind = "faiss-hnsw"
+    TUNE_RECALL = 0.95
+    MAX_EF_SEARCH = 2048
 
-    def __init__(self, vectors: np.ndarray, m: int = 32, ef_construction: int = 80, ef_search: int = 128) -> None:
+    def __init__(self, vectors: np.ndarray, m: int = 32, ef_construction: int = 80,
+                 ef_search: int | None = None) -> None:
         require("faiss", what="a faiss retrieval index")
         import faiss
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.index = faiss.IndexHNSWFlat(vectors.shape[1], m, faiss.METRIC_INNER_PRODUCT)
         self.index.hnsw.efConstruction = ef_construction
-        self.index.hnsw.efSearch = ef_search
         self.index.add(vectors)
+        self.recall: float | None = None
+        if ef_search is None:
+            self.recall = self._tune(vectors)
+        else:
+            self.index.hnsw.efSearch = ef_search
+
+    def _tune(self, vectors: np.ndarray, sample: int = 256) -> float:
+        """Double ``efSearch`` from 64 until ``sample`` rows find ``TUNE_RECALL`` of their exact top
+        ten (an answer scoring at least the exact tenth counts: equal texts tie); the recall."""
+        import faiss
+
+        rng = np.random.default_rng(0)
+        queries = vectors[np.sort(rng.choice(len(vectors), size=min(sample, len(vectors)), replace=False))]
+        k = min(10, len(vectors))
+        tenth = faiss.knn(queries, vectors, k, metric=faiss.METRIC_INNER_PRODUCT)[0][:, -1:] - 1e-5
+        ef, recall = 64, 0.0
+        while True:
+            self.index.hnsw.efSearch = ef
+            scores, found = self.index.search(queries, k)
+            recall = float(((scores >= tenth) & (found >= 0)).sum()) / queries.shape[0] / k
+            if recall >= self.TUNE_RECALL or ef >= self.MAX_EF_SEARCH:
+                break
+            ef *= 2
+        log.info("text index: HNSW over %d vectors, efSearch %d: recall@10 %.3f on %d of its rows", len(vectors), ef,
+                 recall, len(queries))
+        return recall
 
     def __len__(self) -> int:
         return int(self.index.ntotal)

@@ -59,3 +59,16 @@ def test_faiss_builds_on_every_core_and_answers_on_one_thread():
     with pytest.raises(RuntimeError), all_threads_then_one():  # one thread also after a failed build
         raise RuntimeError("build failed")
     assert faiss.omp_get_max_threads() == 1
+
+
+def test_faiss_search_breadth_is_tuned_to_the_recall_asked_for(caplog):
+    pytest.importorskip("faiss")
+    from fuserec.serving.retrieval import FaissIndex
+
+    vectors = _clustered(20_000, 64, 20, 0.8, seed=4)
+    with caplog.at_level("INFO", logger="fuserec.serving"):
+        tuned = FaissIndex(vectors, m=8, ef_construction=16)
+    assert tuned.recall >= FaissIndex.TUNE_RECALL and "recall@10" in caplog.text
+    narrow = FaissIndex(vectors, m=8, ef_construction=16, ef_search=10)
+    assert narrow.recall is None and tuned.index.hnsw.efSearch > narrow.index.hnsw.efSearch
+    assert recall_at_k(tuned, vectors, vectors[:300]) > recall_at_k(narrow, vectors, vectors[:300])
