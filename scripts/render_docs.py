@@ -205,7 +205,27 @@ def scale_table(key: str, source: dict[str, str]) -> str:
              ", ".join(f"{k} {_scale_value(k, v)}" for k, v in r["metrics"].items()
                        if k not in ("seconds", "peak_rss_gb")), key] for r in rows]
     return _table(["size", "stage", "system", "finished", "seconds", "peak RSS GB", "more", "from"], body,
-                  "lllrrrll")
+                  "lllrrrll") + _scale_growth(rows, "10M", "50M")
+
+
+def _scale_growth(rows: list[dict[str, Any]], small: str, large: str) -> str:
+    """Each stage's cost from ``small`` to ``large`` (both finished), and our ALS over implicit's."""
+    done = {(r["size"], r["stage"]): r["metrics"] for r in rows if r.get("ok")}
+    body = []
+    for stage in dict.fromkeys(r["stage"] for r in rows):
+        a, b = done.get((small, stage)), done.get((large, stage))
+        if a and b and a.get("seconds") and b.get("seconds"):
+            per_iter = (b["seconds_per_iteration"] / a["seconds_per_iteration"]
+                        if "seconds_per_iteration" in a and "seconds_per_iteration" in b else None)
+            body.append([stage, _fmt(b["seconds"] / a["seconds"], 2), _fmt(per_iter, 2),
+                         _fmt(b["peak_rss_gb"] / a["peak_rss_gb"], 2)])
+    if not body:
+        return ""
+    ours = {size: done[(size, "als")]["seconds"] / done[(size, "implicit-als")]["seconds"] for size in (small, large)
+            if (size, "als") in done and (size, "implicit-als") in done}
+    note = "".join(f"Our ALS over implicit's, {size}: {_fmt(v, 2)}×. " for size, v in ours.items())
+    return (f"\nFrom {small} to {large} interactions, each stage's cost as a multiple of the smaller size's. "
+            f"{note}\n\n" + _table(["stage", "seconds ×", "seconds per iteration ×", "peak RSS ×"], body, "lrrr"))
 
 
 TABLES: dict[str, Callable[[str, dict[str, str]], str]] = {
