@@ -57,8 +57,10 @@ class FaissIndex:
         Candidate list size while building; larger is slower and more exact.
     ef_search : int or None
         Candidate list size while searching. None: the smallest power of two from 64 (at most
-        ``MAX_EF_SEARCH``) with which a seeded sample of the catalogue's own rows finds
-        ``TUNE_RECALL`` of their exact top ten; ``recall`` holds what it reached.
+        ``MAX_EF_SEARCH``) with which seeded queries find ``TUNE_RECALL`` of their exact top ten;
+        ``recall`` holds what it reached. The queries are midpoints of two random rows: a row
+        itself is found at any breadth, while a query typed by a person lies between the items,
+        where the graph search needs more breadth, as the midpoints do.
     """
 
     kind = "faiss-hnsw"
@@ -81,12 +83,13 @@ class FaissIndex:
             self.index.hnsw.efSearch = ef_search
 
     def _tune(self, vectors: np.ndarray, sample: int = 256) -> float:
-        """Double ``efSearch`` from 64 until ``sample`` rows find ``TUNE_RECALL`` of their exact top
-        ten (an answer scoring at least the exact tenth counts: equal texts tie); the recall."""
+        """Double ``efSearch`` from 64 until ``sample`` midpoint queries find ``TUNE_RECALL`` of their
+        exact top ten (an answer scoring at least the exact tenth counts: equal texts tie); the recall."""
         import faiss
 
         rng = np.random.default_rng(0)
-        queries = vectors[np.sort(rng.choice(len(vectors), size=min(sample, len(vectors)), replace=False))]
+        queries = vectors[rng.integers(0, len(vectors), sample)] + vectors[rng.integers(0, len(vectors), sample)]
+        queries /= np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
         k = min(10, len(vectors))
         tenth = faiss.knn(queries, vectors, k, metric=faiss.METRIC_INNER_PRODUCT)[0][:, -1:] - 1e-5
         ef, recall = 64, 0.0
@@ -97,7 +100,7 @@ class FaissIndex:
             if recall >= self.TUNE_RECALL or ef >= self.MAX_EF_SEARCH:
                 break
             ef *= 2
-        log.info("text index: HNSW over %d vectors, efSearch %d: recall@10 %.3f on %d of its rows", len(vectors), ef,
+        log.info("text index: HNSW over %d vectors, efSearch %d: recall@10 %.3f on %d queries", len(vectors), ef,
                  recall, len(queries))
         return recall
 
