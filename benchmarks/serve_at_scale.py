@@ -75,23 +75,24 @@ def _recall(base: str, catalogue: pd.DataFrame, texts: list[str]) -> float:
     return hits / (10 * len(queries))
 
 
-def _drained(port: int, limit_s: float = 300.0) -> None:
-    """Wait until the server answers at once again: requests the generator gave up on at an
-    overloaded rate are still queued there, and would be charged to the next run."""
+def _drained(port: int, probe: str, limit_s: float = 300.0) -> None:
+    """Wait until the server answers ``probe`` (a route that queues like the load) at once again:
+    requests the generator gave up on at an overloaded rate are still queued there, and would be
+    charged to the next run."""
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         start = time.perf_counter()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=limit_s) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=limit_s) as r:
             r.read()
-        if time.perf_counter() - start < 0.05:
+        if time.perf_counter() - start < 0.1:
             return
         time.sleep(1.0)
 
 
-def _latency(port: int, paths: list[str], bodies: list[bytes] | None) -> dict[str, float]:
+def _latency(port: int, paths: list[str], bodies: list[bytes] | None, probe: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for rate in RATES:
-        _drained(port)
+        _drained(port, probe)
         result = run("127.0.0.1", port, paths, rate, SECONDS, bodies=bodies)
         m = result.metrics()
         out[f"p50_ms@{rate}"], out[f"p99_ms@{rate}"] = m["p50_ms"], m["p99_ms"]
@@ -126,10 +127,10 @@ def stage_serve(folder: Path) -> dict[str, float]:
         metrics["search_recall@10"] = float(_recall(f"http://127.0.0.1:{port}", catalogue, texts))
         print(f"search recall@10 against exact: {metrics['search_recall@10']:.4f}", flush=True)
         bodies = [json.dumps({"text": text, "k": 10}).encode() for text in texts]
-        for key, value in _latency(port, ["/v1/search"] * len(bodies), bodies).items():
-            metrics[f"search {key}"] = value
         paths = [f"/v1/users/{rng.choice(users)}/recommendations?k=10" for _ in range(QUERIES)]
-        for key, value in _latency(port, paths, None).items():
+        for key, value in _latency(port, ["/v1/search"] * len(bodies), bodies, paths[0]).items():
+            metrics[f"search {key}"] = value
+        for key, value in _latency(port, paths, None, paths[0]).items():
             metrics[f"user {key}"] = value
     finally:
         _stop(server)
