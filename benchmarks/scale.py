@@ -183,6 +183,7 @@ def _recall_vs_exact(folder: Path, out: Path, n_users: int = 1_000) -> float:
     from fuserec.artifacts import load
 
     model = load(folder / "als-artifact").model
+    n_users = min(n_users, len(model.user_factors_))
     users = np.random.default_rng(0).choice(len(model.user_factors_), size=n_users, replace=False)
     user_ids = np.asarray(model.users_.ids).astype(str)
     written = pd.read_parquet(out, columns=["user", "item"])

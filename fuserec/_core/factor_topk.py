@@ -91,8 +91,7 @@ def factor_topk(user_vectors: np.ndarray, item_vectors: np.ndarray, seen: sp.csr
             r, c = np.nonzero(keep & (place < k) & settled[:, None])
             idx[rows[r], place[r, c]] = found[r, c]
             val[rows[r], place[r, c]] = sims[r, c]
-        pending = np.concatenate(unsettled) if unsettled else np.zeros(0, dtype=np.int64)
-        head = min(n_items, head * 8)
+        pending, head = np.concatenate([np.zeros(0, dtype=np.int64), *unsettled]), min(n_items, head * 8)
     if len(heavy):
         idx[heavy], val[heavy] = fallback(heavy)
     return idx, val
