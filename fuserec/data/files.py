@@ -12,7 +12,7 @@ import pandas as pd
 from fuserec.data._build import build_dataset, loader_options, unique_ids
 from fuserec.data.dataset import Dataset
 from fuserec.data.reader import numeric_column, read_table
-from fuserec.data.streaming import read_parquet_events
+from fuserec.data.streaming import read_delimited_events, read_parquet_events
 from fuserec.data.validate import clean_text
 from fuserec.errors import DataError, UsageError
 
@@ -99,12 +99,11 @@ def load_files(
     for role in ("user", "item"):
         if role not in mapping:
             raise UsageError(f"columns must name the '{role}' column")
-    wanted = [mapping[r] for r in ROLES if r in mapping]
     # Without an explicit mapping, rating and timestamp are used when the file has them.
     optional = [mapping[r] for r in ("rating", "timestamp") if r in mapping] if columns is None else []
     item_table = _side_table(Path(items), item_id_column, sep, encoding, "item") if items is not None else None
     user_table = _side_table(Path(users), user_id_column, sep, encoding, "user") if users is not None else None
-    ds = build_dataset(name or path.stem.split(".")[0], _events(path, mapping, wanted, optional, sep, header, encoding),
+    ds = build_dataset(name or path.stem.split(".")[0], _events(path, mapping, optional, sep, header, encoding),
                        path, item_table=item_table, user_table=user_table,
                        rating_scale=rating_scale, items_path=Path(items) if items is not None else None,
                        **loader_options(options))
@@ -115,21 +114,13 @@ def load_files(
     return ds
 
 
-def _events(path: Path, mapping: dict[str, str], wanted: list[str], optional: list[str], sep: str | None,
+def _events(path: Path, mapping: dict[str, str], optional: list[str], sep: str | None,
             header: bool, encoding: str) -> pd.DataFrame:
-    """The interactions as ``build_dataset`` takes them: Parquet read batch by batch (ids as
-    categoricals, row numbers in the index), delimited text as strings with ``_line``."""
+    """The interactions as ``build_dataset`` takes them, read a batch or piece at a time, with
+    ids as categoricals: row numbers in the index for Parquet, file lines in ``_line`` for text."""
     if path.suffix == ".parquet" or path.is_dir():
         return read_parquet_events(path, mapping, optional)
-    raw = _read_any(path, wanted, sep, header, encoding, optional)
-    mapping = {r: c for r, c in mapping.items() if c in raw.columns}
-    frame = pd.DataFrame({"user": raw[mapping["user"]].str.strip(), "item": raw[mapping["item"]].str.strip(),
-                          "_line": raw["_line"]})
-    if "rating" in mapping:
-        frame["rating"] = numeric_column(raw, mapping["rating"], path, allow_missing=True)
-    if "timestamp" in mapping:
-        frame["timestamp"] = parse_time(raw, mapping["timestamp"], path)
-    return frame
+    return read_delimited_events(path, mapping, optional, _separator(path, sep), header, encoding)
 
 
 def _side_table(path: Path, id_column: str, sep: str | None, encoding: str, what: str) -> pd.DataFrame:

@@ -13,8 +13,10 @@ import io
 import json
 import re
 import warnings
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -22,15 +24,13 @@ import pandas as pd
 from fuserec.errors import DataError
 
 _UNIT_SEP = "\x1f"  # stands in for multi-character separators such as MovieLens' '::'
+CHUNK_BYTES = 64 << 20
+"""Bytes of a file ``read_table_chunks`` parses at a time."""
 
 
 def read_text(path: str | Path, encoding: str = "utf-8") -> str:
     """Return the decoded text of ``path`` (gzip allowed) with line ends normalised to ``\\n``."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError("file not found", file=path, expected="an existing file")
-    if path.is_dir():
-        raise DataError("is a folder", file=path, expected="a file")
+    path = _existing_file(path)
     raw = path.read_bytes()
     if path.suffix == ".gz":
         try:
@@ -39,18 +39,33 @@ def read_text(path: str | Path, encoding: str = "utf-8") -> str:
             raise DataError(f"not a valid gzip file ({exc})", file=path, expected="gzip-compressed text") from None
     if not raw.strip():
         raise DataError("file is empty", file=path, line=1, expected="at least one line of data")
+    return _decode(raw, path, encoding, 1)
+
+
+def _existing_file(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise DataError("file not found", file=path, expected="an existing file")
+    if path.is_dir():
+        raise DataError("is a folder", file=path, expected="a file")
+    return path
+
+
+def _decode(raw: bytes, path: Path, encoding: str, first_line: int) -> str:
+    """``raw``, the file's bytes from line ``first_line`` on, as text with ``\\n`` line ends; a NUL
+    byte or bytes not in ``encoding`` name their line."""
     nul = raw.find(b"\x00")
     if nul >= 0:
         raise DataError(
             "binary data (NUL byte): this is not a text file",
             file=path,
-            line=raw.count(b"\n", 0, nul) + 1,
+            line=first_line + raw.count(b"\n", 0, nul),
             expected="delimited text",
         )
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
+        line = first_line + raw.count(b"\n", 0, exc.start)
         utf8 = encoding.lower().replace("-", "") == "utf8"
         hint = "; the file may be Latin-1: pass encoding='latin-1'" if utf8 else ""
         raise DataError(
@@ -59,7 +74,7 @@ def read_text(path: str | Path, encoding: str = "utf-8") -> str:
             line=line,
             expected=f"{encoding} text",
         ) from None
-    if text.startswith("\ufeff"):
+    if first_line == 1 and text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -92,27 +107,89 @@ def read_table(
     line numbers stay those of the file.
     """
     path = Path(path)
-    text = read_text(path, encoding)
+    df = _table(read_text(path, encoding), path, columns, sep, header, quoted, optional, 0)
+    if len(df) == 0:
+        raise DataError("file has no data lines", file=path, line=2 if header else 1,
+                        expected="at least one line of data")
+    return df
+
+
+def read_table_chunks(
+    path: str | Path,
+    columns: Sequence[str],
+    *,
+    sep: str,
+    header: bool,
+    encoding: str = "utf-8",
+    quoted: bool = False,
+    optional: Sequence[str] = (),
+    chunk_bytes: int = CHUNK_BYTES,
+) -> Iterator[pd.DataFrame]:
+    """``read_table`` a piece at a time: frames of about ``chunk_bytes`` of the file each, with the
+    same columns, checks and file line numbers, so that a file many times the memory's size can be
+    read. A piece ends at a line end (a quoted field holding a line break is not split across two).
+    """
+    path = _existing_file(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    rows, empty = 0, True
+    try:
+        with opener(path, "rb") as f:
+            head = f.readline() if header else b""
+            title = _decode(head, path, encoding, 1).rstrip("\n") if header else ""
+            empty = not head.strip()
+            line = 2 if header else 1  # the file's line that the next piece starts at
+            while raw := _piece(f, chunk_bytes):
+                text = _decode(raw, path, encoding, line)
+                if not raw.strip():  # blank lines only: counted, not parsed
+                    line += text.count("\n")
+                    continue
+                empty = False
+                body = text.lstrip("\n")  # a piece may begin with blank lines: pandas needs a first row
+                line, text = line + len(text) - len(body), body
+                frame = _table(f"{title}\n{text}" if header else text, path, columns, sep, header, quoted, optional,
+                               line - 2 if header else line - 1)
+                rows += len(frame)
+                if len(frame):
+                    yield frame
+                line += text.count("\n")
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise DataError(f"not a valid gzip file ({exc})", file=path, expected="gzip-compressed text") from None
+    if empty:
+        raise DataError("file is empty", file=path, line=1, expected="at least one line of data")
+    if rows == 0:
+        raise DataError("file has no data lines", file=path, line=2 if header else 1,
+                        expected="at least one line of data")
+
+
+def _piece(f: gzip.GzipFile | IO[bytes], size: int) -> bytes:
+    """About ``size`` bytes of ``f``, to the end of a line."""
+    raw = f.read(size)
+    return raw + f.readline() if raw and not raw.endswith(b"\n") else raw
+
+
+def _table(text: str, path: Path, columns: Sequence[str], sep: str, header: bool, quoted: bool,
+           optional: Sequence[str], offset: int) -> pd.DataFrame:
+    """``text`` parsed and checked as ``read_table`` does, its line ``n`` being the file's line
+    ``n + offset``."""
     psep = sep
     if len(sep) > 1:
         text = text.replace(sep, _UNIT_SEP)
         psep = _UNIT_SEP
-    df = _parse(text, path, sep, psep, header, quoted)
-    offset = 2 if header else 1
-    df["_line"] = np.arange(offset, offset + len(df), dtype=np.int64)
+    df = _parse(text, path, sep, psep, header, quoted, offset)
+    start = (2 if header else 1) + offset
+    df["_line"] = np.arange(start, start + len(df), dtype=np.int64)
     blank = (df[[c for c in df.columns if c != "_line"]] == "").all(axis=1)
     df = _name_columns(df, columns, optional, header, text.split("\n", 1)[0], path, sep)
     # with a header, every named column present must have a value; without, the non-optional ones
     required_cols = [c for c in columns if c in df.columns] if header else [c for c in columns if c not in optional]
-    _check_truncated(df, required_cols, blank, path, sep, None if header else len(columns), text, psep, quoted)
+    _check_truncated(df, required_cols, blank, path, sep, None if header else len(columns), text, psep, quoted,
+                     offset)
     if blank.any():
         df = df.loc[~blank.to_numpy()]
-    if len(df) == 0:
-        raise DataError("file has no data lines", file=path, line=offset, expected="at least one line of data")
     return df.reset_index(drop=True)
 
 
-def _parse(text: str, path: Path, sep: str, psep: str, header: bool, quoted: bool) -> pd.DataFrame:
+def _parse(text: str, path: Path, sep: str, psep: str, header: bool, quoted: bool, offset: int = 0) -> pd.DataFrame:
     """The file's fields as strings; a line with a wrong number of fields is a `DataError` naming it."""
     try:
         with warnings.catch_warnings():  # a line with extra fields must be an error, not data silently dropped
@@ -129,7 +206,7 @@ def _parse(text: str, path: Path, sep: str, psep: str, header: bool, quoted: boo
             if width is None:
                 width = len(fields)
             elif len(fields) != width:
-                raise DataError(f"line has {len(fields)} fields", file=path, line=number,
+                raise DataError(f"line has {len(fields)} fields", file=path, line=number + offset,
                                 expected=f"{width} fields separated by {sep!r}") from None
         raise DataError("lines have more fields than the header", file=path,
                         expected=f"fields separated by {sep!r}") from None
@@ -137,7 +214,7 @@ def _parse(text: str, path: Path, sep: str, psep: str, header: bool, quoted: boo
         match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if match:
             want, line, saw = (int(g) for g in match.groups())
-            raise DataError(f"line has {saw} fields", file=path, line=line,
+            raise DataError(f"line has {saw} fields", file=path, line=line + offset,
                             expected=f"{want} fields separated by {sep!r}") from None
         raise DataError(f"cannot parse ({exc})", file=path, expected=f"fields separated by {sep!r}") from None
     except pd.errors.EmptyDataError:
@@ -171,7 +248,7 @@ def _name_columns(df: pd.DataFrame, columns: Sequence[str], optional: Sequence[s
 
 
 def _check_truncated(df: pd.DataFrame, required: list[str], blank: pd.Series, path: Path, sep: str,
-                     n_fields: int | None, text: str, psep: str, quoted: bool) -> None:
+                     n_fields: int | None, text: str, psep: str, quoted: bool, offset: int = 0) -> None:
     """A line that ends before a required field.
 
     A short line parses as empty trailing fields, like a line whose last fields are present but
@@ -189,7 +266,7 @@ def _check_truncated(df: pd.DataFrame, required: list[str], blank: pd.Series, pa
     lines = text.split("\n")
     quoting = csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE
     for i in np.flatnonzero(short)[:10_000]:
-        line_text = lines[int(df["_line"].iloc[i]) - 1]
+        line_text = lines[int(df["_line"].iloc[i]) - 1 - offset]
         n_found = len(next(csv.reader([line_text], delimiter=psep, quoting=quoting)))  # type: ignore[arg-type]
         if n_found > max(req_pos):
             continue  # all fields present, some empty: the value checks report it

@@ -1,4 +1,4 @@
-"""Interactions from Parquet, read batch by batch into a compact frame.
+"""Interactions from Parquet or delimited text, read batch by batch into a compact frame.
 
 A log of tens of millions of events does not fit in memory as Python strings: one object per id
 and row costs about 60 bytes, so reading the whole file as a string table first takes many
@@ -8,7 +8,9 @@ codes are kept; the batches' dictionaries are unified once at the end. The resul
 as ``pandas.Categorical`` (codes plus one copy of each distinct id), ratings as float64 and
 timestamps as int64 seconds. Rows keep the file's order and a ``RangeIndex``, so a row's number
 in the file (1-based, as Parquet has no lines) is its index plus one: error messages and the
-rejected-rows file name it without a column of line numbers.
+rejected-rows file name it without a column of line numbers. Delimited text is read a piece at
+a time by ``fuserec.data.reader.read_table_chunks``, with the same checks as a whole file; its
+frame keeps each row's file line in ``_line``.
 """
 
 from __future__ import annotations
@@ -147,4 +149,44 @@ def read_parquet_events(path: Path, mapping: dict[str, str], optional: list[str]
     pa.default_memory_pool().release_unused()  # the batches' buffers, back to the system
     for role, values in numbers.items():
         frame[role] = values
+    return frame
+
+
+def _text_codes(values: pd.Series) -> pa.DictionaryArray:
+    """A piece's ids, trimmed, dictionary-encoded within the piece."""
+    return pc.utf8_trim_whitespace(pa.array(values, type=pa.string())).dictionary_encode()
+
+
+def read_delimited_events(path: Path, mapping: dict[str, str], optional: list[str], sep: str, header: bool,
+                          encoding: str) -> pd.DataFrame:
+    """The interactions in a delimited text file, read ``CHUNK_BYTES`` of it at a time.
+
+    Parameters are those of ``read_parquet_events``, with the file's separator, whether its first
+    line is a header, and its encoding. The frame is like ``read_parquet_events``' with a
+    ``_line`` column (the row's line in the file, counting the header) and a default index.
+    """
+    from fuserec.data.files import parse_time
+    from fuserec.data.reader import CHUNK_BYTES, numeric_column, read_table_chunks
+
+    wanted = list(dict.fromkeys(mapping.values()))
+    users: list[pa.DictionaryArray] = []
+    items: list[pa.DictionaryArray] = []
+    lines: list[np.ndarray] = []
+    numbers: dict[str, list[np.ndarray]] = {}
+    pieces = read_table_chunks(path, wanted, sep=sep, header=header, encoding=encoding, quoted=True,
+                               optional=optional)
+    size = path.stat().st_size if path.is_file() else 0  # a missing file: the reader names it
+    for raw in progress(pieces, f"reading {path.name}", total=-(-size // CHUNK_BYTES)):
+        present = {role: col for role, col in mapping.items() if col in raw.columns}
+        users.append(_text_codes(raw[present["user"]]))
+        items.append(_text_codes(raw[present["item"]]))
+        lines.append(raw["_line"].to_numpy())
+        if "rating" in present:
+            numbers.setdefault("rating", []).append(numeric_column(raw, present["rating"], path, allow_missing=True))
+        if "timestamp" in present:
+            numbers.setdefault("timestamp", []).append(parse_time(raw, present["timestamp"], path))
+    frame = pd.DataFrame({"user": _categorical(users), "item": _categorical(items), "_line": np.concatenate(lines)})
+    del users, items
+    for role, parts in numbers.items():
+        frame[role] = np.concatenate(parts)
     return frame
