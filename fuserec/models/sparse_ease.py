@@ -17,6 +17,7 @@ import scipy.sparse as sp
 
 from fuserec._core import memory
 from fuserec.models.item_item import FactoredWeights
+from fuserec.progress import progress
 
 log = logging.getLogger("fuserec.models")
 EXACT_FACTOR_COPIES = 1.5  # n² doubles bound the exact factor's fill; with this margin for the work
@@ -24,6 +25,13 @@ EXACT_FACTOR_ITEMS = 10_000
 """Most items whose Gram matrix is factored exactly: the exact factor's fill-in, and its time, grow
 towards items³ on a log with popular items that co-occur with everything; past this the
 incomplete factorisation (ICF) keeps both at the target density."""
+GRAM_ENTRY_BYTES = 40
+"""Bytes per Gram entry at the factorisation's peak: the matrix, its permuted copy and SANSA's
+int64 indices, each entry a float32 value and an index."""
+BLOCK_ENTRIES = 50_000_000
+"""Gram entries one block of items may produce before it is pruned."""
+KEEP_FACTOR = 4
+"""A pruned Gram matrix keeps this many times ``nnz_per_item`` co-counts per item."""
 
 
 def _sansa() -> Any:
@@ -65,6 +73,8 @@ def sansa_weights(matrix: sp.spmatrix, reg: float, nnz_per_item: int, gramian: b
     """
     sansa = _sansa()
     matrix = sp.csr_matrix(matrix, dtype=np.float32)
+    if gramian and not memory.fits(gram_bytes(matrix)):
+        matrix, gramian = item_gram(matrix, nnz_per_item), False
     n = matrix.shape[1]
     # items with no entry have an empty row in the Gram matrix, which SANSA's scaling mishandles;
     # their weights are zero, so the fit runs on the others and is placed back among all items
@@ -94,3 +104,56 @@ def _placed(block: sp.spmatrix, items: np.ndarray, n: int) -> sp.csr_matrix:
     """``block`` (over ``items``) as an n × n matrix with zeros elsewhere."""
     coo = sp.coo_matrix(block)
     return sp.csr_matrix((coo.data.astype(np.float32), (items[coo.row], items[coo.col])), shape=(n, n))
+
+
+def gram_bytes(x: sp.csr_matrix) -> int:
+    """Peak bytes of factoring XᵀX for a user × item ``x``, from an upper bound on its entries:
+    each user with d items adds at most d² of them."""
+    degrees = np.diff(x.indptr).astype(np.int64)
+    return GRAM_ENTRY_BYTES * int(min(degrees @ degrees, x.shape[1] ** 2))
+
+
+def item_gram(x: sp.csr_matrix, nnz_per_item: int) -> sp.csr_matrix:
+    """XᵀX as float32, whole where it fits the memory budget, otherwise pruned while it is built.
+
+    The pruned form is computed a block of items at a time; each item keeps its own count and its
+    ``KEEP_FACTOR × nnz_per_item`` largest co-counts (halved while that would not fit, down to
+    ``nnz_per_item``, the density of the weights themselves), and the result holds every entry
+    either of its two items kept, so it stays symmetric. Its peak follows the items, not the users'
+    squared activity, which on a large log is what makes the whole Gram matrix too big.
+    """
+    x = sp.csr_matrix(x, dtype=np.float32)
+    if memory.fits(gram_bytes(x)):
+        return (x.T @ x).tocsr()
+    n = x.shape[1]
+    keep = KEEP_FACTOR * nnz_per_item
+    while keep > nnz_per_item and not memory.fits(GRAM_ENTRY_BYTES * 2 * keep * n):
+        keep //= 2
+    log.warning("EASE: XᵀX over %s items would need about %s: keeping each item's %d largest co-counts",
+                f"{n:,}", memory.format_bytes(gram_bytes(x)), keep)
+    xt = x.T.tocsr()
+    # entries a block of items produces: each item's users' activity, summed
+    mass = np.cumsum(xt @ np.diff(x.indptr).astype(np.float64))
+    cuts = np.searchsorted(mass, np.arange(1, int(mass[-1] // BLOCK_ENTRIES) + 1) * BLOCK_ENTRIES, side="right")
+    edges = np.unique(np.concatenate([[0], np.minimum(cuts, n), [n]]))
+    rows, cols, vals = [], [], []
+    blocks = list(zip(edges[:-1], edges[1:], strict=True))
+    for start, stop in progress(blocks, "EASE: pruned Gram matrix, blocks of items"):
+        r, c, v = _top_per_row((xt[start:stop] @ x).tocsr(), int(start), keep)
+        rows.append(r)
+        cols.append(c)
+        vals.append(v)
+    kept = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+    return kept.maximum(kept.T).tocsr()
+
+
+def _top_per_row(block: sp.csr_matrix, offset: int, keep: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's diagonal entry and its ``keep`` largest others, as (row, column, value) with rows
+    numbered from ``offset``."""
+    rows = np.repeat(np.arange(block.shape[0], dtype=np.int64), np.diff(block.indptr))
+    cols, vals = block.indices, block.data
+    own = cols == rows + offset
+    order = np.lexsort((-vals, own, rows))  # per row: others by value, then the diagonal last
+    rank = np.arange(len(order)) - block.indptr[rows[order]]
+    chosen = order[(rank < keep) | own[order]]
+    return rows[chosen] + offset, cols[chosen], vals[chosen]

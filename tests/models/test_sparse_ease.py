@@ -108,3 +108,28 @@ def test_faiss_nearest_items_match_the_exact_pass_and_leave_each_item_out(monkey
     np.testing.assert_array_equal(indices[~ties], exact[0][~ties])  # same neighbours where no score ties
     for row in np.flatnonzero(ties):
         assert set(indices[row]) <= set(np.flatnonzero(v @ v[row] >= sims[row, -1] - 1e-5)) - {row}
+
+
+def test_a_gram_matrix_past_the_budget_is_pruned_per_item_and_ranks_close_to_the_whole_one(sample, monkeypatch,
+                                                                                             caplog):
+    from fuserec.models import sparse_ease
+
+    x = (sample.matrix() > 0).astype(np.float32).tocsr()
+    whole = (x.T @ x).toarray()
+    split = random_split(sample, test_size=0.2, seed=0)
+    unpruned = _ndcg(EASE(reg=100.0, form="sparse", nnz_per_item=20), split)
+    monkeypatch.setenv(memory.ENV, str(sparse_ease.gram_bytes(x) - 1))
+    monkeypatch.setattr(sparse_ease, "BLOCK_ENTRIES", 5_000)  # many blocks of items
+    with caplog.at_level(logging.WARNING, logger="fuserec.models"):
+        pruned = sparse_ease.item_gram(x, nnz_per_item=10).toarray()
+    assert "keeping each item's 40 largest co-counts" in caplog.text
+    kept = pruned != 0
+    np.testing.assert_array_equal(pruned[kept], whole[kept])  # entries are the whole matrix's
+    np.testing.assert_array_equal(pruned, pruned.T)
+    assert kept.sum() < 0.5 * (whole != 0).sum()
+    for i in range(x.shape[1]):
+        others = np.delete(whole[i], i)
+        fortieth = np.sort(others)[::-1][39]
+        assert pruned[i, i] == whole[i, i] and kept[i][np.delete(np.arange(x.shape[1]), i)][others > fortieth].all()
+    monkeypatch.setenv(memory.ENV, "2MB")
+    assert _ndcg(EASE(reg=100.0, form="sparse", nnz_per_item=20), split) >= 0.95 * unpruned
