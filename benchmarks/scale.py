@@ -181,6 +181,7 @@ def _recall_vs_exact(folder: Path, out: Path, n_users: int = 1_000) -> float:
     import pandas as pd
 
     from fuserec.artifacts import load
+    from fuserec.serving.retrieval import recall_with_ties
 
     model = load(folder / "als-artifact").model
     n_users = min(n_users, len(model.user_factors_))
@@ -189,13 +190,15 @@ def _recall_vs_exact(folder: Path, out: Path, n_users: int = 1_000) -> float:
     written = pd.read_parquet(out, columns=["user", "item"])
     item_pos = {str(i): n for n, i in enumerate(model.items_.ids)}
     lists = written[written["user"].isin(set(user_ids[users]))].groupby("user")["item"].apply(list)
-    hits = 0
-    for u in users:
+    answered = np.full((n_users, 10), -np.inf)
+    kth = np.empty(n_users)
+    for n, u in enumerate(users):
         scores = model.item_factors_ @ model.user_factors_[u]
         scores[model.seen_[u].indices] = -np.inf
-        tenth = np.partition(scores, -10)[-10] - 1e-5
-        hits += sum(scores[item_pos[i]] >= tenth for i in lists.get(user_ids[u], []))
-    return hits / (10 * n_users)
+        kth[n] = np.partition(scores, -10)[-10]
+        found = [scores[item_pos[i]] for i in lists.get(user_ids[u], [])][:10]
+        answered[n, :len(found)] = found
+    return recall_with_ties(answered, kth)
 
 
 def _stage_serve(folder: Path) -> dict[str, float]:

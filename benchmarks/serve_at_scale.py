@@ -56,6 +56,7 @@ def _recall(base: str, catalogue: pd.DataFrame, texts: list[str]) -> float:
     to ``texts``, over the vectors of the catalogue's texts (the artifact's item table)."""
     from fuserec._core.topk import topk_indices
     from fuserec.semantic import get_encoder
+    from fuserec.serving.retrieval import recall_with_ties
 
     encoder = get_encoder("static")
     vectors = np.asarray(encoder.encode(catalogue["text"].astype(str).tolist(), show_progress=False),
@@ -64,15 +65,16 @@ def _recall(base: str, catalogue: pd.DataFrame, texts: list[str]) -> float:
     queries = range(len(texts))
     query_vectors = np.asarray(encoder.encode(texts, query=True, show_progress=False), dtype=np.float32)
     position = {str(i): n for n, i in enumerate(ids)}
-    hits = 0
+    answered = np.full((len(texts), 10), -np.inf)
+    kth = np.empty(len(texts))
     for start in range(0, len(queries), 100):
         scores = query_vectors[start:start + 100] @ vectors.T
         _, best = topk_indices(scores, 10)
+        kth[start:start + len(best)] = best[:, -1]
         for row, text in enumerate(texts[start:start + 100]):
-            tenth = float(best[row, -1]) - 1e-5
             answer = _post(f"{base}/v1/search", {"text": text, "k": 10})["items"]
-            hits += sum(scores[row, position[str(e["item"])]] >= tenth for e in answer)
-    return hits / (10 * len(queries))
+            answered[start + row, :len(answer)] = [scores[row, position[str(e["item"])]] for e in answer]
+    return recall_with_ties(answered, kth)
 
 
 def _drained(port: int, probe: str, limit_s: float = 300.0) -> None:

@@ -26,12 +26,17 @@ def _separator(path: Path, sep: str | None) -> str:
     return "\t" if suffixes and suffixes[-1] in (".tsv", ".tab") else ","
 
 
+def _is_parquet(path: Path) -> bool:
+    """A ``.parquet`` file, or a folder (read as Parquet shards)."""
+    return path.suffix == ".parquet" or path.is_dir()
+
+
 def _read_any(
     path: Path, columns: list[str], sep: str | None, header: bool, encoding: str, optional: list[str] | None = None
 ) -> pd.DataFrame:
     """A string table with ``_line``: Parquet by suffix (or a folder of Parquet shards), otherwise
     delimited text."""
-    if path.suffix == ".parquet" or path.is_dir():
+    if _is_parquet(path):
         if not path.exists():
             raise DataError("file not found", file=path, expected="an existing file")
         try:
@@ -118,7 +123,7 @@ def _events(path: Path, mapping: dict[str, str], optional: list[str], sep: str |
             header: bool, encoding: str) -> pd.DataFrame:
     """The interactions as ``build_dataset`` takes them, read a batch or piece at a time, with
     ids as categoricals: row numbers in the index for Parquet, file lines in ``_line`` for text."""
-    if path.suffix == ".parquet" or path.is_dir():
+    if _is_parquet(path):
         return read_parquet_events(path, mapping, optional)
     return read_delimited_events(path, mapping, optional, _separator(path, sep), header, encoding)
 

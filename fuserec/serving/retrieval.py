@@ -91,12 +91,12 @@ class FaissIndex:
         queries = vectors[rng.integers(0, len(vectors), sample)] + vectors[rng.integers(0, len(vectors), sample)]
         queries /= np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
         k = min(10, len(vectors))
-        tenth = faiss.knn(queries, vectors, k, metric=faiss.METRIC_INNER_PRODUCT)[0][:, -1:] - 1e-5
+        tenth = faiss.knn(queries, vectors, k, metric=faiss.METRIC_INNER_PRODUCT)[0][:, -1]
         ef, recall = 64, 0.0
         while True:
             self.index.hnsw.efSearch = ef
             scores, found = self.index.search(queries, k)
-            recall = float(((scores >= tenth) & (found >= 0)).sum()) / queries.shape[0] / k
+            recall = recall_with_ties(np.where(found >= 0, scores, -np.inf), tenth)
             if recall >= self.TUNE_RECALL or ef >= self.MAX_EF_SEARCH:
                 break
             ef *= 2
@@ -149,3 +149,19 @@ def recall_at_k(index: ExactIndex | FaissIndex, vectors: np.ndarray, queries: np
     found, _ = index.search(queries, k)
     hits = sum(len(set(t) & set(f)) for t, f in zip(truth.tolist(), found.tolist(), strict=True))
     return hits / truth.size
+
+
+def recall_with_ties(answered: np.ndarray, kth: np.ndarray, tolerance: float = 1e-5) -> float:
+    """Recall@k of answers against exact search when scores can tie: an answer counts when its
+    exact score reaches the exact ``k``-th best (less ``tolerance``), so that of two items with
+    equal texts either is right.
+
+    Parameters
+    ----------
+    answered : ndarray of shape (n_queries, k)
+        The exact score of each returned item; ``-inf`` (or NaN) where fewer than ``k`` came back.
+    kth : ndarray of shape (n_queries,)
+        Each query's exact ``k``-th best score.
+    """
+    answered = np.nan_to_num(np.asarray(answered, dtype=np.float64), nan=-np.inf)
+    return float((answered >= np.asarray(kth, dtype=np.float64)[:, None] - tolerance).mean())
