@@ -20,6 +20,8 @@ def train_command(
                                                                           "evaluation (default: config).")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Also write the evaluation rows, the paired "
                                                                  "tests and the stages' seconds as JSON.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and split the data, then print each stage's "
+                                                            "estimated time and peak memory; fit nothing.")] = False,
 ) -> None:
     """Evaluate the configured model on its split, refit it on all the data, and write a versioned artifact."""
     import json
@@ -29,6 +31,9 @@ def train_command(
 
     with reported():
         cfg = load_config(config)
+        if dry_run:
+            _print_dry_run(cfg, report)
+            return
         target = out_dir or (Path(cfg.output.dir) if cfg.output.dir else None)
         if target is None:
             raise ConfigError(f"{config}: no output folder: give --out DIR or set output.dir")
@@ -45,6 +50,28 @@ def train_command(
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps({"rows": result.results.rows, "paired_tests": tests,
                                       "seconds": result.seconds, "artifact": str(result.path)}, indent=2) + "\n")
+
+
+def _print_dry_run(cfg, report: Path | None) -> None:
+    import json
+
+    from rich.table import Table
+
+    from fuserec._core.memory import format_bytes, memory_budget
+    from fuserec.dry_run import dry_run
+
+    stages = dry_run(cfg)
+    table = Table(title=f"fuserec train --dry-run (memory budget {format_bytes(memory_budget())})")
+    for column in ("stage", "seconds", "peak memory", "how", "note"):
+        table.add_column(column, justify="right" if column in ("seconds", "peak memory") else "left")
+    for s in stages:
+        table.add_row(s.stage, f"{s.seconds:,.1f}", format_bytes(s.peak_bytes), s.how, s.note)
+    out.print(table)
+    total = sum(s.seconds for s in stages)
+    out.print(f"about {total / 60:,.1f} minutes in all, at most {format_bytes(max(s.peak_bytes for s in stages))}")
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps({"dry_run": [s.row() for s in stages], "seconds": total}, indent=2) + "\n")
 
 
 def _paired_tests(results, metric: str) -> list[dict]:

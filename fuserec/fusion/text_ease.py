@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from fuserec._core.cost import Cost, DataShape
 from fuserec._core.neighbours import nearest_items
 from fuserec._core.ranking import ndcg_of_scores
 from fuserec._core.sampling import sample_users
@@ -20,6 +21,9 @@ from fuserec.models.ease import EASE, gram
 from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
 from fuserec.semantic.search import item_text_vectors
+
+TEXT_DIMENSIONS = 384
+"""Dimensions the cost estimate assumes for an item's text vector (MiniLM's)."""
 
 
 class TextEASE(EncoderText, Tunes, EASE):
@@ -154,6 +158,19 @@ class TextEASE(EncoderText, Tunes, EASE):
         # α = 0 is plain EASE whatever the power: kept once per ridge
         return [(float(r), int(p), float(a)) for r in regs for p in powers for a in alphas
                 if a > 0 or p == powers[0]]
+
+    def _cost(self, shape: DataShape) -> Cost:
+        """EASE's fit, plus the search (one inverse over at most ``search_items`` items per
+        setting and validation split, and its users' scores) and each item's text neighbours."""
+        cost = super()._cost(shape)
+        grid = self._grid()
+        if len(grid) > 1:
+            s, users = min(shape.items, self.search_items), min(shape.users, VALIDATION_USERS)
+            splits = 1 if self.temporal else self.n_val
+            cost = cost + Cost(dense=splits * len(grid) * (float(s) ** 3 + 2.0 * users * s * s))
+        if any(a > 0 for _, _, a in grid) and self._form(shape.items)[0] == "sparse":
+            cost = cost + Cost(dense=2.0 * TEXT_DIMENSIONS * float(shape.items) ** 2)
+        return cost
 
     def _fit(self, train: Dataset) -> None:
         grid = self._grid()

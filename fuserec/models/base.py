@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
+from fuserec._core.cost import Cost, DataShape, history_bytes
 from fuserec._core.ranking import hit_matrix, ndcg_at_k
 from fuserec._core.rows import rows_per_batch, take_rows
 from fuserec._core.sampling import sample_users
@@ -94,6 +95,23 @@ class Recommender(BaseEstimator, ABC):
         """Whether this model reads a language model's output: an encoder other than TF-IDF, its
         own or a nested model's."""
         return any(name != "tfidf" for name in self.text_encoder_names())
+
+    # ---- cost ------------------------------------------------------------------------------
+    def cost(self, shape: DataShape) -> Cost:
+        """What fitting on data of ``shape`` costs (``fuserec._core.cost``), estimated before any
+        work: the model's own fit, the models inside it, and one encoding of the catalogue per
+        encoder it reads text through."""
+        total = self._cost(shape)
+        for model in nested_models(self.get_params(deep=False)):
+            total = total + model.cost(shape)
+        if self.supports(ReadsText):
+            total = total + Cost(texts=dict.fromkeys(self.text_encoders(), shape.items))
+        return total
+
+    def _cost(self, shape: DataShape) -> Cost:
+        """This model's own fit, nested models aside. By default a few passes over the
+        interactions, which it keeps; a model whose work grows otherwise says how."""
+        return Cost(sparse=4 * shape.events, resident=history_bytes(shape), transient=history_bytes(shape))
 
     # ---- training --------------------------------------------------------------------------
     def fit(self, train: Dataset) -> Recommender:

@@ -10,6 +10,7 @@ from typing import ClassVar
 import numpy as np
 
 from fuserec._core import memory
+from fuserec._core.cost import Cost, DataShape, history_bytes
 from fuserec.data.dataset import Dataset
 from fuserec.device import default_device
 from fuserec.models.base import Recommender
@@ -138,21 +139,38 @@ class EASE(ItemItemWeights, Recommender):
     def _choose_form(self, n_warm: int) -> str:
         """``"dense"`` or ``"sparse"`` for ``n_warm`` interacted-with items, checked against the
         memory budget before anything is allocated."""
+        form, why = self._form(n_warm)
+        if why:
+            log.warning("%s: %s items, %s: fitting the sparse approximation (nnz_per_item=%d)", type(self).__name__,
+                        f"{n_warm:,}", why, self.nnz_per_item)
+        return form
+
+    def _form(self, n_warm: int) -> tuple[str, str]:
+        """The form for ``n_warm`` items, and why it is sparse when ``form="auto"`` chose that."""
         name, estimate = type(self).__name__, self.dense_bytes(n_warm)
         if self.form == "sparse":
-            return "sparse"
+            return "sparse", ""
         if self.form == "dense":
             memory.require(estimate, f"{name} dense weights for {n_warm:,} items",
                            "use form='sparse' (or 'auto') or raise the limit")
-            return "dense"
+            return "dense", ""
         if n_warm <= self.max_dense_items and memory.fits(estimate):
-            return "dense"
-        why = (f"over max_dense_items={self.max_dense_items:,}" if n_warm > self.max_dense_items else
-               f"its dense form needs about {memory.format_bytes(estimate)}, over the "
-               f"{memory.format_bytes(memory.memory_budget())} budget ({memory.budget_source()})")
-        log.warning("%s: %s items, %s: fitting the sparse approximation (nnz_per_item=%d)", name, f"{n_warm:,}",
-                    why, self.nnz_per_item)
-        return "sparse"
+            return "dense", ""
+        return "sparse", (f"over max_dense_items={self.max_dense_items:,}" if n_warm > self.max_dense_items else
+                          f"its dense form needs about {memory.format_bytes(estimate)}, over the "
+                          f"{memory.format_bytes(memory.memory_budget())} budget ({memory.budget_source()})")
+
+    def _cost(self, shape: DataShape) -> Cost:
+        """Dense: XᵀX and one inverse of it. Sparse: XᵀX (pruned past the budget) and an
+        incomplete factorisation whose work follows the kept entries per item."""
+        n = shape.items
+        form, why = self._form(n)
+        if form == "dense":
+            return Cost(dense=float(n) ** 3, sparse=shape.co_occurrences, resident=history_bytes(shape) + 4 * n * n,
+                        transient=self.dense_bytes(n), notes=(f"{type(self).__name__}: dense, {n:,} items",))
+        from fuserec.models.sparse_ease import sparse_cost
+
+        return sparse_cost(shape, self.nnz_per_item, f"{type(self).__name__}: sparse" + (f" ({why})" if why else ""))
 
     def _fit(self, train: Dataset) -> None:
         # an item nobody interacted with has a zero row and column in XᵀX, so its block of the

@@ -7,6 +7,7 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from fuserec._core.cost import Cost, DataShape, item_pairs_cost
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import Recommender
 from fuserec.models.item_item import ItemItemWeights
@@ -61,6 +62,9 @@ class RP3beta(ItemItemWeights, Recommender):
         self.alpha = alpha
         self.beta = beta
         self.k = k
+
+    def _cost(self, shape: DataShape) -> Cost:
+        return item_pairs_cost(shape, self.k)
 
     def _fit(self, train: Dataset) -> None:
         x = sp.csr_matrix(self.seen_, dtype=np.float64)

@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from fuserec._core.cost import Cost, DataShape, factor_bytes, history_bytes, item_pairs_cost
 from fuserec._core.rows import take_rows
 from fuserec.data.dataset import Dataset
 from fuserec.errors import UsageError
@@ -51,6 +52,10 @@ def solve_user_factors(item_factors: np.ndarray, histories: sp.csr_matrix, regul
             yu = y[items]
             users[row] = np.linalg.solve(gram + alpha * yu.T @ yu, (1 + alpha) * yu.sum(axis=0))
     return users
+
+
+CG_STEPS = 3
+"""implicit's conjugate-gradient steps per ALS solve (its default)."""
 
 
 class _FactorWrapper(FactorSimilarity, Recommender):
@@ -146,6 +151,14 @@ class ALS(FoldsIn, Attributes, _FactorWrapper):
         self.use_gpu = use_gpu
         self.verbose = verbose
 
+    def _cost(self, shape: DataShape) -> Cost:
+        """Per iteration and side, three conjugate-gradient steps over every interaction and
+        every row's k × k system."""
+        work = self.iterations * 2 * CG_STEPS * (4 * self.factors * shape.events
+                                                 + 2 * self.factors ** 2 * (shape.users + shape.items))
+        return Cost(dense=work, resident=history_bytes(shape) + factor_bytes(shape, self.factors),
+                    transient=2 * history_bytes(shape))
+
     def _fit(self, train: Dataset) -> None:
         from implicit.als import AlternatingLeastSquares
 
@@ -228,6 +241,12 @@ class BPR(_FactorWrapper):
         """One thread only: several threads race on the factors."""
         return self.num_threads == 1
 
+    def _cost(self, shape: DataShape) -> Cost:
+        """Per iteration, one sampled update of a user and two items for every interaction."""
+        return Cost(dense=self.iterations * 12 * self.factors * shape.events,
+                    resident=history_bytes(shape) + factor_bytes(shape, self.factors),
+                    transient=2 * history_bytes(shape))
+
     def _fit(self, train: Dataset) -> None:
         from implicit.bpr import BayesianPersonalizedRanking
 
@@ -281,6 +300,9 @@ class ItemKNN(ItemItemWeights, Recommender):
         self.similarity = similarity
         self.k1 = k1
         self.b = b
+
+    def _cost(self, shape: DataShape) -> Cost:
+        return item_pairs_cost(shape, self.k)
 
     def _fit(self, train: Dataset) -> None:
         from implicit.nearest_neighbours import BM25Recommender, CosineRecommender

@@ -11,6 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from fuserec._core.cost import Cost, DataShape, factor_bytes
 from fuserec.data.dataset import Dataset
 from fuserec.errors import UsageError
 from fuserec.models._kernels import sgd_biased_mf_epoch, sgd_bpr_epoch, sgd_svdpp_epoch
@@ -130,6 +131,11 @@ class BiasedMF(FactorSimilarity, Recommender):
     @property
     def task(self) -> str:  # type: ignore[override]
         return "ranking" if self.loss == "bpr" else "both"
+
+    def _cost(self, shape: DataShape) -> Cost:
+        """Per epoch, an update of a user's and an item's factors for every interaction."""
+        return super()._cost(shape) + Cost(dense=self.epochs * 8.0 * self.factors * shape.events,
+                                           resident=factor_bytes(shape, self.factors))
 
     def _fit(self, train: Dataset) -> None:
         if self.loss not in ("mse", "bpr"):
@@ -297,6 +303,12 @@ class SVDpp(FactorSimilarity, Recommender):
         self.lr_decay = lr_decay
         self.random_state = random_state
         self.verbose = verbose
+
+    def _cost(self, shape: DataShape) -> Cost:
+        """Per epoch and interaction, an update of the user's factors, the item's and those of
+        every item in the user's history (the implicit term)."""
+        work = self.epochs * 8.0 * self.factors * (shape.events + shape.co_occurrences)
+        return super()._cost(shape) + Cost(dense=work, resident=factor_bytes(shape, self.factors))
 
     def _fit(self, train: Dataset) -> None:
         if not train.has_ratings:

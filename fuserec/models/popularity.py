@@ -7,9 +7,10 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from fuserec._core.cost import Cost, DataShape
 from fuserec.data.dataset import Dataset
 from fuserec.errors import UsageError
-from fuserec.models.base import Recommender, validation_ndcg
+from fuserec.models.base import VALIDATION_USERS, Recommender, validation_ndcg
 from fuserec.models.capabilities import FoldsIn, Tunes
 from fuserec.models.params import OneOf, Range
 from fuserec.progress import progress
@@ -130,6 +131,14 @@ class UserTimePopularity(FoldsIn, Tunes, Recommender):
     def __init__(self, half_life_days: float | None = None, bin_days: float = 7.0) -> None:
         self.half_life_days = half_life_days
         self.bin_days = bin_days
+
+    def _cost(self, shape: DataShape) -> Cost:
+        """A pass over the interactions; without a half-life, one fit and validation scoring of
+        every candidate."""
+        cost = super()._cost(shape)
+        if self.half_life_days is None:
+            cost = cost + Cost(dense=len(self.HALF_LIVES) * 4.0 * min(shape.users, VALIDATION_USERS) * shape.items)
+        return cost
 
     def fixed(self) -> UserTimePopularity:
         """An unfitted copy with the half-life this fit used."""

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fuserec._core import memory
+from fuserec._core.cost import CSR_ENTRY_BYTES, Cost, DataShape, history_bytes
 from fuserec.models.item_item import FactoredWeights
 from fuserec.progress import progress
 
@@ -157,3 +158,16 @@ def _top_per_row(block: sp.csr_matrix, offset: int, keep: int) -> tuple[np.ndarr
     rank = np.arange(len(order)) - block.indptr[rows[order]]
     chosen = order[(rank < keep) | own[order]]
     return rows[chosen] + offset, cols[chosen], vals[chosen]
+
+
+def sparse_cost(shape: DataShape, nnz_per_item: int, note: str) -> Cost:
+    """The sparse form's cost: XᵀX (pruned to ``KEEP_FACTOR × nnz_per_item`` per item when the
+    whole one would not fit) and the factorisation and inversion, whose work follows the kept
+    entries per item squared."""
+    whole = GRAM_ENTRY_BYTES * min(shape.co_occurrences, shape.items ** 2)
+    kept = whole if memory.fits(whole) else GRAM_ENTRY_BYTES * 2 * KEEP_FACTOR * nnz_per_item * shape.items
+    weights = 2 * CSR_ENTRY_BYTES * nnz_per_item * shape.items
+    per_item = kept / GRAM_ENTRY_BYTES / max(shape.items, 1)
+    return Cost(dense=4.0 * shape.items * per_item * nnz_per_item, sparse=shape.co_occurrences,
+                resident=history_bytes(shape) + weights, transient=kept,
+                notes=(note + ("" if kept == whole else ", XᵀX pruned"),))

@@ -187,3 +187,20 @@ CAPABILITY_CHECKS = {FoldsIn: check_fold_in, SimilarItems: check_similar_items, 
 
 __all__ = ["CAPABILITY_CHECKS", "ReadsText", "check_clone_parity", "check_declared_methods", "check_not_fitted",
            "check_reads_text", "check_seen_excluded_and_padding", "check_unknown_user", "missing_methods"]
+
+
+def check_cost(model: Recommender, data: Dataset) -> None:
+    """The estimate before a fit: finite, non-negative work, a peak at least the interactions it
+    keeps, and no less work on ten times the users and interactions."""
+    from fuserec._core.cost import DataShape, history_bytes
+
+    shape = DataShape.of(data)
+    bigger = DataShape(shape.users * 10, shape.items, shape.events * 10, shape.co_occurrences * 10)
+    small, large = model.cost(shape), model.cost(bigger)
+    for cost in (small, large):
+        work = [cost.dense, cost.sparse, cost.boost, *cost.texts.values()]
+        assert all(np.isfinite(w) and w >= 0 for w in work), (type(model).__name__, cost)
+        assert sum(work) > 0, f"{type(model).__name__} states no work"
+    assert small.peak >= history_bytes(shape), (type(model).__name__, small.peak)
+    assert large.dense + large.sparse + large.boost >= small.dense + small.sparse + small.boost
+    assert large.peak >= small.peak

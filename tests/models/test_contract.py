@@ -19,6 +19,7 @@ from fuserec.models import EASE, FoldsIn, ReadsText, Recommender, SimilarItems
 from .contract import (
     CAPABILITY_CHECKS,
     check_clone_parity,
+    check_cost,
     check_declared_methods,
     check_not_fitted,
     check_reads_text,
@@ -85,6 +86,11 @@ def test_declared_capabilities_are_implemented(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_an_unfitted_model_says_so(name):
     check_not_fitted(build(name))
+
+
+@pytest.mark.parametrize("name", FORMS)
+def test_the_cost_of_a_fit_is_stated_before_it(name, data):
+    check_cost(build(name), data)
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if ReadsText in registry.REGISTRY[n].cls.capabilities()])

@@ -24,10 +24,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
 
+from fuserec._core.cost import Cost, DataShape
 from fuserec.data.dataset import Dataset
 from fuserec.data.split import Split
 from fuserec.errors import FoldInError
 from fuserec.fusion.rerank.candidates import batch_size, pool_candidates
+from fuserec.fusion.rerank.cost import pipeline_cost
 from fuserec.fusion.rerank.features import Side, feature_names
 from fuserec.fusion.rerank.groups import inner_splits, light_splits, training_groups
 from fuserec.fusion.rerank.rankers import best_tree_setting, fit_rankers, predict
@@ -266,14 +268,28 @@ class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Tunes, Reco
         self.side_ = self._side(train)
 
     def _inner_splits(self, train: Dataset) -> Iterator[Split]:
-        n_folds = self.n_folds if self.n_folds is not None else \
-            1 if train.n_users >= ONE_FOLD_USERS * self.group_users else (3 if self.temporal else 8)
-        return inner_splits(train, n_folds, self.val_size, self.temporal, self.random_state)
+        return inner_splits(train, self._n_folds(train.n_users), self.val_size, self.temporal, self.random_state)
+
+    def _n_folds(self, n_users: int) -> int:
+        if self.n_folds is not None:
+            return self.n_folds
+        return 1 if n_users >= ONE_FOLD_USERS * self.group_users else (3 if self.temporal else 8)
+
+    def _group_users(self, n_items: int) -> int:
+        return min(self.group_users, max(1, GROUP_CELLS // max(n_items, 1)))
+
+    def cost(self, shape: DataShape) -> Cost:
+        """Every retriever fit on each inner split and then on all of train (one that tunes itself
+        searches once more, first), their scores for the training groups' users, and the rankers'
+        boosting over the groups' rows (``fuserec.fusion.rerank.cost``)."""
+        return pipeline_cost(shape, self._retrievers(), self._n_folds(shape.users), self._group_users(shape.items),
+                             self.val_size, self.pool, self.n_estimators * self.n_rankers * len(self.tree_settings),
+                             {self.encoder: shape.items} if self.semantic_features else {})
 
     def _training_groups(self, train: Dataset, base: Mapping[str, Recommender], splits: Iterable[Split],
                          what: str = "inner split") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
                                                              np.ndarray, float]:
-        users = min(self.group_users, max(1, GROUP_CELLS // max(train.n_items, 1)))
+        users = self._group_users(train.n_items)
         return training_groups(train, base, splits, self._side, self.pool, self.semantic_features, what,
                                users, self.random_state)
 
