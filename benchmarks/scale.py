@@ -17,6 +17,8 @@ stage runs in a process of its own, so that its wall seconds and peak RSS are it
 - ``serve``: ``fuserec serve`` over the ALS artifact, text search through its faiss index and the
   user route under open-loop load, with the search answers' recall against exact
   (``serve_at_scale.py``);
+- ``dry-run``: ``fuserec train --dry-run`` on the ``train`` stage's configuration: its own seconds,
+  and the total seconds and largest peak it estimates, to set beside the ``train`` row;
 - ``train``: ``fuserec train`` with the default fused re-ranker from a configuration like
   ``examples/own-files.toml`` (temporal split per user, ``compare = ["als", "popularity"]``):
   wall seconds and peak RSS of the whole command, and each model's NDCG@10 on the same test
@@ -50,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import row, write_json  # noqa: E402
 
 STAGES = ("ingest", "als", "implicit-als", "sparse-ease", "dense-ease-guard", "reranker", "encode-minilm",
-          "encode-static", "recommend", "serve", "train")
+          "encode-static", "recommend", "serve", "dry-run", "train")
 SYSTEM = {"implicit-als": "implicit"}
 MINILM_MAX_ITEMS = 200_000
 GUARD_MIN_ITEMS = 200_000  # the guard stage runs where dense EASE is far past any budget
@@ -257,6 +259,16 @@ def _train_command(folder: Path) -> list[str]:
             str(folder / "reranker-artifact"), "--report", str(folder / "train-report.json")]
 
 
+def _dry_run_command(folder: Path) -> list[str]:
+    return _train_command(folder)[:-2] + ["--dry-run", "--report", str(folder / "dry-run-report.json")]
+
+
+def _dry_run_metrics(folder: Path, seconds: float) -> dict[str, float]:
+    report = json.loads((folder / "dry-run-report.json").read_text())
+    return {"seconds": seconds, "estimate_seconds": report["seconds"],
+            "estimate_peak_gb": max(r["peak_gb"] for r in report["dry_run"])}
+
+
 def _train_metrics(folder: Path, seconds: float) -> dict[str, float]:
     report = json.loads((folder / "train-report.json").read_text())
     metrics = {"seconds": seconds, "users": float(report["rows"][0].get("users", 0))}
@@ -283,15 +295,17 @@ def _run_child(stage: str, folder: Path) -> tuple[dict[str, float], float, int]:
     """Run ``stage`` on ``folder`` in a child process: its metrics, its peak RSS in GB, its exit status."""
     result = folder / f".{stage}.json"
     result.unlink(missing_ok=True)
-    command = _train_command(folder) if stage == "train" else \
+    commands = {"train": _train_command, "dry-run": _dry_run_command}
+    command = commands[stage](folder) if stage in commands else \
         [sys.executable, __file__, "--child", stage, str(folder), str(result)]
     start = time.perf_counter()
     proc = subprocess.Popen(command)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    if stage == "train":
-        metrics = _train_metrics(folder, seconds) if proc.returncode == 0 else {"seconds": seconds}
+    if stage in commands:
+        read = {"train": _train_metrics, "dry-run": _dry_run_metrics}[stage]
+        metrics = read(folder, seconds) if proc.returncode == 0 else {"seconds": seconds}
     else:
         metrics = json.loads(result.read_text()) if result.exists() else {}
     return metrics, usage.ru_maxrss * 1024 / 1e9, proc.returncode

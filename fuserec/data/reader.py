@@ -138,7 +138,7 @@ def read_table_chunks(
             title = _decode(head, path, encoding, 1).rstrip("\n") if header else ""
             empty = not head.strip()
             line = 2 if header else 1  # the file's line that the next piece starts at
-            while raw := _piece(f, chunk_bytes):
+            while raw := _piece(f, chunk_bytes, quoted):
                 text = _decode(raw, path, encoding, line)
                 if not raw.strip():  # blank lines only: counted, not parsed
                     line += text.count("\n")
@@ -161,10 +161,17 @@ def read_table_chunks(
                         expected="at least one line of data")
 
 
-def _piece(f: gzip.GzipFile | IO[bytes], size: int) -> bytes:
-    """About ``size`` bytes of ``f``, to the end of a line."""
+def _piece(f: gzip.GzipFile | IO[bytes], size: int, quoted: bool) -> bytes:
+    """About ``size`` bytes of ``f``, to the end of a line; with ``quoted``, to the end of a line
+    outside quotes, so that a quoted field holding a line break stays in one piece."""
     raw = f.read(size)
-    return raw + f.readline() if raw and not raw.endswith(b"\n") else raw
+    if raw and not raw.endswith(b"\n"):
+        raw += f.readline()
+    odd = quoted and raw.count(b'"') % 2 == 1
+    while odd and (line := f.readline()):
+        raw += line
+        odd ^= line.count(b'"') % 2 == 1
+    return raw
 
 
 def _table(text: str, path: Path, columns: Sequence[str], sep: str, header: bool, quoted: bool,

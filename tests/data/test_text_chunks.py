@@ -73,3 +73,14 @@ def test_bad_bytes_in_a_later_piece_name_their_line_and_empty_files_are_named(tm
     pieces = pd.concat(read_table_chunks(no_header, ["user", "item"], sep="\t", header=False, chunk_bytes=3))
     pd.testing.assert_frame_equal(pieces.reset_index(drop=True), whole)
     assert whole["_line"].tolist() == [1, 2, 4]
+
+
+def test_a_quoted_line_break_stays_in_one_piece(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('user,item,note\nu1,5,"two\nlines"\nu2,6,"one ""quoted"" word"\nu3,7,plain\n')
+    whole = read_table(path, ["user", "item", "note"], sep=",", header=True, quoted=True)
+    for size in (1, 5, 12):
+        pieces = pd.concat(read_table_chunks(path, ["user", "item", "note"], sep=",", header=True, quoted=True,
+                                             chunk_bytes=size))
+        assert pieces["note"].tolist() == whole["note"].tolist() == ["two\nlines", 'one "quoted" word', "plain"]
+        assert pieces["user"].tolist() == ["u1", "u2", "u3"]
