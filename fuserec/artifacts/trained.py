@@ -109,26 +109,17 @@ class TrainedModel:
     def recommend_many(self, users: Iterable[Any], k: int = 10, exclude_seen: bool = True,
                        batch: int = 1024) -> Iterator[dict[str, Any]]:
         """Lists for many users, scored ``batch`` users at a time (memory stays bounded)."""
-        if k < 1:
-            raise UsageError(f"k must be at least 1, not {k}")
         users = list(users)
-        history = np.diff(self.model.seen_.indptr)
         for start in range(0, len(users), batch):
             chunk = users[start:start + batch]
-            index = [lookup(self.model.users_, u) for u in chunk]
-            known = [i for i in index if i is not None and history[i] > 0]
-            if known:
-                idx, val = self.model.recommend_indices(np.asarray(known, dtype=np.int64), k, exclude_seen)
-                placed = {u: (idx[j], val[j]) for j, u in enumerate(known)}
-            else:
-                placed = {}
-            for raw, i in zip(chunk, index, strict=True):
+            index, known, idx, val = self._lists(chunk, k, exclude_seen)
+            for j, raw in enumerate(chunk):
                 who = {"user": external(raw)}
-                if i is not None and i in placed:
+                if known[j]:
                     yield payload.recommendations(who, self.name, self.version, k,
-                                                  self._entries(*placed[i], route="model"))
+                                                  self._entries(idx[j], val[j], route="model"))
                     continue
-                reason = "unknown user" if i is None else "no training interactions"
+                reason = "unknown user" if index[j] < 0 else "no training interactions"
                 yield payload.recommendations(who, self.name, self.version, k,
                                               self._entries(*self._fallback(k), route="fallback"), reason)
 
@@ -136,9 +127,22 @@ class TrainedModel:
         """The lists of `recommend_many` as columns, one row per entry: ``user``, ``rank``,
         ``item``, ``title``, ``score``, ``fallback``. Made with array operations, for batch
         output of many users (no per-user payload)."""
+        users = list(users)
+        _, known, idx, val = self._lists(users, k, exclude_seen)
+        keep = idx >= 0
+        rows, cols = np.nonzero(keep)
+        items = idx[rows, cols]
+        return {"user": np.asarray([external(u) for u in users], dtype=object)[rows],
+                "rank": (np.cumsum(keep, axis=1) - 1)[rows, cols].astype(np.int32) + 1,
+                "item": self.model.items_.ids[items], "title": self.titles[items],
+                "score": val[rows, cols], "fallback": ~known[rows]}
+
+    def _lists(self, users: list[Any], k: int, exclude_seen: bool) -> tuple[np.ndarray, ...]:
+        """Each user's index (``-1`` unknown), whether the model ranks for them (known, with
+        training interactions), and the top-``k`` indices and scores: the model's, or the
+        fallback's for the others (``-1`` and ``-inf`` pad)."""
         if k < 1:
             raise UsageError(f"k must be at least 1, not {k}")
-        users = list(users)
         index = np.array([-1 if (i := lookup(self.model.users_, u)) is None else i for u in users], dtype=np.int64)
         known = index >= 0
         known[known] = np.diff(self.model.seen_.indptr)[index[known]] > 0
@@ -149,13 +153,7 @@ class TrainedModel:
         if not known.all():
             f_idx, f_val = self._fallback(k)
             idx[~known, :len(f_idx)], val[~known, :len(f_idx)] = f_idx, f_val
-        keep = idx >= 0
-        rows, cols = np.nonzero(keep)
-        items = idx[rows, cols]
-        return {"user": np.asarray([external(u) for u in users], dtype=object)[rows],
-                "rank": (np.cumsum(keep, axis=1) - 1)[rows, cols].astype(np.int32) + 1,
-                "item": self.model.items_.ids[items], "title": self.titles[items],
-                "score": val[rows, cols], "fallback": ~known[rows]}
+        return index, known, idx, val
 
     def users(self) -> np.ndarray:
         """External ids of every user with training interactions."""
