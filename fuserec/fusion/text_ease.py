@@ -193,9 +193,9 @@ class TextEASE(EncoderText, Tunes, EASE):
 
     def _sparse_weights(self, vectors: np.ndarray | None) -> Any:
         """SANSA on XᵀX plus α·m·cos^power to each item's nearest items by text."""
-        from fuserec.models.sparse_ease import item_gram, sansa_weights
+        from fuserec.models.sparse_ease import EXACT_FACTOR_ITEMS, item_gram, sansa_weights
 
-        g = item_gram(self.seen_, self.nnz_per_item)
+        g = item_gram(self.seen_, self.nnz_per_item, whole=self.seen_.shape[1] <= EXACT_FACTOR_ITEMS)
         if self.alpha_ > 0 and vectors is not None:
             near = text_neighbours(vectors.astype(np.float32), self.text_neighbours, self.power_)
             g = g + near.maximum(near.T) * (self.alpha_ * self.seen_.nnz / max(self.seen_.shape[1], 1))

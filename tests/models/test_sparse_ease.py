@@ -133,3 +133,15 @@ def test_a_gram_matrix_past_the_budget_is_pruned_per_item_and_ranks_close_to_the
         assert pruned[i, i] == whole[i, i] and kept[i][np.delete(np.arange(x.shape[1]), i)][others > fortieth].all()
     monkeypatch.setenv(memory.ENV, "2MB")
     assert _ndcg(EASE(reg=100.0, form="sparse", nnz_per_item=20), split) >= 0.95 * unpruned
+
+
+def test_the_incomplete_factorisation_starts_from_each_items_largest_co_counts(sample, monkeypatch, caplog):
+    from fuserec.models import sparse_ease
+
+    split = random_split(sample, test_size=0.2, seed=0)
+    exact = _ndcg(EASE(reg=100.0, form="sparse", nnz_per_item=20), split)
+    monkeypatch.setattr(sparse_ease, "EXACT_FACTOR_ITEMS", 100)  # the sample's 300 items: past it
+    with caplog.at_level(logging.INFO, logger="fuserec.models"):
+        incomplete = _ndcg(EASE(reg=100.0, form="sparse", nnz_per_item=20), split)
+    assert "for the incomplete factorisation: keeping each item's 80 largest co-counts" in caplog.text
+    assert incomplete >= 0.9 * exact, (incomplete, exact)
