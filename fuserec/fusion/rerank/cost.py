@@ -6,7 +6,6 @@ from collections.abc import Mapping
 
 from fuserec._core.cost import SCORE_OPS, Cost, DataShape
 from fuserec.models.base import Recommender
-from fuserec.models.capabilities import Tunes
 
 UNION_RETRIEVERS = 2
 """Retrievers' pools overlap: a user's candidates number about this many pools."""
@@ -16,15 +15,11 @@ FEATURES_PER_RETRIEVER, SIDE_FEATURES = 2, 12
 
 def pipeline_cost(shape: DataShape, retrievers: Mapping[str, Recommender], folds: int, group_users: int,
                   val_size: float, pool: int, trees: int, texts: Mapping[str, int]) -> Cost:
-    """Retrievers that tune themselves searching once on all of train; then, per inner split,
-    every retriever fit on its train and scoring ``group_users`` users over the catalogue; the
-    rankers boosting ``trees`` trees in all over the groups' rows; every retriever refit on all of
-    train, and kept."""
+    """Per inner split, every retriever fit on its train and scoring ``group_users`` users over
+    the catalogue; the rankers boosting ``trees`` trees in all over the groups' rows; every
+    retriever fit on all of train, and kept (one that tunes itself searches there, once)."""
     users = min(group_users, shape.users)
     cost = Cost(texts=texts)
-    for model in retrievers.values():
-        if model.supports(Tunes):
-            cost = cost.then(model.cost(shape))
     inner = shape.share(1 - val_size)
     per_fold = sum((m.cost(inner) for m in retrievers.values()), Cost())
     scoring = Cost(dense=SCORE_OPS * users * shape.items * len(retrievers), transient=8 * users * shape.items)

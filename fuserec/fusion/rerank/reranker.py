@@ -279,9 +279,9 @@ class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Tunes, Reco
         return min(self.group_users, max(1, GROUP_CELLS // max(n_items, 1)))
 
     def cost(self, shape: DataShape) -> Cost:
-        """Every retriever fit on each inner split and then on all of train (one that tunes itself
-        searches once more, first), their scores for the training groups' users, and the rankers'
-        boosting over the groups' rows (``fuserec.fusion.rerank.cost``)."""
+        """Every retriever fit on each inner split and then on all of train, their scores for the
+        training groups' users, and the rankers' boosting over the groups' rows
+        (``fuserec.fusion.rerank.cost``)."""
         return pipeline_cost(shape, self._retrievers(), self._n_folds(shape.users), self._group_users(shape.items),
                              self.val_size, self.pool, self.n_estimators * self.n_rankers * len(self.tree_settings),
                              {self.encoder: shape.items} if self.semantic_features else {})
