@@ -7,7 +7,10 @@ stage runs in a process of its own, so that its wall seconds and peak RSS are it
   also reports the bytes of the final CSR plus id maps;
 - ``als`` (fuserec's ALS) and ``implicit-als`` (implicit's ALS called directly on the same CSR,
   same settings): the fit, and seconds per iteration;
-- ``sparse-ease``: EASE's sparse form (SANSA) fit;
+- ``sparse-ease``: EASE's sparse form (SANSA) fit on the train side of a temporal per-user 80/20
+  split, and its NDCG@10 over ``EVAL_USERS`` seeded test users; where the whole XᵀX fits the
+  memory budget, also the incomplete factorisation from all of XᵀX rather than from each item's
+  largest co-counts (``whole gram``), to show what the pruning costs and saves;
 - ``dense-ease-guard``: EASE asked for its dense form: the seconds until it refuses (or, where the
   dense form fits the memory budget, fits), and whether it refused;
 - ``reranker``: the default fused re-ranker's fit (``encoder`` auto);
@@ -57,6 +60,7 @@ SYSTEM = {"implicit-als": "implicit"}
 MINILM_MAX_ITEMS = 200_000
 GUARD_MIN_ITEMS = 200_000  # the guard stage runs where dense EASE is far past any budget
 SHAPES = {"shop-200k": (200_000, 60_000, 885_000)}  # besides fuserec.data.synth.SIZES
+EVAL_USERS = 10_000
 ALS = {"factors": 64, "iterations": 15, "regularization": 0.01, "alpha": 1.0}
 
 
@@ -115,12 +119,24 @@ def _stage_implicit_als(folder: Path) -> dict[str, float]:
 
 
 def _stage_sparse_ease(folder: Path) -> dict[str, float]:
-    from fuserec.models import EASE
+    from fuserec._core import memory
+    from fuserec.data.split import temporal_per_user_split
+    from fuserec.evaluation import evaluate_ranking
+    from fuserec.models import EASE, sparse_ease
 
-    ds = _load(folder)
-    start = time.perf_counter()
-    model = EASE(form="sparse", dtype="float32").fit(ds)
-    return {"seconds": time.perf_counter() - start, "weights_gb": model.item_weights_.nbytes / 1e9}
+    split = temporal_per_user_split(_load(folder), 0.2)
+    metrics: dict[str, float] = {}
+    variants = {"": True}
+    if memory.fits(sparse_ease.gram_bytes(split.train.matrix("binary"))):
+        variants[" whole gram"] = False  # where XᵀX fits: also the incomplete factor from all of it
+    for label, prune in variants.items():
+        sparse_ease.PRUNE_INCOMPLETE = prune
+        start = time.perf_counter()
+        model = EASE(form="sparse", dtype="float32").fit(split.train)
+        metrics[f"seconds{label}"] = time.perf_counter() - start
+        metrics[f"ndcg@10{label}"] = evaluate_ranking(model, split, max_users=EVAL_USERS).metrics["ndcg@10"]
+        metrics[f"weights_gb{label}"] = model.item_weights_.nbytes / 1e9
+    return metrics
 
 
 def _stage_dense_ease_guard(folder: Path) -> dict[str, float]:

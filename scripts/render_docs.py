@@ -205,7 +205,21 @@ def scale_table(key: str, source: dict[str, str]) -> str:
              ", ".join(f"{k} {_scale_value(k, v)}" for k, v in r["metrics"].items()
                        if k not in ("seconds", "peak_rss_gb")), key] for r in rows]
     return _table(["size", "stage", "system", "finished", "seconds", "peak RSS GB", "more", "from"], body,
-                  "lllrrrll") + _scale_growth(rows, "10M", "50M")
+                  "lllrrrll") + _scale_growth(rows, "10M", "50M") + _dry_run_against_train(rows)
+
+
+def _dry_run_against_train(rows: list[dict[str, Any]]) -> str:
+    """Each size's ``fuserec train --dry-run`` estimate beside the measured ``train`` row."""
+    done = {(r["size"], r["stage"]): r["metrics"] for r in rows if r.get("ok")}
+    body = [[size, _fmt(est["estimate_seconds"], 0), _fmt(done[(size, "train")]["seconds"], 0),
+             _fmt(est["estimate_seconds"] / done[(size, "train")]["seconds"], 2), _fmt(est["estimate_peak_gb"], 2),
+             _fmt(done[(size, "train")]["peak_rss_gb"], 2)]
+            for (size, stage), est in done.items() if stage == "dry-run" and (size, "train") in done]
+    if not body:
+        return ""
+    return ("\n`fuserec train --dry-run` against the measured run of the same configuration.\n\n"
+            + _table(["size", "estimated s", "measured s", "estimated / measured", "estimated peak GB",
+                      "measured peak GB"], body, "lrrrrr"))
 
 
 def _scale_growth(rows: list[dict[str, Any]], small: str, large: str) -> str:

@@ -193,13 +193,14 @@ class TextEASE(EncoderText, Tunes, EASE):
 
     def _sparse_weights(self, vectors: np.ndarray | None) -> Any:
         """SANSA on XᵀX plus α·m·cos^power to each item's nearest items by text."""
-        from fuserec.models.sparse_ease import EXACT_FACTOR_ITEMS, item_gram, sansa_weights
+        from fuserec.models import sparse_ease
 
-        g = item_gram(self.seen_, self.nnz_per_item, whole=self.seen_.shape[1] <= EXACT_FACTOR_ITEMS)
+        whole = self.seen_.shape[1] <= sparse_ease.EXACT_FACTOR_ITEMS or not sparse_ease.PRUNE_INCOMPLETE
+        g = sparse_ease.item_gram(self.seen_, self.nnz_per_item, whole=whole)
         if self.alpha_ > 0 and vectors is not None:
             near = text_neighbours(vectors.astype(np.float32), self.text_neighbours, self.power_)
             g = g + near.maximum(near.T) * (self.alpha_ * self.seen_.nnz / max(self.seen_.shape[1], 1))
-        return sansa_weights(g, self.reg_, self.nnz_per_item, gramian=False)
+        return sparse_ease.sansa_weights(g, self.reg_, self.nnz_per_item, gramian=False)
 
     @staticmethod
     def _add_text(base: np.ndarray, seen, vectors: np.ndarray, power: int, alpha: float) -> np.ndarray:

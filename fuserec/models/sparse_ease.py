@@ -29,8 +29,11 @@ incomplete factorisation (ICF) keeps both at the target density."""
 FINETUNE_STEPS = {"exact": 5, "incomplete": 1}
 """Refinement steps of SANSA's approximate inverse of the unit triangle, each a sparse product,
 after the exact factor and after the incomplete one: past ``EXACT_FACTOR_ITEMS`` the factor is
-itself approximate, more steps changed NDCG@10 by under 0.1% on the 10M generated log, and each
-costs about a tenth of the fit."""
+itself approximate, and more steps cost time without changing the lists (``benchmarks/scale.py``,
+``sparse-ease``)."""
+PRUNE_INCOMPLETE = True
+"""Whether the incomplete factorisation starts from the pruned Gram matrix even where the whole
+one fits (the benchmark turns it off to compare)."""
 GRAM_ENTRY_BYTES = 40
 """Bytes per Gram entry at the factorisation's peak: the matrix, its permuted copy and SANSA's
 int64 indices, each entry a float32 value and an index."""
@@ -88,8 +91,8 @@ def sansa_weights(matrix: sp.spmatrix, reg: float, nnz_per_item: int, gramian: b
     # budget for that, the incomplete factorisation (ICF) keeps both at the target density, and
     # starts from each item's largest co-counts
     exact = len(live) <= EXACT_FACTOR_ITEMS and memory.fits(int(EXACT_FACTOR_COPIES * 8 * len(live) ** 2))
-    if gramian and (not exact or not memory.fits(gram_bytes(matrix))):
-        matrix, gramian = item_gram(matrix, nnz_per_item, whole=exact), False
+    if gramian and ((PRUNE_INCOMPLETE and not exact) or not memory.fits(gram_bytes(matrix))):
+        matrix, gramian = item_gram(matrix, nnz_per_item, whole=exact or not PRUNE_INCOMPLETE), False
     n = matrix.shape[1]
     part = matrix[:, live] if gramian else matrix[live][:, live]
     if not gramian:
@@ -131,7 +134,7 @@ def item_gram(x: sp.csr_matrix, nnz_per_item: int, whole: bool = True) -> sp.csr
     either of its two items kept, so it stays symmetric. Its peak follows the items, not the users'
     squared activity, which on a large log is what makes the whole Gram matrix too big; and the
     incomplete factorisation, which keeps only ``nnz_per_item`` per item in the end, works from it
-    in less time than from the whole matrix, to the same NDCG@10 on the 10M generated log.
+    in less time than from the whole matrix (``benchmarks/scale.py``, ``sparse-ease``).
     """
     x = sp.csr_matrix(x, dtype=np.float32)
     fits = memory.fits(gram_bytes(x))
@@ -180,7 +183,7 @@ def sparse_cost(shape: DataShape, nnz_per_item: int, note: str) -> Cost:
     ``EXACT_FACTOR_ITEMS`` or when the whole one would not fit) and the factorisation and
     inversion, whose work follows the kept entries per item squared."""
     whole = GRAM_ENTRY_BYTES * min(shape.co_occurrences, shape.items ** 2)
-    pruned = shape.items > EXACT_FACTOR_ITEMS or not memory.fits(whole)
+    pruned = (PRUNE_INCOMPLETE and shape.items > EXACT_FACTOR_ITEMS) or not memory.fits(whole)
     kept = min(whole, GRAM_ENTRY_BYTES * 2 * KEEP_FACTOR * nnz_per_item * shape.items) if pruned else whole
     weights = 2 * CSR_ENTRY_BYTES * nnz_per_item * shape.items
     per_item = kept / GRAM_ENTRY_BYTES / max(shape.items, 1)
