@@ -19,3 +19,11 @@ def progress(items: Iterable[T], description: str, total: int | None = None, ena
     """
     off = {} if enabled else {"disable": True}
     return iter(tqdm(items, desc=description, total=total, delay=DELAY_SECONDS, leave=False, **off))
+
+
+def counter(description: str, total: int | None = None, unit: str = "it", enabled: bool = True) -> tqdm:
+    """A bar advanced by hand (``bar.update(n)``), for work counted in units other than loop steps,
+    such as rows read in batches of varying size; shown, like `progress`, only past
+    ``DELAY_SECONDS``. Use it as a context manager so that it closes."""
+    off = {} if enabled else {"disable": True}
+    return tqdm(desc=description, total=total, unit=unit, unit_scale=True, delay=DELAY_SECONDS, leave=False, **off)

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fuserec.errors import DataError
-from fuserec.progress import progress
+from fuserec.progress import counter, progress
 
 BATCH_ROWS = 1 << 20
 """Rows read at a time: the transient cost of a batch is this many rows of the file's columns."""
@@ -133,14 +133,17 @@ def read_parquet_events(path: Path, mapping: dict[str, str], optional: list[str]
                    for role in ("rating", "timestamp") if role in present}
         rows = 0
         batches = data.to_batches(columns=list(dict.fromkeys(present.values())), batch_size=BATCH_ROWS)
-        for batch in progress(batches, f"reading {path.name}", total=-(-n // BATCH_ROWS)):
-            users.append(_id_codes(batch, present["user"]))
-            items.append(_id_codes(batch, present["item"]))
-            if "rating" in numbers:
-                numbers["rating"][rows:rows + batch.num_rows] = _numbers(batch, present["rating"], rows, path)
-            if "timestamp" in numbers:
-                numbers["timestamp"][rows:rows + batch.num_rows] = _seconds(batch, present["timestamp"], rows, path)
-            rows += batch.num_rows
+        with counter(f"reading {path.name}", total=n, unit="rows") as bar:  # batches vary in size
+            for batch in batches:
+                users.append(_id_codes(batch, present["user"]))
+                items.append(_id_codes(batch, present["item"]))
+                if "rating" in numbers:
+                    numbers["rating"][rows:rows + batch.num_rows] = _numbers(batch, present["rating"], rows, path)
+                if "timestamp" in numbers:
+                    numbers["timestamp"][rows:rows + batch.num_rows] = _seconds(batch, present["timestamp"], rows,
+                                                                                path)
+                rows += batch.num_rows
+                bar.update(batch.num_rows)
     except (pa.ArrowInvalid, OSError) as exc:
         raise DataError(f"not a readable Parquet file ({type(exc).__name__}: {exc})", file=path,
                         expected="a Parquet file") from None
@@ -176,7 +179,8 @@ def read_delimited_events(path: Path, mapping: dict[str, str], optional: list[st
     pieces = read_table_chunks(path, wanted, sep=sep, header=header, encoding=encoding, quoted=True,
                                optional=optional)
     size = path.stat().st_size if path.is_file() else 0  # a missing file: the reader names it
-    for raw in progress(pieces, f"reading {path.name}", total=-(-size // CHUNK_BYTES)):
+    pieces_in_file = None if path.suffix == ".gz" else -(-size // CHUNK_BYTES)  # gzip: size is compressed
+    for raw in progress(pieces, f"reading {path.name}", total=pieces_in_file):
         present = {role: col for role, col in mapping.items() if col in raw.columns}
         users.append(_text_codes(raw[present["user"]]))
         items.append(_text_codes(raw[present["item"]]))

@@ -196,11 +196,11 @@ class TextEASE(EncoderText, Tunes, EASE):
         from fuserec.models import sparse_ease
 
         whole = self.seen_.shape[1] <= sparse_ease.EXACT_FACTOR_ITEMS or not sparse_ease.PRUNE_INCOMPLETE
-        g = sparse_ease.item_gram(self.seen_, self.nnz_per_item, whole=whole)
+        g, pruned = sparse_ease.item_gram(self.seen_, self.nnz_per_item, whole=whole)
         if self.alpha_ > 0 and vectors is not None:
             near = text_neighbours(vectors.astype(np.float32), self.text_neighbours, self.power_)
             g = g + near.maximum(near.T) * (self.alpha_ * self.seen_.nnz / max(self.seen_.shape[1], 1))
-        return sparse_ease.sansa_weights(g, self.reg_, self.nnz_per_item, gramian=False)
+        return sparse_ease.sansa_weights(g, self.reg_, self.nnz_per_item, gramian=False, pruned=pruned)
 
     @staticmethod
     def _add_text(base: np.ndarray, seen, vectors: np.ndarray, power: int, alpha: float) -> np.ndarray:

@@ -26,6 +26,7 @@ from fuserec.data.dataset import Dataset, IdMap
 from fuserec.data.split import Split
 from fuserec.errors import FoldInError, NotFittedError, UsageError
 from fuserec.models.capabilities import CAPABILITIES, FoldsIn, ReadsText
+from fuserec.progress import progress
 
 VALIDATION_USERS = 10_000  # users a validation search scores at most (a seeded sample past that)
 BATCH_USERS = 1024  # users scored at once in recommend(), fewer on a large catalogue (rows_per_batch)
@@ -224,7 +225,9 @@ class Recommender(BaseEstimator, ABC):
         idx = np.empty((len(users), k), dtype=np.int64)
         val = np.empty((len(users), k), dtype=np.float32)
         batch = rows_per_batch(len(self.items_), BATCH_USERS)
-        for start in range(0, len(users), batch):
+        starts = range(0, len(users), batch)
+        for start in progress(starts, f"{type(self).__name__}: top {k} of {len(users):,} users", len(starts),
+                              enabled=len(starts) > 1):  # many users on a large catalogue: minutes
             block = users[start:start + batch]
             scores = np.array(self._score_users(block), dtype=np.float32, copy=True)
             if exclude_seen:

@@ -34,9 +34,10 @@ itself approximate, and more steps cost time without changing the lists (``bench
 PRUNE_INCOMPLETE = True
 """Whether the incomplete factorisation starts from the pruned Gram matrix even where the whole
 one fits (the benchmark turns it off to compare)."""
-GRAM_ENTRY_BYTES = 40
-"""Bytes per Gram entry at the factorisation's peak: the matrix, its permuted copy and SANSA's
-int64 indices, each entry a float32 value and an index."""
+GRAM_ENTRY_BYTES = 112
+"""Bytes per Gram entry at the fit's peak: the matrix as built and symmetrised, its permuted
+copies, SANSA's int64 indices and the incomplete factor's work arrays (peak RSS over the kept
+entries, measured on generated logs)."""
 BLOCK_ENTRIES = 50_000_000
 """Gram entries one block of items may produce before it is pruned."""
 KEEP_FACTOR = 4
@@ -58,7 +59,8 @@ def _sansa() -> Any:
     return sansa
 
 
-def sansa_weights(matrix: sp.spmatrix, reg: float, nnz_per_item: int, gramian: bool = True) -> FactoredWeights:
+def sansa_weights(matrix: sp.spmatrix, reg: float, nnz_per_item: int, gramian: bool = True,
+                  pruned: bool = False) -> FactoredWeights:
     """Approximate EASE weights ``B`` as two sparse factors.
 
     Parameters
@@ -73,6 +75,9 @@ def sansa_weights(matrix: sp.spmatrix, reg: float, nnz_per_item: int, gramian: b
         to dense EASE and costs proportionally more memory.
     gramian : bool
         Whether ``matrix`` is X (the Gram matrix is formed inside) or the Gram matrix itself.
+    pruned : bool
+        Whether the Gram matrix given was pruned (`item_gram`): then only the incomplete
+        factorisation is used.
 
     Returns
     -------
@@ -92,13 +97,18 @@ def sansa_weights(matrix: sp.spmatrix, reg: float, nnz_per_item: int, gramian: b
     # starts from each item's largest co-counts
     exact = len(live) <= EXACT_FACTOR_ITEMS and memory.fits(int(EXACT_FACTOR_COPIES * 8 * len(live) ** 2))
     if gramian and ((PRUNE_INCOMPLETE and not exact) or not memory.fits(gram_bytes(matrix))):
-        matrix, gramian = item_gram(matrix, nnz_per_item, whole=exact or not PRUNE_INCOMPLETE), False
+        (matrix, pruned), gramian = item_gram(matrix, nnz_per_item, whole=exact or not PRUNE_INCOMPLETE), False
+    # a pruned Gram matrix need not be positive definite: only the incomplete factorisation restarts
+    # with more regularisation when a pivot fails
+    exact = exact and not pruned
     n = matrix.shape[1]
-    part = matrix[:, live] if gramian else matrix[live][:, live]
+    part = matrix if len(live) == n else matrix[:, live] if gramian else matrix[live][:, live]
+    del matrix  # where a copy was taken: the fit's peak is the Gram matrix's copies
     if not gramian:
-        # symmetric, so CSC holds the same matrix; SANSA transposes a CSR one before its int64-only
-        # factorisation kernel, and scipy's transpose narrows the indices back to int32
-        part = sp.csc_matrix(part)
+        # symmetric, so its CSC form is the same matrix: the transpose, without a copy. SANSA
+        # transposes a CSR one before its int64-only factorisation kernel, and scipy's transpose
+        # narrows the indices back to int32
+        part = part.T
     factorizer = sansa.CHOLMODGramianFactorizerConfig() if exact else sansa.ICFGramianFactorizerConfig()
     config = sansa.SANSAConfig(
         l2=float(reg), weight_matrix_density=min(1.0, max(nnz_per_item, 2) / max(len(live), 1)),
@@ -124,9 +134,9 @@ def gram_bytes(x: sp.csr_matrix) -> int:
     return GRAM_ENTRY_BYTES * int(min(degrees @ degrees, x.shape[1] ** 2))
 
 
-def item_gram(x: sp.csr_matrix, nnz_per_item: int, whole: bool = True) -> sp.csr_matrix:
-    """XᵀX as float32: whole where ``whole`` and it fits the memory budget, otherwise pruned while
-    it is built.
+def item_gram(x: sp.csr_matrix, nnz_per_item: int, whole: bool = True) -> tuple[sp.csr_matrix, bool]:
+    """XᵀX as float32, and whether it was pruned: whole where ``whole`` and it fits the memory
+    budget, otherwise pruned while it is built.
 
     The pruned form is computed a block of items at a time; each item keeps its own count and its
     ``KEEP_FACTOR × nnz_per_item`` largest co-counts (halved while that would not fit, down to
@@ -139,11 +149,11 @@ def item_gram(x: sp.csr_matrix, nnz_per_item: int, whole: bool = True) -> sp.csr
     x = sp.csr_matrix(x, dtype=np.float32)
     fits = memory.fits(gram_bytes(x))
     if whole and fits:
-        return (x.T @ x).tocsr()
+        return (x.T @ x).tocsr(), False
     n = x.shape[1]
-    keep = KEEP_FACTOR * nnz_per_item
-    while keep > nnz_per_item and not memory.fits(GRAM_ENTRY_BYTES * 2 * keep * n):
-        keep //= 2
+    keep = kept_per_item(n, nnz_per_item)
+    memory.require(pruned_bytes(n, keep), f"EASE's sparse form over {n:,} items (each item's {keep} largest "
+                   "co-counts)", "lower nnz_per_item, or raise the budget")
     if fits:
         log.info("EASE: XᵀX over %s items for the incomplete factorisation: keeping each item's %d largest "
                  "co-counts", f"{n:,}", keep)
@@ -163,7 +173,23 @@ def item_gram(x: sp.csr_matrix, nnz_per_item: int, whole: bool = True) -> sp.csr
         cols.append(c)
         vals.append(v)
     kept = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
-    return kept.maximum(kept.T).tocsr()
+    return kept.maximum(kept.T).tocsr(), True
+
+
+def pruned_bytes(n_items: int, keep: int) -> int:
+    """Peak bytes of the fit from a Gram matrix pruned to ``keep`` co-counts per item: each item
+    holds at most its own ``keep`` and as many kept by others (the matrix is symmetrised), and at
+    most every other item."""
+    return GRAM_ENTRY_BYTES * min(2 * keep, n_items) * n_items
+
+
+def kept_per_item(n_items: int, nnz_per_item: int) -> int:
+    """Co-counts per item a pruned Gram matrix keeps: ``KEEP_FACTOR × nnz_per_item``, halved while
+    the fit would not fit the memory budget, down to ``nnz_per_item`` (the density of the weights)."""
+    keep = KEEP_FACTOR * nnz_per_item
+    while keep > nnz_per_item and not memory.fits(pruned_bytes(n_items, keep)):
+        keep = max(keep // 2, nnz_per_item)
+    return keep
 
 
 def _top_per_row(block: sp.csr_matrix, offset: int, keep: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -184,7 +210,7 @@ def sparse_cost(shape: DataShape, nnz_per_item: int, note: str) -> Cost:
     inversion, whose work follows the kept entries per item squared."""
     whole = GRAM_ENTRY_BYTES * min(shape.co_occurrences, shape.items ** 2)
     pruned = (PRUNE_INCOMPLETE and shape.items > EXACT_FACTOR_ITEMS) or not memory.fits(whole)
-    kept = min(whole, GRAM_ENTRY_BYTES * 2 * KEEP_FACTOR * nnz_per_item * shape.items) if pruned else whole
+    kept = min(whole, pruned_bytes(shape.items, kept_per_item(shape.items, nnz_per_item))) if pruned else whole
     weights = 2 * CSR_ENTRY_BYTES * nnz_per_item * shape.items
     per_item = kept / GRAM_ENTRY_BYTES / max(shape.items, 1)
     return Cost(dense=4.0 * shape.items * per_item * nnz_per_item, sparse=shape.co_occurrences,

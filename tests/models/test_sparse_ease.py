@@ -51,11 +51,11 @@ def test_dense_ease_past_the_memory_budget_stops_naming_the_estimate_and_the_set
 def test_auto_form_switches_to_sparse_past_the_budget_and_says_why(sample, monkeypatch, caplog):
     monkeypatch.setenv(memory.ENV, "1MB")
     with caplog.at_level(logging.WARNING, logger="fuserec.models"):
-        model = EASE().fit(sample)
+        model = EASE(nnz_per_item=5).fit(sample)  # on 300 items, only a thin sparse form is lighter than dense
     assert model.form_ == "sparse"
     assert "fitting the sparse approximation" in caplog.text and "FUSEREC_MEMORY_LIMIT=1MB" in caplog.text
     # past the budget for the exact sparse factor too: the incomplete one, for text-EASE's Gram matrix as well
-    text = TextEASE(encoder="tfidf", reg=300.0, alpha=1.0, power=3, text_neighbours=10).fit(sample)
+    text = TextEASE(encoder="tfidf", reg=300.0, alpha=1.0, power=3, text_neighbours=10, nnz_per_item=5).fit(sample)
     assert text.form_ == "sparse" and np.isfinite(text.recommend_indices(np.arange(5), 10)[1]).all()
     monkeypatch.delenv(memory.ENV)
     assert EASE().fit(sample).form_ == "dense"
@@ -121,7 +121,9 @@ def test_a_gram_matrix_past_the_budget_is_pruned_per_item_and_ranks_close_to_the
     monkeypatch.setenv(memory.ENV, str(sparse_ease.gram_bytes(x) - 1))
     monkeypatch.setattr(sparse_ease, "BLOCK_ENTRIES", 5_000)  # many blocks of items
     with caplog.at_level(logging.WARNING, logger="fuserec.models"):
-        pruned = sparse_ease.item_gram(x, nnz_per_item=10).toarray()
+        gram, was_pruned = sparse_ease.item_gram(x, nnz_per_item=10)
+    pruned = gram.toarray()
+    assert was_pruned
     assert "keeping each item's 40 largest co-counts" in caplog.text
     kept = pruned != 0
     np.testing.assert_array_equal(pruned[kept], whole[kept])  # entries are the whole matrix's
@@ -145,3 +147,15 @@ def test_the_incomplete_factorisation_starts_from_each_items_largest_co_counts(s
         incomplete = _ndcg(EASE(reg=100.0, form="sparse", nnz_per_item=20), split)
     assert "for the incomplete factorisation: keeping each item's 80 largest co-counts" in caplog.text
     assert incomplete >= 0.9 * exact, (incomplete, exact)
+
+
+def test_a_pruned_gram_matrix_that_cannot_fit_stops_at_once_naming_the_setting(sample, monkeypatch):
+    from fuserec.errors import MemoryBudgetError
+    from fuserec.models import sparse_ease
+
+    monkeypatch.setattr(sparse_ease, "EXACT_FACTOR_ITEMS", 100)  # the sample's 300 items: pruned
+    monkeypatch.setenv(memory.ENV, str(sparse_ease.pruned_bytes(300, 20) - 1))  # not even nnz_per_item fits
+    with pytest.raises(MemoryBudgetError, match=r"EASE's sparse form over 300 items .*nnz_per_item"):
+        EASE(reg=100.0, form="sparse", nnz_per_item=20).fit(sample)
+    monkeypatch.setenv(memory.ENV, str(sparse_ease.pruned_bytes(300, 40)))
+    assert sparse_ease.kept_per_item(300, 20) == 40  # halved from 80 until it fits
