@@ -34,11 +34,11 @@ itself approximate, and more steps cost time without changing the lists (``bench
 PRUNE_INCOMPLETE = True
 """Whether the incomplete factorisation starts from the pruned Gram matrix even where the whole
 one fits (the benchmark turns it off to compare)."""
-GRAM_ENTRY_BYTES = 200
+GRAM_ENTRY_BYTES = 256
 """Bytes per Gram entry at the fit's peak: the matrix as built and symmetrised, its permuted
 copies, SANSA's int64 indices and the incomplete factor's work arrays. Peak RSS over the kept
 entries, measured on generated logs, grows with the catalogue (the ordering and the permuted
-copies); this is the bound a million-item fit broke through before the kernel stopped it, so
+copies); this is set above what a million-item fit had reached when the kernel stopped it, so
 that such a fit now stops first, with a message."""
 BLOCK_ENTRIES = 50_000_000
 """Gram entries one block of items may produce before it is pruned."""
