@@ -226,8 +226,10 @@ class Recommender(BaseEstimator, ABC):
         val = np.empty((len(users), k), dtype=np.float32)
         batch = rows_per_batch(len(self.items_), BATCH_USERS)
         starts = range(0, len(users), batch)
-        for start in progress(starts, f"{type(self).__name__}: top {k} of {len(users):,} users", len(starts),
-                              enabled=len(starts) > 1):  # many users on a large catalogue: minutes
+        # many users on a large catalogue take minutes; one batch (a request) skips the bar's set-up
+        steps = starts if len(starts) <= 1 else progress(
+            starts, f"{type(self).__name__}: top {k} of {len(users):,} users", len(starts))
+        for start in steps:
             block = users[start:start + batch]
             scores = np.array(self._score_users(block), dtype=np.float32, copy=True)
             if exclude_seen:
