@@ -65,6 +65,13 @@ class Catalogue:
         """Index of an external item id, or None."""
         return self.position.get(str(item))
 
+    def sample_names(self, n: int) -> list[str]:
+        """``n`` seeded item titles (drawn with replacement; items without one left out): what people
+        type into search, to tune a retrieval index on."""
+        named = [t for t in self.titles if t.strip()] or ["item"]
+        rng = np.random.default_rng(0)
+        return [named[i] for i in rng.integers(0, len(named), n)]
+
     def entry(self, i: int) -> dict[str, Any]:
         """What the API shows of item ``i``."""
         return {"item": self.ids[i], "title": self.titles[i], "categories": sorted(self.categories[i]),

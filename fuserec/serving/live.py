@@ -23,7 +23,7 @@ from fuserec.serving.histories import Histories, History
 from fuserec.serving.multilingual import MultilingualIndex
 from fuserec.serving.popularity import LivePopularity
 from fuserec.serving.ranking import Ranker
-from fuserec.serving.retrieval import ExactIndex, FaissIndex, build_index
+from fuserec.serving.retrieval import TUNING_QUERIES, ExactIndex, FaissIndex, build_index
 from fuserec.serving.searching import Search
 from fuserec.serving.settings import ServeSettings
 from fuserec.serving.similar import UnknownItemError, similar
@@ -90,7 +90,8 @@ class LiveModel:
         if vectors is None:
             return None
         self.catalogue.vectors = np.asarray(vectors, dtype=np.float32)
-        return build_index(self.catalogue.vectors, self.settings.exact_below)
+        return build_index(self.catalogue.vectors, self.settings.exact_below,
+                           lambda: self._encode(self.catalogue.sample_names(TUNING_QUERIES), query=True))
 
     @property
     def version(self) -> str:

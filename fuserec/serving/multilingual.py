@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from fuserec.serving.catalogue import Catalogue
-from fuserec.serving.retrieval import ExactIndex, FaissIndex, build_index
+from fuserec.serving.retrieval import TUNING_QUERIES, ExactIndex, FaissIndex, build_index
 
 log = logging.getLogger("fuserec.serving")
 
@@ -84,7 +84,9 @@ class MultilingualIndex:
             finally:
                 cached.cache.close()
             if self.index is None:
-                self.index = build_index(vectors, self.exact_below)
+                names = self.catalogue.sample_names(TUNING_QUERIES)
+                self.index = build_index(vectors, self.exact_below, lambda: np.asarray(
+                    self.encoder.encode(names, query=True, show_progress=False), dtype=np.float32))
             elif len(vectors):
                 self.index.add(vectors)
         return self.index

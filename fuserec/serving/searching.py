@@ -44,7 +44,7 @@ class Search:
             When the service has no encoder to read the query with.
         """
         cat = self.catalogue
-        extra = int(cat.hidden.sum())
+        extra = int(np.count_nonzero(cat.hidden))
         if self.multilingual is not None and is_chinese(text):
             idx, val = self.multilingual.search(text, k + extra)
             kind, encoder = self.multilingual.kind, self.multilingual.encoder.id

@@ -85,3 +85,17 @@ def test_at_start_the_index_is_built_in_the_background_before_any_query(serve):
         time.sleep(0.05)
     assert index.ready and len(index.index) == len(service.live.catalogue)
     assert client.post("/v1/search", json={"text": "动画片", "k": 3}).json()["encoder"] == E5Encoder.id
+
+
+def test_past_exact_below_both_indexes_are_faiss_tuned_on_item_names_and_find_titles(serve, ml100k):
+    from fuserec.serving.retrieval import FaissIndex
+
+    service, client = serve(exact_below=0)
+    index = service.live.index
+    assert index.kind == "faiss-ivf" and index.recall >= FaissIndex.TUNE_RECALL
+    titles = ml100k.item_table.set_index("id")["title"]
+    body = client.post("/v1/search", json={"text": titles[50], "k": 5}).json()
+    assert body["retrieval"] == "faiss-ivf" and "50" in [e["item"] for e in body["items"]]
+    chinese = client.post("/v1/search", json={"text": "科幻电影", "k": 10}).json()
+    assert chinese["retrieval"] == "faiss-ivf" and service.live.multilingual.index.recall >= FaissIndex.TUNE_RECALL
+    assert _scifi(ml100k, chinese) >= 5

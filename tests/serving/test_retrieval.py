@@ -42,7 +42,7 @@ def test_faiss_recall_at_10_on_100k_clustered_384d_vectors():
     both = _clustered(100_000, 384, 100, 0.5, seed=3, queries=500)
     vectors, queries = both[:100_000], both[100_000:]
     index = build_index(vectors, exact_below=50_000)
-    assert index.kind == "faiss-hnsw"
+    assert index.kind == "faiss-ivf"
     assert recall_at_k(index, vectors, queries, k=10) >= 0.95
     index.add(queries[:1])
     assert index.search(queries[:1], 1)[0][0, 0] == 100_000
@@ -67,8 +67,34 @@ def test_faiss_search_breadth_is_tuned_to_the_recall_asked_for(caplog):
 
     vectors = _clustered(20_000, 64, 20, 0.8, seed=4)
     with caplog.at_level("INFO", logger="fuserec.serving"):
-        tuned = FaissIndex(vectors, m=8, ef_construction=16)
+        tuned = FaissIndex(vectors)
     assert tuned.recall >= FaissIndex.TUNE_RECALL and "recall@10" in caplog.text
-    narrow = FaissIndex(vectors, m=8, ef_construction=16, ef_search=10)
-    assert narrow.recall is None and tuned.index.hnsw.efSearch > narrow.index.hnsw.efSearch
+    narrow = FaissIndex(vectors, probes=1)
+    assert narrow.recall is None and tuned.probes > narrow.probes
     assert recall_at_k(tuned, vectors, vectors[:300]) > recall_at_k(narrow, vectors, vectors[:300])
+
+
+def _titled(n: int, queries: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Item texts as title + category + a shared template, and queries that are titles alone (what
+    people type): the queries lie away from the items, unlike midpoints of two items."""
+    rng = np.random.default_rng(seed)
+
+    def unit(x: np.ndarray) -> np.ndarray:
+        return (x / np.linalg.norm(x, axis=-1, keepdims=True)).astype(np.float32)
+
+    words, categories, template = unit(rng.standard_normal((300, dim))), unit(rng.standard_normal((50, dim))), \
+        unit(rng.standard_normal(dim))
+    titles = words[rng.integers(0, len(words), (n, 4))].sum(axis=1)
+    items = unit(titles / 2 + categories[rng.integers(0, len(categories), n)] + template)
+    return items, unit(titles[rng.integers(0, n, queries)])
+
+
+def test_faiss_tunes_on_the_queries_it_is_given():
+    pytest.importorskip("faiss")
+    from fuserec.serving.retrieval import FaissIndex
+
+    vectors, titles = _titled(20_000, 600, 64, seed=5)
+    own = FaissIndex(vectors)  # tuned on midpoints of items
+    told = FaissIndex(vectors, queries=titles[:300])
+    assert told.recall >= FaissIndex.TUNE_RECALL and told.probes > own.probes
+    assert recall_at_k(own, vectors, titles[300:]) < 0.9 <= recall_at_k(told, vectors, titles[300:])
