@@ -10,7 +10,9 @@ stage runs in a process of its own, so that its wall seconds and peak RSS are it
 - ``sparse-ease``: EASE's sparse form (SANSA) fit on the train side of a temporal per-user 80/20
   split, and its NDCG@10 over ``EVAL_USERS`` seeded test users; where the whole XᵀX fits the
   memory budget, also the incomplete factorisation from all of XᵀX rather than from each item's
-  largest co-counts (``whole gram``), to show what the pruning costs and saves;
+  largest co-counts (``whole gram``), to show what the pruning costs and saves. Where the fit
+  refuses for memory, ``nnz_per_item`` is halved (down to ``MIN_NNZ_PER_ITEM``), as its message
+  says to, and the row reports the value that fitted;
 - ``dense-ease-guard``: EASE asked for its dense form: the seconds until it refuses (or, where the
   dense form fits the memory budget, fits), and whether it refused;
 - ``reranker``: the default fused re-ranker's fit (``encoder`` auto);
@@ -58,6 +60,7 @@ STAGES = ("ingest", "als", "implicit-als", "sparse-ease", "dense-ease-guard", "r
           "encode-static", "recommend", "serve", "dry-run", "train")
 SYSTEM = {"implicit-als": "implicit"}
 MINILM_MAX_ITEMS = 200_000
+MIN_NNZ_PER_ITEM = 10  # the sparse-ease stage halves nnz_per_item down to this while the fit refuses
 GUARD_MIN_ITEMS = 200_000  # the guard stage runs where dense EASE is far past any budget
 SHAPES = {"shop-200k": (200_000, 60_000, 885_000)}  # besides fuserec.data.synth.SIZES
 EVAL_USERS = 10_000
@@ -122,7 +125,7 @@ def _stage_sparse_ease(folder: Path) -> dict[str, float]:
     from fuserec._core import memory
     from fuserec.data.split import temporal_per_user_split
     from fuserec.evaluation import evaluate_ranking
-    from fuserec.models import EASE, sparse_ease
+    from fuserec.models import sparse_ease
 
     split = temporal_per_user_split(_load(folder), 0.2)
     metrics: dict[str, float] = {}
@@ -132,11 +135,29 @@ def _stage_sparse_ease(folder: Path) -> dict[str, float]:
     for label, prune in variants.items():
         sparse_ease.PRUNE_INCOMPLETE = prune
         start = time.perf_counter()
-        model = EASE(form="sparse", dtype="float32").fit(split.train)
+        model = _fit_within_budget(split.train)
         metrics[f"seconds{label}"] = time.perf_counter() - start
+        metrics[f"nnz_per_item{label}"] = float(model.nnz_per_item)
         metrics[f"ndcg@10{label}"] = evaluate_ranking(model, split, max_users=EVAL_USERS).metrics["ndcg@10"]
         metrics[f"weights_gb{label}"] = model.item_weights_.nbytes / 1e9
     return metrics
+
+
+def _fit_within_budget(train: Any) -> Any:
+    """EASE's sparse form at its default ``nnz_per_item``, halved after each refusal for memory, as
+    its message tells a user to do; the refusals' seconds count in the stage's."""
+    from fuserec.errors import MemoryBudgetError
+    from fuserec.models import EASE
+
+    nnz = EASE().nnz_per_item
+    while True:
+        try:
+            return EASE(form="sparse", dtype="float32", nnz_per_item=nnz).fit(train)
+        except MemoryBudgetError as exc:
+            if nnz // 2 < MIN_NNZ_PER_ITEM:
+                raise
+            print(f"nnz_per_item={nnz}: {exc}; trying {nnz // 2}", flush=True)
+            nnz //= 2
 
 
 def _stage_dense_ease_guard(folder: Path) -> dict[str, float]:

@@ -63,8 +63,8 @@ class FaissIndex:
         Number of k-means lists; None: `default_lists`.
     probes : int or None
         Lists scanned per query. None: doubled from ``MIN_PROBES`` (up to every list) until the
-        tuning queries find ``TUNE_RECALL`` of their exact top ten; ``recall`` holds what it
-        reached.
+        tuning queries find ``TUNE_RECALL`` of their exact top ten, less two standard errors of
+        that sample's recall; ``recall`` holds what they found.
     queries : numpy.ndarray or None
         Tuning queries, encoded as the index's users will ask (a service passes item names
         encoded as search queries). None: midpoints of two random rows, which lie between the
@@ -105,7 +105,8 @@ class FaissIndex:
         return int(self.ivf.nprobe)
 
     def _tune(self, vectors: np.ndarray, queries: np.ndarray | None, sample: int = 256) -> float:
-        """Double ``probes`` until ``queries`` find ``TUNE_RECALL`` of their exact top ten (an answer
+        """Double ``probes`` until ``queries`` find ``TUNE_RECALL`` of their exact top ten, less two
+        standard errors over the queries, so that other queries like them find it too (an answer
         scoring at least the exact tenth counts: equal texts tie); the recall reached."""
         import faiss
 
@@ -120,8 +121,11 @@ class FaissIndex:
         while True:
             self.ivf.nprobe = probes
             scores, found = self.index.search(queries, k)
-            recall = recall_with_ties(np.where(found >= 0, scores, -np.inf), tenth)
-            if recall >= self.TUNE_RECALL or probes >= self.lists:
+            hits = found_with_ties(np.where(found >= 0, scores, -np.inf), tenth).mean(axis=1)
+            recall = float(hits.mean())
+            # the queries are a sample: the recall they show, less two standard errors, must reach the target
+            margin = 2 * hits.std(ddof=1) / np.sqrt(len(hits)) if len(hits) > 1 else 0.0
+            if recall - margin >= self.TUNE_RECALL or probes >= self.lists:
                 break
             probes = min(2 * probes, self.lists)
         log.info("text index: %d lists over %d vectors, %d probed: recall@10 %.3f on %d queries", self.lists,
@@ -201,5 +205,10 @@ def recall_with_ties(answered: np.ndarray, kth: np.ndarray, tolerance: float = 1
     kth : ndarray of shape (n_queries,)
         Each query's exact ``k``-th best score.
     """
+    return float(found_with_ties(answered, kth, tolerance).mean())
+
+
+def found_with_ties(answered: np.ndarray, kth: np.ndarray, tolerance: float = 1e-5) -> np.ndarray:
+    """`recall_with_ties` per answer: a boolean array of the shape of ``answered``."""
     answered = np.nan_to_num(np.asarray(answered, dtype=np.float64), nan=-np.inf)
-    return float((answered >= np.asarray(kth, dtype=np.float64)[:, None] - tolerance).mean())
+    return answered >= np.asarray(kth, dtype=np.float64)[:, None] - tolerance
