@@ -84,9 +84,8 @@ class MultilingualIndex:
             finally:
                 cached.cache.close()
             if self.index is None:
-                names = self.catalogue.sample_names(TUNING_QUERIES)
-                self.index = build_index(vectors, self.exact_below, lambda: np.asarray(
-                    self.encoder.encode(names, query=True, show_progress=False), dtype=np.float32))
+                self.index = build_index(vectors, self.exact_below, lambda: np.asarray(self.encoder.encode(
+                    self.catalogue.sample_names(TUNING_QUERIES), query=True, show_progress=False), dtype=np.float32))
             elif len(vectors):
                 self.index.add(vectors)
         return self.index
