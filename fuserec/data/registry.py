@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fuserec.data import amazon, goodbooks, lastfm, mind, movielens, movietweetings
+from fuserec.data import amazon, goodbooks, lastfm, mind, movielens, movietweetings, sequences
 from fuserec.data.dataset import Dataset
 from fuserec.data.download import Remote, cache_dir, install
 from fuserec.errors import UnknownIdError
@@ -16,6 +16,7 @@ from fuserec.errors import UnknownIdError
 GROUPLENS = "https://files.grouplens.org/datasets"
 MT_RAW = "https://raw.githubusercontent.com/sidooms/MovieTweetings/master/snapshots"
 EMBEDDED = Path(__file__).parent / "sample"
+ICLREC_RAW = "https://raw.githubusercontent.com/salesforce/ICLRec/master/data"
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,18 @@ DATASETS: dict[str, DatasetInfo] = {
             (Remote(f"{GROUPLENS}/hetrec2011/hetrec2011-lastfm-2k.zip",
                     "sha256:6738f48195667ff03caaab4d32ca9a3133d8cc026b7c3cdaf6ce1010e913c59c", unzip=True),),
             "HetRec 2011 Last.fm: 92,834 user-artist play counts, 1,892 users, 17,632 artists, friendships",
+        ),
+        DatasetInfo(
+            "beauty-s3rec", "amazon-2014-s3rec", "Beauty.txt",
+            lambda folder, **kw: sequences.load_s3rec(folder, "Beauty.txt", "beauty-s3rec", **kw),
+            (Remote(f"{ICLREC_RAW}/Beauty.txt", None),),
+            "Amazon 2014 Beauty 5-core as item sequences (S3-Rec preprocessing): 22,363 users, 12,101 items",
+        ),
+        DatasetInfo(
+            "sports-s3rec", "amazon-2014-s3rec", "Sports_and_Outdoors.txt",
+            lambda folder, **kw: sequences.load_s3rec(folder, "Sports_and_Outdoors.txt", "sports-s3rec", **kw),
+            (Remote(f"{ICLREC_RAW}/Sports_and_Outdoors.txt", None),),
+            "Amazon 2014 Sports and Outdoors 5-core as item sequences (S3-Rec): 35,598 users, 18,357 items",
         ),
         DatasetInfo(
             "mind-small", "MINDsmall_train", "behaviors.tsv", mind.load_mind,

@@ -14,8 +14,9 @@ from fuserec.models.implicit_models import ALS, BPR, ItemKNN
 from fuserec.models.knn import KNNBaseline
 from fuserec.models.mf import BiasedMF, SVDpp
 from fuserec.models.popularity import Popularity, Random, UserTimePopularity
+from fuserec.models.sasrec import SASRec
 from fuserec.models.social import SocialNeighbours
 
 __all__ = ["ALS", "BPR", "EASE", "Attributes", "BaselineOnly", "BiasedMF", "ExplainsItems", "FoldsIn", "ItemKNN",
-           "KNNBaseline", "Popularity", "RP3beta", "Random", "ReadsText", "Recommender", "SVDpp", "SimilarItems",
-           "SocialNeighbours", "Tunes", "UserTimePopularity"]
+           "KNNBaseline", "Popularity", "RP3beta", "Random", "ReadsText", "Recommender", "SASRec", "SVDpp",
+           "SimilarItems", "SocialNeighbours", "Tunes", "UserTimePopularity"]

@@ -30,6 +30,7 @@ SMALL = {  # small test settings: every model really trains, in seconds
     "text-regularized-als": {"factors": 8, "iterations": 3},
     "text-mapped-factors": {"base": {"name": "als", "factors": 8, "iterations": 3}},
     "neural-hybrid": {"max_epochs": 2, "factors": 8},
+    "sasrec": {"epochs": 2, "factors": 8},
     "blend": {"models": {"baseline": "baseline", "pop": "popularity"}},
     "score-blend": {"models": {"pop": "popularity", "knn": "itemknn"}},
     "reranker": {"retrievers": {"pop": "popularity", "knn": "itemknn", "text": "semantic-profile"}, "n_folds": 1,

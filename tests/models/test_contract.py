@@ -34,6 +34,7 @@ FAST: dict[str, dict] = {
     "text-mapped-factors": {"encoder": "tfidf"},
     "text-regularized-als": {"encoder": "tfidf", "iterations": 4, "factors": 16},
     "neural-hybrid": {"encoder": "tfidf", "epochs": 2, "factors": 16},
+    "sasrec": {"epochs": 3, "factors": 16},
     "mf": {"epochs": 5}, "svdpp": {"epochs": 3}, "als": {"iterations": 5, "factors": 16},
     "bpr": {"iterations": 10, "factors": 16, "num_threads": 1},
     "reranker": {"encoder": "tfidf", "pool": 30, "n_folds": 1, "n_estimators": 30, "n_topics": 4},
