@@ -7,7 +7,15 @@ of ``fuserec.models.capabilities``.
 
 from fuserec.models.base import Recommender
 from fuserec.models.biases import BaselineOnly
-from fuserec.models.capabilities import Attributes, ExplainsItems, FoldsIn, ReadsText, SimilarItems, Tunes
+from fuserec.models.capabilities import (
+    Attributes,
+    ExplainsItems,
+    FoldsIn,
+    ReadsOrder,
+    ReadsText,
+    SimilarItems,
+    Tunes,
+)
 from fuserec.models.ease import EASE
 from fuserec.models.graph import RP3beta
 from fuserec.models.implicit_models import ALS, BPR, ItemKNN
@@ -18,5 +26,5 @@ from fuserec.models.sasrec import SASRec
 from fuserec.models.social import SocialNeighbours
 
 __all__ = ["ALS", "BPR", "EASE", "Attributes", "BaselineOnly", "BiasedMF", "ExplainsItems", "FoldsIn", "ItemKNN",
-           "KNNBaseline", "Popularity", "RP3beta", "Random", "ReadsText", "Recommender", "SASRec", "SVDpp",
-           "SimilarItems", "SocialNeighbours", "Tunes", "UserTimePopularity"]
+           "KNNBaseline", "Popularity", "RP3beta", "Random", "ReadsOrder", "ReadsText", "Recommender", "SASRec",
+           "SVDpp", "SimilarItems", "SocialNeighbours", "Tunes", "UserTimePopularity"]

@@ -89,7 +89,21 @@ class ExplainsItems(ABC):
         """Per item index, a mapping of what placed it, for a training user index or a history row."""
 
 
-CAPABILITIES: tuple[type, ...] = (FoldsIn, SimilarItems, Attributes, ReadsText, Tunes, ExplainsItems)
+class ReadsOrder(ABC):
+    """Reads a history as a sequence: the order of the items, not only which they are."""
+
+    @abstractmethod
+    def score_sequences(self, sequences: list[Any]) -> np.ndarray:
+        """Scores of every item after each history of item indices, oldest first, shape
+        (len(sequences), n_items), without refitting: for a training user's own sequence
+        (`user_sequence`), the scores `recommend` ranks that user by."""
+
+    @abstractmethod
+    def user_sequence(self, user: int) -> np.ndarray:
+        """The items, oldest first, that the model reads training user index ``user`` by."""
+
+
+CAPABILITIES: tuple[type, ...] = (FoldsIn, SimilarItems, Attributes, ReadsText, Tunes, ExplainsItems, ReadsOrder)
 """Every capability protocol, in the order `Recommender.capabilities` lists them."""
 
 

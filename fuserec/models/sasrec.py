@@ -20,7 +20,7 @@ from fuserec._core.cost import Cost, DataShape, history_bytes
 from fuserec._core.sampling import sample_users
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import VALIDATION_USERS, Recommender
-from fuserec.models.capabilities import FactorSimilarity
+from fuserec.models.capabilities import FactorSimilarity, ReadsOrder
 from fuserec.models.params import OneOf, Range
 from fuserec.models.sequences import drop_last, length_batches, padded, user_sequences
 from fuserec.progress import progress
@@ -29,14 +29,15 @@ SCORE_BATCH = 512  # sequences encoded at once when scoring
 LOSSES = ("sampled-softmax", "softmax", "bce")
 
 
-class SASRec(FactorSimilarity, Recommender):
+class SASRec(ReadsOrder, FactorSimilarity, Recommender):
     """Self-attentive sequential recommendation: a causal transformer over each user's items in
     time order, trained to predict the next item at every position [1]_.
 
     Each user's last training item is held out as a validation target; training stops when
-    validation NDCG@10 has not improved for ``patience`` epochs, and the best epoch's weights are
-    kept. The user is then scored from their whole training history (the validation item
-    included), as the leave-one-out protocol of the sequential literature does.
+    validation NDCG@10 has not improved for ``patience`` epochs. With ``refit``, a new network
+    then trains on the whole sequences for the best epoch count, so that the most recent step of
+    each history is learned too; without it, the best epoch's weights are kept. Users are scored
+    from their whole training history.
 
     Parameters
     ----------
@@ -57,6 +58,9 @@ class SASRec(FactorSimilarity, Recommender):
         Adam's learning rate; users per batch.
     epochs, patience : int
         Most epochs; epochs without a better validation NDCG@10 before stopping.
+    refit : bool
+        Train a new network on the whole sequences (validation items included) for the number of
+        epochs validation chose. ``False``: keep the early-stopped network.
     device : str, optional
         ``"cpu"`` or ``"cuda"``; default: CUDA when torch sees a GPU.
     random_state : int
@@ -92,8 +96,8 @@ class SASRec(FactorSimilarity, Recommender):
 
     def __init__(self, factors: int = 64, blocks: int = 1, heads: int = 1, dropout: float = 0.2, max_len: int = 50,
                  loss: str = "sampled-softmax", n_negatives: int = 256, lr: float = 1e-3, batch_size: int = 128,
-                 epochs: int = 200, patience: int = 20, device: str | None = None, random_state: int = 0,
-                 verbose: bool = False) -> None:
+                 epochs: int = 200, patience: int = 20, refit: bool = True, device: str | None = None,
+                 random_state: int = 0, verbose: bool = False) -> None:
         self.factors = factors
         self.blocks = blocks
         self.heads = heads
@@ -105,6 +109,7 @@ class SASRec(FactorSimilarity, Recommender):
         self.batch_size = batch_size
         self.epochs = epochs
         self.patience = patience
+        self.refit = refit
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -138,6 +143,8 @@ class SASRec(FactorSimilarity, Recommender):
         inner_ptr, inner_items, target = drop_last(indptr, items)
         net = self._net(train.n_items).to(device)
         net, self.best_epoch_, self.val_history_ = self._train(net, inner_ptr, inner_items, target, device)
+        if self.refit:
+            net = self._refit(train.n_items, indptr, items, self.best_epoch_, device)
         self.net_ = net.cpu().eval()
         self._keep_sequences(indptr, items)
         self.popularity_ = np.bincount(items, minlength=train.n_items).astype(np.float32)
@@ -151,34 +158,22 @@ class SASRec(FactorSimilarity, Recommender):
         self.sequence_items_ = window[window >= 0].astype(np.int64) if len(lengths) else np.zeros(0, np.int64)
 
     def _train(self, net, indptr: np.ndarray, items: np.ndarray, target: np.ndarray, device: str):
+        """Epochs until validation NDCG@10 stops improving; the best epoch's weights."""
         import torch
-
-        from fuserec.models.sasrec_net import sequence_loss
 
         rng = np.random.default_rng(self.random_state)
         lengths = np.diff(indptr)
-        trainable = np.flatnonzero(lengths >= 2)
         val_users = sample_users(np.flatnonzero((target >= 0) & (lengths >= 1)), VALIDATION_USERS, self.random_state)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr, betas=(0.9, 0.98))
         best, best_state, best_epoch, wait, history = -1.0, None, 0, 0, []
-        for epoch in progress(range(self.epochs), f"SASRec: training ({len(trainable):,} sequences)",
-                              self.epochs):
-            start, total = time.perf_counter(), 0.0
-            net.train()
-            for batch in length_batches(lengths[trainable], self.batch_size, rng):
-                window, size = padded(indptr, items, trainable[batch], self.max_len + 1, net.n_items)
-                seqs = torch.as_tensor(window, device=device)
-                hidden = net(seqs[:, :-1], torch.as_tensor(np.maximum(size - 1, 1), device=device))
-                loss = sequence_loss(net, hidden, seqs[:, 1:], self.loss, self.n_negatives)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * len(batch)
+        for epoch in progress(range(self.epochs), "SASRec: training, validation NDCG@10 each epoch", self.epochs):
+            start = time.perf_counter()
+            loss = self._epoch(net, opt, indptr, items, rng, device)
             score = self._validate(net, indptr, items, target, val_users, device)
             history.append(score)
             if self.verbose:
-                print(f"epoch {epoch + 1}: loss {total / max(len(trainable), 1):.4f}, validation NDCG@10 "
-                      f"{score:.4f} ({time.perf_counter() - start:.1f} s)", flush=True)
+                print(f"epoch {epoch + 1}: loss {loss:.4f}, validation NDCG@10 {score:.4f} "
+                      f"({time.perf_counter() - start:.1f} s)", flush=True)
             if score > best:
                 best, best_state, best_epoch, wait = score, copy.deepcopy(net.state_dict()), epoch + 1, 0
             else:
@@ -188,6 +183,39 @@ class SASRec(FactorSimilarity, Recommender):
         if best_state is not None:
             net.load_state_dict(best_state)
         return net, best_epoch, history
+
+    def _refit(self, n_items: int, indptr: np.ndarray, items: np.ndarray, epochs: int, device: str):
+        """A new network trained on the whole sequences for the chosen number of epochs."""
+        import torch
+
+        torch.manual_seed(self.random_state)
+        rng = np.random.default_rng(self.random_state)
+        net = self._net(n_items).to(device)
+        opt = torch.optim.Adam(net.parameters(), lr=self.lr, betas=(0.9, 0.98))
+        for _ in progress(range(epochs), "SASRec: training on the whole sequences", epochs):
+            self._epoch(net, opt, indptr, items, rng, device)
+        return net
+
+    def _epoch(self, net, opt, indptr: np.ndarray, items: np.ndarray, rng: np.random.Generator, device: str) -> float:
+        """One pass over every sequence of two items or more; the mean loss."""
+        import torch
+
+        from fuserec.models.sasrec_net import sequence_loss
+
+        net.train()
+        lengths = np.diff(indptr)
+        trainable = np.flatnonzero(lengths >= 2)
+        total = 0.0
+        for batch in length_batches(lengths[trainable], self.batch_size, rng):
+            window, size = padded(indptr, items, trainable[batch], self.max_len + 1, net.n_items)
+            seqs = torch.as_tensor(window, device=device)
+            hidden = net(seqs[:, :-1], torch.as_tensor(np.maximum(size - 1, 1), device=device))
+            loss = sequence_loss(net, hidden, seqs[:, 1:], self.loss, self.n_negatives)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(batch)
+        return total / max(len(trainable), 1)
 
     def _validate(self, net, indptr, items, target, users, device: str) -> float:
         """NDCG@10 of each user's held-out last item, ranked over the items not in their input."""
@@ -230,6 +258,11 @@ class SASRec(FactorSimilarity, Recommender):
                 out[start:start + len(block)] = self._encode_scores(self.net_, self.sequence_ptr_,
                                                                     self.sequence_items_, block, "cpu")
         return out
+
+    def user_sequence(self, user: int) -> np.ndarray:
+        """The last ``max_len`` training items of user index ``user``, oldest first."""
+        self._check_fitted()
+        return self.sequence_items_[self.sequence_ptr_[user]:self.sequence_ptr_[user + 1]].copy()
 
     def score_sequences(self, sequences: list[Any]) -> np.ndarray:
         """Scores of every item after each ordered history of item indices (oldest first), read

@@ -14,6 +14,7 @@ import scipy.sparse as sp
 
 from fuserec.artifacts.trained import lookup
 from fuserec.events import EventStore, Stored
+from fuserec.models.capabilities import ReadsOrder
 from fuserec.serving.catalogue import Catalogue
 from fuserec.serving.settings import ServeSettings
 
@@ -27,6 +28,7 @@ class History:
     weights: dict[int, float] = field(default_factory=dict)   # catalogue index -> weight, > 0
     banned: set[int] = field(default_factory=set)        # seen or disliked: never recommended
     events: int = 0
+    order: list[int] = field(default_factory=list)       # catalogue indices, oldest first (sequence models)
 
     def row(self, n_base: int) -> sp.csr_matrix:
         """The fold-in row over the model's items."""
@@ -65,6 +67,9 @@ class Histories:
         """Training interactions plus ``stored`` events, weighted by type (no store access)."""
         index = lookup(self.model.users_, user)
         hist = History(user=user, index=index)
+        reads_order = self.model.supports(ReadsOrder)
+        if index is not None and reads_order:
+            hist.order = self.model.user_sequence(index).tolist()
         if index is not None:
             seen = self.model.seen_
             start, end = seen.indptr[index], seen.indptr[index + 1]
@@ -85,6 +90,9 @@ class Histories:
                 hist.weights[i] = max(hist.weights.get(i, 0.0), w)
             else:
                 hist.weights.pop(i, None)
+        if reads_order:  # the events in arrival order, after the training sequence
+            hist.order += [i for s in stored if (i := self.catalogue.index(s.event.item)) is not None
+                           and events.get(i, 0.0) > 0]
         hist.events = len(stored)
         return hist
 
@@ -96,5 +104,6 @@ class Histories:
             if i is not None:
                 hist.weights[i] = 1.0
                 hist.banned.add(i)
+                hist.order.append(i)
         hist.events = sum(i is not None for i in known)
         return hist, [item for item, i in zip(items, known, strict=True) if i is None]

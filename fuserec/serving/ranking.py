@@ -2,7 +2,8 @@
 items added through the API merged in by their text (the cold-start route).
 
 The route follows from the user's history: fresh events the model can read are folded in
-(`Recommender.score_histories`); a user with training interactions and nothing newer gets the
+(`Recommender.score_histories`, or `ReadsOrder.score_sequences` for a model that reads the order
+of a history); a user with training interactions and nothing newer gets the
 model's list; anyone else gets live popularity, flagged with the reason. Items added through the
 API have no column in the model; they enter the list where their text rank among the model's
 items puts them.
@@ -17,6 +18,7 @@ import scipy.sparse as sp
 
 from fuserec._core import payload
 from fuserec._core.topk import top_k
+from fuserec.models.capabilities import ReadsOrder
 from fuserec.serving.catalogue import Catalogue
 from fuserec.serving.explaining import ListExplainer
 from fuserec.serving.histories import History
@@ -73,6 +75,13 @@ class Ranker:
         n_base = self.catalogue.n_base
         indptr = self.model.seen_.indptr
         has_training = hist.index is not None and indptr[hist.index + 1] > indptr[hist.index]
+        sequence = [i for i in hist.order if i < n_base]
+        if hist.events and fold_in and sequence and self.model.supports(ReadsOrder):
+            scores = np.asarray(self.model.score_sequences([np.asarray(sequence, dtype=np.int64)])[0],
+                                dtype=np.float64)
+            scores[~allowed[:n_base]] = -np.inf
+            self.fold_ins += 1
+            return ("fold-in", None, *top_k(scores, k))
         if hist.events and fold_in and self.model.can_fold_in and any(i < n_base for i in hist.weights):
             scores = np.asarray(self.model.score_histories(hist.row(n_base))[0], dtype=np.float64)
             scores[~allowed[:n_base]] = -np.inf

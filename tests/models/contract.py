@@ -13,7 +13,16 @@ from sklearn.base import clone
 
 from fuserec.data import Dataset
 from fuserec.errors import FoldInError, NotFittedError
-from fuserec.models import Attributes, ExplainsItems, FoldsIn, ReadsText, Recommender, SimilarItems, Tunes
+from fuserec.models import (
+    Attributes,
+    ExplainsItems,
+    FoldsIn,
+    ReadsOrder,
+    ReadsText,
+    Recommender,
+    SimilarItems,
+    Tunes,
+)
 from fuserec.models.attribution import history_contributions
 from fuserec.models.capabilities import required_methods
 from fuserec.semantic.encoders import ENCODERS
@@ -181,12 +190,34 @@ def check_explains_items(model: Recommender, data: Dataset) -> None:
         assert len(found) == len(items) and all(isinstance(e, dict) for e in found)
 
 
+def check_reads_order(model: Recommender, data: Dataset) -> None:
+    """A training user's own sequence scores as the user is ranked; an empty one gives finite
+    scores; the same items in another order score differently (the order is read)."""
+    name = type(model).__name__
+    seen = data.matrix("binary")
+    users = np.flatnonzero(np.diff(seen.indptr) >= 3)[:30]
+    sequences = [model.user_sequence(int(u)) for u in users]  # type: ignore[attr-defined]
+    assert all(set(s.tolist()) <= set(seen[int(u)].indices.tolist()) for s, u in zip(sequences, users, strict=True)), \
+        f"{name}: a user's sequence holds items outside their training row"
+    scores = model.score_sequences(sequences)  # type: ignore[attr-defined]
+    assert scores.shape == (len(users), data.n_items), f"{name}: sequence scores of shape {scores.shape}"
+    replayed, _ = _top(scores, seen[users])
+    fitted, _ = model.recommend_indices(users, 10)
+    overlap = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(replayed, fitted, strict=True)])
+    assert overlap >= 0.95, f"{name}: replaying users' own sequences agrees with their lists on {overlap:.0%}"
+    empty = model.score_sequences([np.zeros(0, dtype=np.int64)])  # type: ignore[attr-defined]
+    assert empty.shape == (1, data.n_items) and np.isfinite(empty).all(), f"{name}: an empty sequence"
+    reordered = model.score_sequences([s[::-1] for s in sequences])  # type: ignore[attr-defined]
+    assert not np.allclose(reordered, scores), f"{name}: reversing every sequence changed no score"
+
+
 CAPABILITY_CHECKS = {FoldsIn: check_fold_in, SimilarItems: check_similar_items, Attributes: check_attributes,
-                     Tunes: check_tunes, ExplainsItems: check_explains_items}
+                     Tunes: check_tunes, ExplainsItems: check_explains_items, ReadsOrder: check_reads_order}
 """The check each capability adds, run when a model supports it (`ReadsText` is checked unfitted)."""
 
 __all__ = ["CAPABILITY_CHECKS", "ReadsText", "check_clone_parity", "check_declared_methods", "check_not_fitted",
-           "check_reads_text", "check_seen_excluded_and_padding", "check_unknown_user", "missing_methods"]
+           "check_reads_order", "check_reads_text", "check_seen_excluded_and_padding", "check_unknown_user",
+           "missing_methods"]
 
 
 def check_cost(model: Recommender, data: Dataset) -> None:

@@ -4,7 +4,6 @@ next step, which no order-blind model can, and it scores new histories without r
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from fuserec.data import Dataset
@@ -12,22 +11,14 @@ from fuserec.data.split import leave_last_split
 from fuserec.evaluation import evaluate_ranking
 from fuserec.models import SASRec
 from fuserec.registry import build_model
+from tests.sequence_data import cycles
 
 pytest.importorskip("torch")
-N_ITEMS = 40
 
 
-@pytest.fixture(scope="module")
-def cycles() -> Dataset:
-    """Each user walks 6 to 12 steps around a ring of items from a random start, forward or backward
-    by a step that the user keeps (1 or 3 either way): the next item follows from the last two in order."""
-    rng = np.random.default_rng(0)
-    rows = []
-    for user in range(600):
-        start, step = rng.integers(N_ITEMS), rng.choice([1, 3, -1, -3])
-        for t in range(rng.integers(6, 13)):
-            rows.append((f"u{user}", f"i{(start + step * t) % N_ITEMS}", t))
-    return Dataset.from_frame("cycles", pd.DataFrame(rows, columns=["user", "item", "timestamp"]))
+@pytest.fixture(scope="module", name="cycles")
+def cycles_data() -> Dataset:
+    return cycles()
 
 
 @pytest.fixture(scope="module")
