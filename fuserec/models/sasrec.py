@@ -20,7 +20,7 @@ from fuserec._core.cost import Cost, DataShape, history_bytes
 from fuserec._core.sampling import sample_users
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import VALIDATION_USERS, Recommender
-from fuserec.models.capabilities import FactorSimilarity, ReadsOrder
+from fuserec.models.capabilities import EncoderText, FactorSimilarity, ReadsOrder
 from fuserec.models.params import OneOf, Range
 from fuserec.models.sequences import drop_last, length_batches, padded, user_sequences
 from fuserec.progress import progress
@@ -29,7 +29,7 @@ SCORE_BATCH = 512  # sequences encoded at once when scoring
 LOSSES = ("sampled-softmax", "softmax", "bce")
 
 
-class SASRec(ReadsOrder, FactorSimilarity, Recommender):
+class SASRec(ReadsOrder, EncoderText, FactorSimilarity, Recommender):
     """Self-attentive sequential recommendation: a causal transformer over each user's items in
     time order, trained to predict the next item at every position [1]_.
 
@@ -38,6 +38,12 @@ class SASRec(ReadsOrder, FactorSimilarity, Recommender):
     then trains on the whole sequences for the best epoch count, so that the most recent step of
     each history is learned too; without it, the best epoch's weights are kept. Users are scored
     from their whole training history.
+
+    With an ``encoder``, an item is also known by its text: its language-model vector passes
+    through a learned adapter (a gated mixture of projections, as UniSRec's) and is added to its id
+    embedding (``text_form="id+text"``) or stands alone (``"text"``). Items with no training
+    interactions have no id embedding, so an item that arrives with text can be recommended before
+    anyone has touched it, without retraining.
 
     Parameters
     ----------
@@ -61,6 +67,13 @@ class SASRec(ReadsOrder, FactorSimilarity, Recommender):
     refit : bool
         Train a new network on the whole sequences (validation items included) for the number of
         epochs validation chose. ``False``: keep the early-stopped network.
+    encoder : str, optional
+        The encoder of the item texts (``"minilm"``, ``"static"``, ``"tfidf"``, ...); ``None``
+        (default): ids only.
+    text_form : {"id+text", "text"}
+        With an encoder: the text adapter's output added to the id embedding, or alone.
+    experts : int
+        Projections in the text adapter's mixture.
     device : str, optional
         ``"cpu"`` or ``"cuda"``; default: CUDA when torch sees a GPU.
     random_state : int
@@ -92,12 +105,14 @@ class SASRec(ReadsOrder, FactorSimilarity, Recommender):
         "factors": Range(ge=1), "blocks": Range(ge=1), "heads": Range(ge=1), "dropout": Range(ge=0, lt=1),
         "max_len": Range(ge=1), "loss": OneOf(*LOSSES), "n_negatives": Range(ge=1), "lr": Range(gt=0),
         "batch_size": Range(ge=1), "epochs": Range(ge=1), "patience": Range(ge=1), "random_state": Range(ge=0),
+        "text_form": OneOf("id+text", "text"), "experts": Range(ge=1),
     }
 
     def __init__(self, factors: int = 64, blocks: int = 1, heads: int = 1, dropout: float = 0.2, max_len: int = 50,
                  loss: str = "sampled-softmax", n_negatives: int = 256, lr: float = 1e-3, batch_size: int = 128,
-                 epochs: int = 200, patience: int = 20, refit: bool = True, device: str | None = None,
-                 random_state: int = 0, verbose: bool = False) -> None:
+                 epochs: int = 200, patience: int = 20, refit: bool = True, encoder: str | None = None,
+                 text_form: str = "id+text", experts: int = 8, device: str | None = None, random_state: int = 0,
+                 verbose: bool = False) -> None:
         self.factors = factors
         self.blocks = blocks
         self.heads = heads
@@ -110,6 +125,9 @@ class SASRec(ReadsOrder, FactorSimilarity, Recommender):
         self.epochs = epochs
         self.patience = patience
         self.refit = refit
+        self.encoder = encoder
+        self.text_form = text_form
+        self.experts = experts
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -122,10 +140,11 @@ class SASRec(ReadsOrder, FactorSimilarity, Recommender):
                     transient=history_bytes(shape) + 8 * self.batch_size * self.max_len * self.factors * 4)
 
     # ---- training --------------------------------------------------------------------------
-    def _net(self, n_items: int):
+    def _net(self, n_items: int, text: np.ndarray | None = None, warm: np.ndarray | None = None):
         from fuserec.models.sasrec_net import SASRecNet
 
-        return SASRecNet(n_items, self.factors, self.blocks, self.heads, self.dropout, self.max_len)
+        return SASRecNet(n_items, self.factors, self.blocks, self.heads, self.dropout, self.max_len, text, warm,
+                         use_ids=text is None or self.text_form == "id+text", experts=self.experts)
 
     def _fit(self, train: Dataset) -> None:
         import torch
@@ -141,14 +160,21 @@ class SASRec(ReadsOrder, FactorSimilarity, Recommender):
         device = self.device or default_device()
         indptr, items = user_sequences(train)
         inner_ptr, inner_items, target = drop_last(indptr, items)
-        net = self._net(train.n_items).to(device)
+        text = None
+        if self.encoder is not None:
+            from fuserec.semantic.search import item_text_vectors
+
+            text = item_text_vectors(train, self.encoder)
+        n = train.n_items
+        net = self._net(n, text, np.bincount(inner_items, minlength=n) > 0).to(device)
         net, self.best_epoch_, self.val_history_ = self._train(net, inner_ptr, inner_items, target, device)
         if self.refit:
-            net = self._refit(train.n_items, indptr, items, self.best_epoch_, device)
+            net = self._refit(n, text, indptr, items, self.best_epoch_, device)
         self.net_ = net.cpu().eval()
         self._keep_sequences(indptr, items)
         self.popularity_ = np.bincount(items, minlength=train.n_items).astype(np.float32)
-        self.item_factors_ = net.item_vectors().detach().numpy().astype(np.float32)
+        with torch.no_grad():
+            self.item_factors_ = net.item_vectors().numpy().astype(np.float32)
 
     def _keep_sequences(self, indptr: np.ndarray, items: np.ndarray) -> None:
         """Each user's last ``max_len`` items: all that scoring reads."""
@@ -184,13 +210,14 @@ class SASRec(ReadsOrder, FactorSimilarity, Recommender):
             net.load_state_dict(best_state)
         return net, best_epoch, history
 
-    def _refit(self, n_items: int, indptr: np.ndarray, items: np.ndarray, epochs: int, device: str):
+    def _refit(self, n_items: int, text: np.ndarray | None, indptr: np.ndarray, items: np.ndarray, epochs: int,
+               device: str):
         """A new network trained on the whole sequences for the chosen number of epochs."""
         import torch
 
         torch.manual_seed(self.random_state)
         rng = np.random.default_rng(self.random_state)
-        net = self._net(n_items).to(device)
+        net = self._net(n_items, text, np.bincount(items, minlength=n_items) > 0).to(device)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr, betas=(0.9, 0.98))
         for _ in progress(range(epochs), "SASRec: training on the whole sequences", epochs):
             self._epoch(net, opt, indptr, items, rng, device)
@@ -228,20 +255,22 @@ class SASRec(ReadsOrder, FactorSimilarity, Recommender):
         net.eval()
         out = []
         with torch.no_grad():
+            table = net.item_vectors()
             for start in range(0, len(users), SCORE_BATCH):
                 block = users[start:start + SCORE_BATCH]
-                scores = self._encode_scores(net, indptr, items, block, device)
+                scores = self._encode_scores(net, table, indptr, items, block, device)
                 seen = _rows(indptr, items, block, net.n_items)
                 truth = _rows(np.arange(len(block) + 1), target[block], np.arange(len(block)), net.n_items)
                 out.append(ndcg_of_scores(scores, seen, truth))
         return float(np.concatenate(out).mean())
 
-    def _encode_scores(self, net, indptr, items, users, device: str) -> np.ndarray:
+    def _encode_scores(self, net, table, indptr, items, users, device: str) -> np.ndarray:
+        """Scores of every item (rows of ``table``) after each user's last ``max_len`` items."""
         import torch
 
         window, size = padded(indptr, items, users, self.max_len, net.n_items)
         hidden = net.last(torch.as_tensor(window, device=device), torch.as_tensor(np.maximum(size, 1), device=device))
-        scores = (hidden @ net.item_vectors().T).float().cpu().numpy()
+        scores = (hidden @ table.T).float().cpu().numpy()
         empty = size == 0
         if empty.any():  # no history to read: the most popular items first
             scores[empty] = getattr(self, "popularity_", np.zeros(net.n_items, dtype=np.float32))
@@ -252,10 +281,11 @@ class SASRec(ReadsOrder, FactorSimilarity, Recommender):
         import torch
 
         out = np.empty((len(users), len(self.items_)), dtype=np.float32)
+        table = torch.as_tensor(self.item_factors_)
         with torch.no_grad():
             for start in range(0, len(users), SCORE_BATCH):
                 block = np.asarray(users[start:start + SCORE_BATCH], dtype=np.int64)
-                out[start:start + len(block)] = self._encode_scores(self.net_, self.sequence_ptr_,
+                out[start:start + len(block)] = self._encode_scores(self.net_, table, self.sequence_ptr_,
                                                                     self.sequence_items_, block, "cpu")
         return out
 
@@ -274,7 +304,8 @@ class SASRec(ReadsOrder, FactorSimilarity, Recommender):
         indptr = np.r_[0, np.cumsum([len(s) for s in seqs])].astype(np.int64)
         items = np.concatenate(seqs) if seqs else np.zeros(0, np.int64)
         with torch.no_grad():
-            return self._encode_scores(self.net_, indptr, items, np.arange(len(seqs)), "cpu")
+            return self._encode_scores(self.net_, torch.as_tensor(self.item_factors_), indptr, items,
+                                       np.arange(len(seqs)), "cpu")
 
     # ---- learned state, as data ------------------------------------------------------------
     def get_state(self) -> dict:
@@ -290,7 +321,8 @@ class SASRec(ReadsOrder, FactorSimilarity, Recommender):
         state = dict(state)
         weights = state.pop("net_weights_")
         super().set_state(state)
-        net = self._net(len(self.item_factors_))
+        text = np.asarray(weights["text"])[:-1] if "text" in weights else None
+        net = self._net(len(self.item_factors_), text, np.asarray(weights["warm"])[:-1])
         net.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in weights.items()})
         self.net_ = net.eval()
         return self

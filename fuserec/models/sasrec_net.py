@@ -10,6 +10,7 @@ or loads, since importing torch takes a while.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -46,13 +47,42 @@ class Block(nn.Module):
         return y + self.drop(self.mlp(y))
 
 
+class TextAdapter(nn.Module):
+    """An item's language-model vector into the model's space: a gated mixture of whitened linear
+    projections, as UniSRec's mixture-of-experts adapter."""
+
+    def __init__(self, dim: int, factors: int, experts: int, dropout: float) -> None:
+        super().__init__()
+        self.drop = nn.Dropout(dropout)
+        self.shift = nn.Parameter(torch.zeros(experts, dim))
+        self.projections = nn.Parameter(torch.empty(experts, dim, factors))
+        nn.init.xavier_normal_(self.projections)
+        self.gate = nn.Linear(dim, experts, bias=False)
+
+    def forward(self, text: torch.Tensor) -> torch.Tensor:
+        x = self.drop(text)
+        experts = torch.einsum("...ed,edf->...ef", x.unsqueeze(-2) - self.shift, self.projections)
+        weights = torch.softmax(self.gate(x), dim=-1).unsqueeze(-1)
+        return (weights * experts).sum(-2)
+
+
 class SASRecNet(nn.Module):
     """Item and position embeddings, ``blocks`` blocks and a final normalisation; the output
-    embedding of the items is their input one."""
+    representation of the items is their input one.
 
-    def __init__(self, n_items: int, factors: int, blocks: int, heads: int, dropout: float, max_len: int) -> None:
+    An item is represented by its id embedding, by its text vector through `TextAdapter`, or by
+    their sum. ``warm`` marks the items with training interactions: the others have no id
+    embedding (an untrained row would only add noise), so a new item is known by its text.
+    """
+
+    warm: torch.Tensor
+    text: torch.Tensor
+
+    def __init__(self, n_items: int, factors: int, blocks: int, heads: int, dropout: float, max_len: int,
+                 text: Any = None, warm: Any = None, use_ids: bool = True,
+                 experts: int = 8) -> None:
         super().__init__()
-        self.n_items, self.factors = n_items, factors
+        self.n_items, self.factors, self.use_ids = n_items, factors, use_ids
         self.items = nn.Embedding(n_items + 1, factors, padding_idx=n_items)
         self.positions = nn.Embedding(max_len, factors)
         self.drop = nn.Dropout(dropout)
@@ -62,16 +92,33 @@ class SASRecNet(nn.Module):
         nn.init.xavier_normal_(self.positions.weight)
         with torch.no_grad():
             self.items.weight[n_items].zero_()
+        known = torch.ones(n_items, dtype=torch.bool) if warm is None else torch.as_tensor(warm, dtype=torch.bool)
+        self.register_buffer("warm", torch.cat([known, torch.zeros(1, dtype=torch.bool)]))
+        self.adapter = None
+        if text is not None:
+            text = torch.as_tensor(text, dtype=torch.float32)
+            self.register_buffer("text", torch.cat([text, torch.zeros(1, text.shape[1])]))
+            self.adapter = TextAdapter(text.shape[1], factors, experts, dropout)
+
+    def represent(self, idx: torch.Tensor) -> torch.Tensor:
+        """The representation of item indices of any shape (``n_items``, the padding, is zero)."""
+        if self.use_ids:
+            out = self.items(idx) * self.warm[idx].unsqueeze(-1)
+        else:
+            out = torch.zeros(*idx.shape, self.factors, device=idx.device)
+        if self.adapter is not None:
+            out = out + self.adapter(self.text[idx]) * (idx != self.n_items).unsqueeze(-1)
+        return out
 
     def item_vectors(self) -> torch.Tensor:
-        """The output embedding of every item."""
-        return self.items.weight[:self.n_items]
+        """The output representation of every item."""
+        return self.represent(torch.arange(self.n_items, device=self.warm.device))
 
     def forward(self, seqs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Hidden state at every position of right-padded ``seqs`` (batch, length)."""
         length = seqs.shape[1]
         back = (lengths[:, None] - 1 - torch.arange(length, device=seqs.device)[None, :]).clamp(min=0)
-        x = self.drop(self.items(seqs) * math.sqrt(self.factors) + self.positions(back))
+        x = self.drop(self.represent(seqs) * math.sqrt(self.factors) + self.positions(back))
         for block in self.blocks:
             x = block(x)
         return self.norm(x)
@@ -93,16 +140,15 @@ def sequence_loss(net: SASRecNet, hidden: torch.Tensor, targets: torch.Tensor, l
     """
     keep = targets != net.n_items
     h, t = hidden[keep], targets[keep]
-    table = net.item_vectors()
     if loss == "softmax":
-        return F.cross_entropy(h @ table.T, t)
+        return F.cross_entropy(h @ net.item_vectors().T, t)
     if loss == "bce":
         negatives = torch.randint(0, net.n_items, t.shape, device=t.device)
-        positive = (h * table[t]).sum(-1)
-        negative = (h * table[negatives]).sum(-1)
+        positive = (h * net.represent(t)).sum(-1)
+        negative = (h * net.represent(negatives)).sum(-1)
         return -(F.logsigmoid(positive) + F.logsigmoid(-negative)).mean()
     negatives = torch.randint(0, net.n_items, (n_negatives,), device=t.device)
-    positive = (h * table[t]).sum(-1, keepdim=True)
-    negative = (h @ table[negatives].T).masked_fill(negatives[None, :] == t[:, None], float("-inf"))
+    positive = (h * net.represent(t)).sum(-1, keepdim=True)
+    negative = (h @ net.represent(negatives).T).masked_fill(negatives[None, :] == t[:, None], float("-inf"))
     logits = torch.cat([positive, negative], dim=1)
     return F.cross_entropy(logits, torch.zeros(len(t), dtype=torch.long, device=t.device))

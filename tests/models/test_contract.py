@@ -45,6 +45,7 @@ FAST: dict[str, dict] = {
 VARIANTS: dict[str, tuple[str, dict]] = {
     "ease/sparse": ("ease", {"form": "sparse", "nnz_per_item": 10}),
     "text-ease/sparse": ("text-ease", {"form": "sparse", "nnz_per_item": 10, "text_neighbours": 10}),
+    "sasrec/text": ("sasrec", {"encoder": "tfidf"}),
 }
 """Other forms of a registered model that the whole contract also runs over: name/form → (name, settings)."""
 
