@@ -184,6 +184,20 @@ def encoders_table(key: str, source: dict[str, str]) -> str:
                   "lrrrrl")
 
 
+def sequential_table(key: str, source: dict[str, str]) -> str:
+    def cell(r: dict[str, Any], metric: str) -> str:
+        if metric == "recall@20" and r.get("slice") == "cold items" and not r.get("reaches_cold", True):
+            return f"{_ci(r, metric)} (ids only: cannot reach new items)"
+        return _ci(r, metric)
+
+    body = [[r["dataset"], r.get("slice") or "all users", r["system"], r["model"], cell(r, "ndcg@10"),
+             cell(r, "hr@10"), cell(r, "recall@20"), _fmt(r["fit_seconds"], 0),
+             "" if r.get("epochs") is None else str(r["epochs"]),
+             "" if r.get("p_vs_ids") is None else _p(r["p_vs_ids"]), key] for r in _rows(source)]
+    return _table(["dataset", "slice", "library", "model", "NDCG@10 (± CI half-width)", "HR@10 (± CI half-width)",
+                   "recall@20", "fit s", "epochs", "p vs ids only", "from"], body, "llllrrrrrrl")
+
+
 def cold_items_table(key: str, source: dict[str, str]) -> str:
     body = [[r["system"], r["model"], _ci(r, "recall@20"), _fmt(r["metrics"]["ndcg@10"]), _fmt(r["fit_seconds"], 1),
              key] for r in _rows(source)]
@@ -246,6 +260,7 @@ TABLES: dict[str, Callable[[str, dict[str, str]], str]] = {
     "fusion": fusion_table, "ranking": ranking_table, "rating": rating_table, "reranker_cost": cost_table,
     "serving": serving_table, "explain": explain_table, "sparse_ease": sparse_ease_table,
     "encoders": encoders_table, "cold_items": cold_items_table, "scale": scale_table,
+    "sequential": sequential_table,
 }
 
 #: The README's headline rows: fused models, the best classic ones, the peers' hybrids, a floor.

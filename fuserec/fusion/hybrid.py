@@ -18,11 +18,11 @@ GPU when torch sees one.
 
 from __future__ import annotations
 
-import copy
 from typing import ClassVar
 
 import numpy as np
 
+from fuserec._core.early_stopping import EarlyStopping
 from fuserec.data.dataset import Dataset
 from fuserec.device import default_device
 from fuserec.errors import UsageError
@@ -203,8 +203,8 @@ class NeuralHybrid(FactorSimilarity, EncoderText, Recommender):
         # warm items, sorted (positives are found in them by searchsorted); cold ones never train
         warm = torch.nonzero(torch.as_tensor(train.item_counts() > 0, device=device)).squeeze(1)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr)
-        best, best_state, best_epoch, wait, history = None, None, epochs, 0, []
-        for epoch in progress(range(epochs), f"NeuralHybrid ({self.loss})", enabled=self.verbose):
+        stopper = EarlyStopping(self.patience, higher_is_better=self.loss != "mse")
+        for _ in progress(range(epochs), f"NeuralHybrid ({self.loss})", enabled=self.verbose):
             net.train()
             order = torch.as_tensor(rng.permutation(len(users)), device=device)
             for start in range(0, len(order), self.batch_size):
@@ -215,18 +215,10 @@ class NeuralHybrid(FactorSimilarity, EncoderText, Recommender):
                 opt.step()
             if val is None:
                 continue
-            score = self._validate(net, train, val)
-            history.append(score)
-            better = best is None or (score < best if self.loss == "mse" else score > best)
-            if better:
-                best, best_state, best_epoch, wait = score, copy.deepcopy(net.state_dict()), epoch + 1, 0
-            else:
-                wait += 1
-                if wait >= self.patience:
-                    break
-        if best_state is not None:
-            net.load_state_dict(best_state)
-        return net, best_epoch, history
+            if stopper.update(net, self._validate(net, train, val)):
+                break
+        stopper.restore(net)
+        return net, stopper.best_epoch if val is not None else epochs, stopper.history
 
     def _loss(self, net, u, i, r, warm, device):
         import torch

@@ -9,7 +9,6 @@ is one matrix product. The model keeps each user's last ``max_len`` items and sc
 
 from __future__ import annotations
 
-import copy
 import os
 import time
 from typing import Any, ClassVar
@@ -17,6 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from fuserec._core.cost import Cost, DataShape, history_bytes
+from fuserec._core.early_stopping import EarlyStopping
 from fuserec._core.sampling import sample_users
 from fuserec.data.dataset import Dataset
 from fuserec.models.base import VALIDATION_USERS, Recommender
@@ -109,7 +109,7 @@ class SASRec(ReadsOrder, EncoderText, FactorSimilarity, Recommender):
     }
 
     def __init__(self, factors: int = 64, blocks: int = 1, heads: int = 1, dropout: float = 0.2, max_len: int = 50,
-                 loss: str = "sampled-softmax", n_negatives: int = 256, lr: float = 1e-3, batch_size: int = 128,
+                 loss: str = "sampled-softmax", n_negatives: int = 2048, lr: float = 1e-3, batch_size: int = 128,
                  epochs: int = 200, patience: int = 20, refit: bool = True, encoder: str | None = None,
                  text_form: str = "id+text", experts: int = 8, device: str | None = None, random_state: int = 0,
                  verbose: bool = False) -> None:
@@ -191,24 +191,18 @@ class SASRec(ReadsOrder, EncoderText, FactorSimilarity, Recommender):
         lengths = np.diff(indptr)
         val_users = sample_users(np.flatnonzero((target >= 0) & (lengths >= 1)), VALIDATION_USERS, self.random_state)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr, betas=(0.9, 0.98))
-        best, best_state, best_epoch, wait, history = -1.0, None, 0, 0, []
+        stopper = EarlyStopping(self.patience)
         for epoch in progress(range(self.epochs), "SASRec: training, validation NDCG@10 each epoch", self.epochs):
             start = time.perf_counter()
             loss = self._epoch(net, opt, indptr, items, rng, device)
             score = self._validate(net, indptr, items, target, val_users, device)
-            history.append(score)
             if self.verbose:
                 print(f"epoch {epoch + 1}: loss {loss:.4f}, validation NDCG@10 {score:.4f} "
                       f"({time.perf_counter() - start:.1f} s)", flush=True)
-            if score > best:
-                best, best_state, best_epoch, wait = score, copy.deepcopy(net.state_dict()), epoch + 1, 0
-            else:
-                wait += 1
-                if wait >= self.patience:
-                    break
-        if best_state is not None:
-            net.load_state_dict(best_state)
-        return net, best_epoch, history
+            if stopper.update(net, score):
+                break
+        stopper.restore(net)
+        return net, stopper.best_epoch, stopper.history
 
     def _refit(self, n_items: int, text: np.ndarray | None, indptr: np.ndarray, items: np.ndarray, epochs: int,
                device: str):
