@@ -15,7 +15,13 @@ the text-aware rows carry a paired t-test of NDCG@10 over users against the ids-
 interaction among themselves (Recall@20, NDCG@10), beside text mapped onto ALS factors; a model
 with ids only has nothing to rank them by.
 
-    python benchmarks/sequential.py [--datasets beauty-s3rec ml-latest-small ...] [--models ...] [--json PATH]
+On MovieTweetings 100K, by time as above, the learned re-ranker with its default retrievers
+against the same re-ranker with SASRec (ids) as one more retriever, whose score and rank become
+its features: NDCG@10 with a paired t-test over users (``p_vs_without``). Both train their groups
+on the default windows of the training data's latest interactions (``temporal=True``).
+
+    python benchmarks/sequential.py [--datasets beauty-s3rec ml-latest-small ...] [--models ...]
+                                    [--peers cornac-sasrec rectools-sasrec] [--reranker] [--json PATH]
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import data_dir, row, write_json  # noqa: E402
+from peers import LightFMHybrid  # noqa: E402
 
 from fuserec.data import load_dataset  # noqa: E402
 from fuserec.data.split import leave_last_split  # noqa: E402
@@ -43,17 +50,20 @@ DATASETS = S3REC + TEXT
 SPLIT = "leave-one-out, full ranking"
 TEXT_SPLIT = "temporal, latest 20%"
 SASREC = {"name": "sasrec"}
+LIGHTFM = "LightFM hybrid (WARP, identity + bag of words)"
 MODELS: dict[str, tuple[str, Any]] = {  # label → (kind, registry spec)
     "SASRec (ids)": ("sequential", SASREC),
     "SASRec (ids + text)": ("sequential", SASREC | {"encoder": "minilm"}),
     "SASRec (text)": ("sequential", SASREC | {"encoder": "minilm", "text_form": "text"}),
     "text mapped onto ALS": ("fused", {"name": "text-mapped-factors", "encoder": "minilm"}),
+    LIGHTFM: ("fused", LightFMHybrid),
     "EASE": ("classic", "ease"),
     "ALS": ("classic", "als"),
     "Popularity": ("classic", "popularity"),
 }
-TEXT_ONLY = {"SASRec (ids + text)", "SASRec (text)", "text mapped onto ALS"}  # rows on data with text only
-COLD = ("SASRec (ids)", "SASRec (ids + text)", "SASRec (text)", "text mapped onto ALS", "Popularity")
+TEXT_ONLY = {"SASRec (ids + text)", "SASRec (text)", "text mapped onto ALS", LIGHTFM}  # on data with text only
+COLD = ("SASRec (ids)", "SASRec (ids + text)", "SASRec (text)", "text mapped onto ALS", LIGHTFM, "Popularity")
+SYSTEMS = {LIGHTFM: "lightfm"}
 
 
 def run(dataset: str, labels: list[str]) -> list[dict[str, Any]]:
@@ -129,19 +139,21 @@ def run_text(dataset: str, labels: list[str]) -> list[dict[str, Any]]:
     cold_split = Split(split.train, split.test.subset(cold[cold_rows], name=f"{dataset}/cold"), "cold items")
     rows, measured = [], {}
     for label in labels:
-        model = build_model(MODELS[label][1])
+        spec = MODELS[label][1]
+        model = spec() if callable(spec) else build_model(spec)
         start = time.perf_counter()
         model.fit(split.train)
         fit = time.perf_counter() - start
         m = measured[label] = evaluate_ranking(model, split, ks=[10, 20])
         extra = {"epochs": getattr(model, "best_epoch_", None), "users": len(m.users), "kind": MODELS[label][0]}
-        rows.append(row("fuserec", label, dataset, TEXT_SPLIT, {"ndcg@10": m.metrics["ndcg@10"],
+        system = SYSTEMS.get(label, "fuserec")
+        rows.append(row(system, label, dataset, TEXT_SPLIT, {"ndcg@10": m.metrics["ndcg@10"],
                         "hr@10": m.metrics["hitrate@10"], "recall@20": m.metrics["recall@20"]}, fit,
                         m.predict_seconds, **extra,
                         ci95={"ndcg@10": list(m.ci95["ndcg@10"]), "hr@10": list(m.ci95["hitrate@10"])}))
         if label in COLD and cold.any():
             c = evaluate_ranking(model, cold_split, ks=[10, 20], candidates=cold)
-            rows.append(row("fuserec", label, dataset, TEXT_SPLIT, {"recall@20": c.metrics["recall@20"],
+            rows.append(row(system, label, dataset, TEXT_SPLIT, {"recall@20": c.metrics["recall@20"],
                             "ndcg@10": c.metrics["ndcg@10"]}, fit, c.predict_seconds, slice="cold items",
                             ci95={"recall@20": list(c.ci95["recall@20"])}, reaches_cold=label != "SASRec (ids)",
                             cold_items=int(cold.sum()), **extra))
@@ -152,6 +164,37 @@ def run_text(dataset: str, labels: list[str]) -> list[dict[str, Any]]:
                 and r.get("slice") is None and other is not None:
             users, ia, ib = np.intersect1d(other.users, base.users, return_indices=True)
             r["p_vs_ids"] = float(stats.ttest_rel(other.per_user["ndcg@10"][ia], base.per_user["ndcg@10"][ib]).pvalue)
+    return rows
+
+
+def run_reranker(dataset: str) -> list[dict[str, Any]]:
+    """The default re-ranker with and without SASRec among its retrievers, on ``dataset`` by time."""
+    import time
+
+    from scipy import stats
+
+    from fuserec.data.split import temporal_split
+    from fuserec.evaluation import evaluate_ranking
+    from fuserec.fusion.rerank import LearnedReranker, default_retrievers
+    from fuserec.models import SASRec
+
+    split = temporal_split(load_with_text(dataset), 0.2)
+    plain = default_retrievers(temporal=True)
+    contenders = {"re-ranker": plain, "re-ranker + SASRec": plain | {"sasrec": SASRec()}}
+    rows, measured = [], {}
+    for label, retrievers in contenders.items():
+        model = LearnedReranker(retrievers=retrievers, temporal=True)
+        start = time.perf_counter()
+        model.fit(split.train)
+        fit = time.perf_counter() - start
+        m = measured[label] = evaluate_ranking(model, split, ks=[10, 20])
+        rows.append(row("fuserec", label, dataset, TEXT_SPLIT, {"ndcg@10": m.metrics["ndcg@10"],
+                        "hr@10": m.metrics["hitrate@10"], "recall@20": m.metrics["recall@20"]}, fit,
+                        m.predict_seconds, kind="fused", users=len(m.users), retrievers=list(retrievers),
+                        ci95={"ndcg@10": list(m.ci95["ndcg@10"]), "hr@10": list(m.ci95["hitrate@10"])}))
+    a, b = measured["re-ranker + SASRec"], measured["re-ranker"]
+    _, ia, ib = np.intersect1d(a.users, b.users, return_indices=True)
+    rows[-1]["p_vs_without"] = float(stats.ttest_rel(a.per_user["ndcg@10"][ia], b.per_user["ndcg@10"][ib]).pvalue)
     return rows
 
 
@@ -176,6 +219,8 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--peers", nargs="*", default=[], choices=["cornac-sasrec", "rectools-sasrec"],
                         help="peers' SASRec on the S3-Rec files, each given the wall seconds our fit took there")
+    parser.add_argument("--reranker", action="store_true",
+                        help="the re-ranker with and without SASRec as a retriever, on MovieTweetings 100K")
     parser.add_argument("--json")
     args = parser.parse_args()
     rows = []
@@ -187,6 +232,8 @@ def main() -> None:
             if not budget:
                 raise SystemExit("--peers needs the 'SASRec (ids)' row: its fit time is the peers' budget")
             rows += run_peers(dataset, args.peers, budget[0])
+    if args.reranker:
+        rows += run_reranker("movietweetings-100k")
     rows = merged(args.json, rows)
     t = Table(title=f"Sequential recommendation, {SPLIT} (this machine)")
     for col in ("dataset", "slice", "model", "NDCG@10", "HR@10", "recall@20", "fit s", "epochs"):

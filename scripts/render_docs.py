@@ -193,9 +193,18 @@ def sequential_table(key: str, source: dict[str, str]) -> str:
     body = [[r["dataset"], r.get("slice") or "all users", r["system"], r["model"], cell(r, "ndcg@10"),
              cell(r, "hr@10"), cell(r, "recall@20"), _fmt(r["fit_seconds"], 0),
              "" if r.get("epochs") is None else str(r["epochs"]),
-             "" if r.get("p_vs_ids") is None else _p(r["p_vs_ids"]), key] for r in _rows(source)]
+             _paired(r), key] for r in _rows(source)]
     return _table(["dataset", "slice", "library", "model", "NDCG@10 (± CI half-width)", "HR@10 (± CI half-width)",
-                   "recall@20", "fit s", "epochs", "p vs ids only", "from"], body, "llllrrrrrrl")
+                   "recall@20", "fit s", "epochs", "paired p of NDCG@10", "from"], body, "llllrrrrrrl")
+
+
+def _paired(r: dict[str, Any]) -> str:
+    """A text-aware SASRec's paired p against ids only, or the re-ranker's against itself without SASRec."""
+    if r.get("p_vs_ids") is not None:
+        return f"{_p(r['p_vs_ids'])} vs ids only"
+    if r.get("p_vs_without") is not None:
+        return f"{_p(r['p_vs_without'])} vs without SASRec"
+    return ""
 
 
 def cold_items_table(key: str, source: dict[str, str]) -> str:

@@ -20,6 +20,7 @@ from fuserec.errors import UnknownIdError, UsageError
 from fuserec.explain.templates import render
 from fuserec.explain.wording import Wording
 from fuserec.models.attribution import CannotAttribute, history_contributions
+from fuserec.models.capabilities import ReadsOrder
 
 MAX_CITED = 3
 MAX_TERMS = 3
@@ -124,19 +125,27 @@ class Explainer:
         """A training user's history row, as the model saw it."""
         return sp.csr_matrix(self.model.seen_[int(user)], dtype=np.float32)
 
+    def history_sequence(self, user: int) -> np.ndarray | None:
+        """A training user's history oldest first, for a model that reads order; else None."""
+        return self.model.user_sequence(int(user)) if self.model.supports(ReadsOrder) else None
+
     def explain(self, items: Sequence[int] | np.ndarray, *, user: int | None = None,
-                history: sp.csr_matrix | None = None, lang: str = "en") -> list[dict[str, Any]]:
-        """One explanation per item index, for a training user index or a fresh history row."""
+                history: sp.csr_matrix | None = None, sequence: Sequence[int] | np.ndarray | None = None,
+                lang: str = "en") -> list[dict[str, Any]]:
+        """One explanation per item index, for a training user index or a fresh history row (and,
+        for a model that reads order, the same history as item indices oldest first)."""
         if history is None:
             if user is None:
                 raise UsageError("explain needs a user index or a history row")
             history = self.history_row(user)
+            sequence = self.history_sequence(user)
         wanted = np.asarray(items, dtype=np.int64)
         n_model = self.model.seen_.shape[1]
         known = wanted[wanted < n_model]
         note = None
         try:
-            att = history_contributions(self.model, history, known)
+            att = history_contributions(self.model, history, known,
+                                        None if sequence is None else np.asarray(sequence, dtype=np.int64))
             rows = {int(i): n for n, i in enumerate(known)}
         except CannotAttribute as exc:
             att, rows, note = None, {}, str(exc)

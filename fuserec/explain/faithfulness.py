@@ -3,7 +3,9 @@
 Remove the history items an explanation cites from the user's history, recompute the user's
 scores from the reduced history (no refit: the model's fold-in, as the service computes a user
 after new events), and see whether the explained item falls in the ranking. Removing as many
-random history items is the baseline the drop must beat, paired over explanations.
+random history items is the baseline the drop must beat, paired over explanations. A model that
+reads the order of a history is given the ordered history with the items removed, the rest in
+order.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+
+from fuserec.models.capabilities import ReadsOrder
 
 
 def _without(row: sp.csr_matrix, drop: Sequence[int] | np.ndarray) -> sp.csr_matrix:
@@ -25,7 +29,10 @@ def _without(row: sp.csr_matrix, drop: Sequence[int] | np.ndarray) -> sp.csr_mat
 
 def ranks(model, rows: sp.csr_matrix, item: int, banned: np.ndarray) -> np.ndarray:
     """The 1-based rank of ``item`` among the items not in ``banned``, for each history row."""
-    scores = np.asarray(model.score_histories(sp.csr_matrix(rows)), dtype=np.float64)
+    return _ranks_of(np.asarray(model.score_histories(sp.csr_matrix(rows)), dtype=np.float64), item, banned)
+
+
+def _ranks_of(scores: np.ndarray, item: int, banned: np.ndarray) -> np.ndarray:
     scores[:, banned] = -np.inf
     return 1 + (scores > scores[:, [item]]).sum(axis=1)
 
@@ -49,12 +56,22 @@ class Deletion:
         return (self.cited - self.full) - (self.random - self.full)
 
 
-def deletion_test(model, row: sp.csr_matrix, item: int, cited: Sequence[int], rng: np.random.Generator) -> Deletion:
+def deletion_test(model, row: sp.csr_matrix, item: int, cited: Sequence[int], rng: np.random.Generator,
+                  sequence: np.ndarray | None = None) -> Deletion:
     """Ranks of ``item`` for the history ``row``, without ``cited``, and without as many random
     history items (drawn from the whole history). The original history stays out of every ranking,
-    so a removed item does not re-enter the list and push the explained one down."""
+    so a removed item does not re-enter the list and push the explained one down. With ``sequence``
+    (the history oldest first), a model that reads order is scored from the ordered history."""
     row = sp.csr_matrix(row)
     history = row.indices[row.data > 0]
+    if sequence is not None and model.supports(ReadsOrder):
+        seq = np.asarray(sequence, dtype=np.int64)
+        history = np.unique(seq)
+        drop = rng.choice(history, size=len(cited), replace=False)
+        scores = np.asarray(model.score_sequences([seq, seq[~np.isin(seq, cited)], seq[~np.isin(seq, drop)]]),
+                            dtype=np.float64)
+        full, without_cited, without_random = _ranks_of(scores, item, history)
+        return Deletion(int(full), int(without_cited), int(without_random))
     drop = rng.choice(history, size=len(cited), replace=False)
     rows = sp.vstack([row, _without(row, cited), _without(row, drop)])
     full, without_cited, without_random = ranks(model, rows, item, history)

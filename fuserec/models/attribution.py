@@ -12,7 +12,10 @@ models share are here:
 - the semantic profile: ``score_i = Σ_h r_h · v_hᵀ v_i / ‖Σ_h r_h v_h‖`` (`profile_attribution`).
 
 Any other model that folds in is attributed by leaving each history item out in turn and
-rescoring (exact, and slower). A model that does neither cannot be attributed, and says so.
+rescoring (exact, and slower). A model that reads the order of a history (a sequence model) is
+attributed the same way over the ordered history: each distinct item's every occurrence leaves
+the sequence, the rest keeps its order (`sequence_leave_one_out`). A model that does none of this
+cannot be attributed, and says so.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from fuserec.models.capabilities import Attributes, FoldsIn
+from fuserec.models.capabilities import Attributes, FoldsIn, ReadsOrder
 
 if TYPE_CHECKING:
     from fuserec.models.base import Recommender
@@ -47,7 +50,7 @@ class Attribution:
         The part of each score that popularity carried (re-ranker features and retrievers).
     method : str
         How the split was computed: ``item-weights``, ``factor-solve``, ``profile``, ``reranker``,
-        ``leave-one-out``.
+        ``leave-one-out``, ``sequence-leave-one-out``.
     """
 
     history: np.ndarray
@@ -63,16 +66,34 @@ def history_of(row: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     return row.indices[keep].astype(np.int64), row.data[keep].astype(np.float64)
 
 
-def history_contributions(model: Recommender, row: sp.csr_matrix, items: np.ndarray) -> Attribution:
+def history_contributions(model: Recommender, row: sp.csr_matrix, items: np.ndarray,
+                          sequence: np.ndarray | None = None) -> Attribution:
     """Split each of ``items``' scores for the history ``row`` (1 × the model's items) over the
     row's items, by the model's own computation (see the module notes).
+
+    Parameters
+    ----------
+    model : Recommender
+        A fitted model.
+    row : scipy.sparse.csr_matrix
+        The history as a row over the model's items.
+    items : numpy.ndarray
+        Item indices whose scores are split.
+    sequence : numpy.ndarray, optional
+        The same history as item indices, oldest first: what a model that reads order is
+        attributed over (its scores depend on the order, which the row does not hold).
 
     Raises
     ------
     CannotAttribute
-        When the model neither attributes nor folds in.
+        When the model neither attributes nor folds in, or reads order and no ``sequence`` is given.
     """
     items = np.asarray(items, dtype=np.int64)
+    if model.supports(ReadsOrder):
+        if sequence is None:
+            raise CannotAttribute(f"{type(model).__name__} reads the order of a history, and this history "
+                                  "comes without one")
+        return sequence_leave_one_out(model, sequence, items)
     hist, _ = history_of(row)
     if not len(hist):
         return Attribution(hist, np.zeros((len(items), 0)), np.zeros(len(items)), "empty")
@@ -82,6 +103,20 @@ def history_contributions(model: Recommender, row: sp.csr_matrix, items: np.ndar
         return leave_one_out(model, row, items)
     raise CannotAttribute(f"{type(model).__name__} does not fold in a history, so its scores cannot be traced "
                           "to history items")
+
+
+def sequence_leave_one_out(model: Recommender, sequence: np.ndarray, items: np.ndarray) -> Attribution:
+    """Each distinct item of an ordered history, credited with the score lost when every occurrence
+    of it leaves the sequence (the other items keep their order); the history is listed by each
+    item's latest position, oldest first."""
+    seq = np.asarray(sequence, dtype=np.int64)
+    last = {int(h): n for n, h in enumerate(seq)}  # an item's latest position
+    hist = np.array(sorted(last, key=last.__getitem__), dtype=np.int64)
+    if not len(hist):
+        return Attribution(hist, np.zeros((len(items), 0)), np.zeros(len(items)), "empty")
+    variants = [seq] + [seq[seq != h] for h in hist]
+    scores = np.asarray(model.score_sequences(variants), dtype=np.float64)[:, items]
+    return Attribution(hist, (scores[0][None, :] - scores[1:]).T, np.zeros(len(items)), "sequence-leave-one-out")
 
 
 def weights_attribution(weights: Any, row: sp.csr_matrix, items: np.ndarray) -> Attribution:

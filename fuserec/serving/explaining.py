@@ -55,9 +55,10 @@ class ListExplainer:
         self.explainer.vectors = cat.vectors
 
     def explain(self, entries: list[dict[str, Any]], route: str, user: int | None, row: Any,
-                lang: str = "en") -> dict[int, dict[str, Any]]:
+                lang: str = "en", sequence: list[int] | None = None) -> dict[int, dict[str, Any]]:
         """The explanation of each entry (by its catalogue index ``_i``) of a list made by ``route``,
-        for a training user index or a history row over the model's items."""
+        for a training user index or a history row over the model's items (and ``sequence``, the
+        same history oldest first, for a model that reads order)."""
         self._sync()
         out: dict[int, dict[str, Any]] = {}
         for e in entries:
@@ -69,7 +70,7 @@ class ListExplainer:
         if not len(items):
             return out
         found = (self.explainer.explain(items, user=user, lang=lang) if route == "model" and user is not None
-                 else self.explainer.explain(items, history=row, lang=lang))
+                 else self.explainer.explain(items, history=row, sequence=sequence, lang=lang))
         for i, e in zip(items, found, strict=True):
             out[int(i)] = {k: v for k, v in e.items() if k not in ("item", "title")}
         mine = items[items < self.catalogue.n_base]

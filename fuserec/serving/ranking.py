@@ -61,7 +61,8 @@ class Ranker:
         entries = self._with_new_items(entries, hist, allowed, k)
         if explain:
             row = hist.row(cat.n_base) if route != "model" else None
-            found = self.explainer.explain(entries, route, hist.index, row, lang)
+            sequence = [i for i in hist.order if i < cat.n_base] if route != "model" else None
+            found = self.explainer.explain(entries, route, hist.index, row, lang, sequence)
             for e in entries:
                 e["explain"] = {"route": e["route"], **found[e["_i"]]}
         for e in entries:

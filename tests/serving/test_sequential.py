@@ -53,3 +53,13 @@ def test_a_users_fresh_events_change_their_list_by_their_order(client):
     after = http.get(f"/v1/users/{user}/recommendations", params={"k": 5}).json()
     assert after["folded_in"] and after["items"][0]["route"] == "fold-in"
     assert _top(after) == "i24" and [e["item"] for e in after["items"]] != [e["item"] for e in before["items"]]
+
+
+def test_a_sessions_list_is_explained_by_the_items_that_led_to_it(client):
+    http, _ = client
+    body = http.post("/v1/sessions/recommendations",
+                     json={"items": ["i30", "i5", "i8", "i11"], "k": 3, "explain": True}).json()
+    first = body["items"][0]
+    assert first["item"] == "i14" and first["explain"]["method"] == "sequence-leave-one-out"
+    cited = [c["item"] for r in first["explain"]["reasons"] if r["kind"] == "history" for c in r["items"]]
+    assert cited and cited[0] in ("i8", "i11") and "i30" not in cited[:1]

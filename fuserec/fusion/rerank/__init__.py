@@ -4,7 +4,7 @@
 model that orchestrates them (``reranker.LearnedReranker``)."""
 
 from fuserec.fusion.rerank.features import DAY, Side
-from fuserec.fusion.rerank.reranker import LearnedReranker
+from fuserec.fusion.rerank.reranker import LearnedReranker, default_retrievers
 from fuserec.fusion.rerank.selection import DROP_T
 
-__all__ = ["DAY", "DROP_T", "LearnedReranker", "Side"]
+__all__ = ["DAY", "DROP_T", "LearnedReranker", "Side", "default_retrievers"]

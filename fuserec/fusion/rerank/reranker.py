@@ -47,6 +47,22 @@ GROUP_CELLS = 100_000_000
 make the groups, since every candidate user costs a full score row from every retriever."""
 
 
+def default_retrievers(encoder: str = "minilm", temporal: bool | str = False) -> dict[str, Recommender]:
+    """The retrievers a `LearnedReranker` pools from when given none, unfitted: EASE, RP3beta,
+    Popularity, popularity on the user's clock, the semantic profile, text mapped onto ALS and
+    TextEASE, the text models reading ``encoder`` and TextEASE searching on ``temporal`` splits.
+    Extend it to add one: ``default_retrievers() | {"sasrec": SASRec()}``."""
+    from fuserec.fusion.content import SemanticProfile
+    from fuserec.fusion.text_ease import TextEASE
+    from fuserec.fusion.text_to_factors import TextMappedFactors
+    from fuserec.models import ALS, EASE, Popularity, RP3beta, UserTimePopularity
+
+    return {"ease": EASE(reg=300.0, dtype="float32"), "rp3beta": RP3beta(), "popularity": Popularity(),
+            "user-time-popularity": UserTimePopularity(),
+            "semantic": SemanticProfile(encoder), "text-als": TextMappedFactors(ALS(factors=64), encoder),
+            "text-ease": TextEASE(encoder, temporal=temporal, dtype="float32")}
+
+
 class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Tunes, Recommender):
     """LightGBM LambdaRank over the pooled top-``pool`` candidates of several retrievers.
 
@@ -188,15 +204,7 @@ class LearnedReranker(FoldsIn, Attributes, ExplainsItems, ReadsText, Tunes, Reco
     def _retrievers(self) -> dict[str, Recommender]:
         if self.retrievers:
             return dict(self.retrievers)
-        from fuserec.fusion.content import SemanticProfile
-        from fuserec.fusion.text_ease import TextEASE
-        from fuserec.fusion.text_to_factors import TextMappedFactors
-        from fuserec.models import ALS, EASE, Popularity, RP3beta, UserTimePopularity
-
-        return {"ease": EASE(reg=300.0, dtype="float32"), "rp3beta": RP3beta(), "popularity": Popularity(),
-                "user-time-popularity": UserTimePopularity(),
-                "semantic": SemanticProfile(self.encoder), "text-als": TextMappedFactors(ALS(factors=64), self.encoder),
-                "text-ease": TextEASE(self.encoder, temporal=self.temporal, dtype="float32")}
+        return default_retrievers(self.encoder, self.temporal)
 
     def required_modules(self) -> list[str]:
         """LightGBM, the encoder's modules when the semantic features are on, and every retriever's."""
