@@ -207,6 +207,14 @@ def _paired(r: dict[str, Any]) -> str:
     return ""
 
 
+def sasrec_cpu_table(key: str, source: dict[str, str]) -> str:
+    body = [[r["model"], _fmt(r["metrics"]["seconds_per_epoch"], 1), _fmt(r["metrics"]["times_ours"], 2),
+             _fmt(r["metrics"]["padded_share"], 2), _fmt(r["metrics"]["measured_share"], 2), key]
+            for r in _rows(source)]
+    return _table(["variant (one choice undone)", "s per epoch", "× ours", "padded share of cells",
+                   "share of the epoch timed", "from"], body, "lrrrrl")
+
+
 def cold_items_table(key: str, source: dict[str, str]) -> str:
     body = [[r["system"], r["model"], _ci(r, "recall@20"), _fmt(r["metrics"]["ndcg@10"]), _fmt(r["fit_seconds"], 1),
              key] for r in _rows(source)]
@@ -269,6 +277,7 @@ TABLES: dict[str, Callable[[str, dict[str, str]], str]] = {
     "fusion": fusion_table, "ranking": ranking_table, "rating": rating_table, "reranker_cost": cost_table,
     "serving": serving_table, "explain": explain_table, "sparse_ease": sparse_ease_table,
     "encoders": encoders_table, "cold_items": cold_items_table, "scale": scale_table,
+    "sasrec_cpu": sasrec_cpu_table,
     "sequential": sequential_table,
 }
 
