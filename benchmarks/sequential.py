@@ -50,6 +50,7 @@ DATASETS = S3REC + TEXT
 SPLIT = "leave-one-out, full ranking"
 TEXT_SPLIT = "temporal, latest 20%"
 SASREC = {"name": "sasrec"}
+CANDIDATES = ({"dropout": 0.2}, {"dropout": 0.5})  # SASRec settings --choose scores on validation
 LIGHTFM = "LightFM hybrid (WARP, identity + bag of words)"
 MODELS: dict[str, tuple[str, Any]] = {  # label → (kind, registry spec)
     "SASRec (ids)": ("sequential", SASREC),
@@ -66,11 +67,39 @@ COLD = ("SASRec (ids)", "SASRec (ids + text)", "SASRec (text)", "text mapped ont
 SYSTEMS = {LIGHTFM: "lightfm"}
 
 
-def run(dataset: str, labels: list[str]) -> list[dict[str, Any]]:
-    """One row per model on ``dataset``'s leave-one-out split."""
+def choose(dataset: str) -> list[dict[str, Any]]:
+    """SASRec (ids) at each of ``CANDIDATES`` on ``dataset``'s training sequences, scored on the
+    validation target only (each user's last training item; the test is not read): one row per
+    candidate, ``slice="validation choice"``. The best one's settings are what `run` fits."""
+    ds = load_dataset(dataset, data_dir(), download=False)
+    train = leave_last_split(ds, 1).train
+    rows = []
+    for settings in CANDIDATES:
+        model = build_model(SASREC | settings | {"refit": False})
+        model.fit(train)
+        rows.append(row("fuserec", "SASRec (ids)", dataset, SPLIT, {"validation ndcg@10": max(model.val_history_)},
+                        slice="validation choice", settings=settings, epochs=model.best_epoch_))
+    return rows
+
+
+def chosen(dataset: str, path: str | None) -> dict[str, Any]:
+    """The settings whose validation NDCG@10 was best in ``path``'s choice rows for ``dataset``
+    (``--choose`` writes them); none when there are none."""
+    import json
+
+    if not path or not Path(path).exists():
+        return {}
+    rows = [r for r in json.loads(Path(path).read_text())["rows"]
+            if r["dataset"] == dataset and r.get("slice") == "validation choice"]
+    return max(rows, key=lambda r: r["metrics"]["validation ndcg@10"])["settings"] if rows else {}
+
+
+def run(dataset: str, labels: list[str], settings: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per model on ``dataset``'s leave-one-out split; SASRec with ``settings``."""
     ds = load_dataset(dataset, data_dir(), download=False)
     split = leave_last_split(ds, 1)
-    models = {label: build_model(MODELS[label][1]) for label in labels if label not in TEXT_ONLY}
+    models = {label: build_model(MODELS[label][1] | settings if label == "SASRec (ids)" else MODELS[label][1])
+              for label in labels if label not in TEXT_ONLY}
     res = Experiment([split], models, ks=[10], dataset=dataset, split_name=SPLIT).run(keep_models=True)
     rows = []
     for r in res.rows:
@@ -80,7 +109,8 @@ def run(dataset: str, labels: list[str]) -> list[dict[str, Any]]:
                         {"ndcg@10": r["metrics"]["ndcg@10"], "hr@10": r["metrics"]["hitrate@10"]},
                         r["fit_seconds"], r["predict_seconds"], kind=MODELS[r["model"]][0],
                         ci95={"ndcg@10": ci.get("ndcg@10"), "hr@10": ci.get("hitrate@10")},
-                        epochs=getattr(model, "best_epoch_", None), users=int(r.get("users") or 0)))
+                        epochs=getattr(model, "best_epoch_", None), users=int(r.get("users") or 0),
+                        **({"settings": settings} if r["model"] == "SASRec (ids)" else {})))
     return rows
 
 
@@ -199,14 +229,14 @@ def run_reranker(dataset: str) -> list[dict[str, Any]]:
 
 
 def merged(path: str | None, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``rows`` over those already in ``path``: a (dataset, system, model) row run again replaces
-    the old one, and rows of other datasets or models are kept, so datasets can run one at a time."""
+    """``rows`` over those already in ``path``: a (dataset, system, model, slice, settings) row run
+    again replaces the old one, and rows of other datasets or models are kept, so datasets can run one at a time."""
     if not path or not Path(path).exists():
         return rows
     import json
 
     def key(r: dict[str, Any]) -> tuple:
-        return r["dataset"], r["system"], r["model"], r.get("slice")
+        return r["dataset"], r["system"], r["model"], r.get("slice"), str(r.get("settings"))
 
     new = {key(r) for r in rows}
     old = [r for r in json.loads(Path(path).read_text())["rows"] if key(r) not in new]
@@ -219,13 +249,20 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--peers", nargs="*", default=[], choices=["cornac-sasrec", "rectools-sasrec"],
                         help="peers' SASRec on the S3-Rec files, each given the wall seconds our fit took there")
+    parser.add_argument("--choose", action="store_true",
+                        help="only score SASRec's candidate settings on the S3-Rec files' validation target")
     parser.add_argument("--reranker", action="store_true",
                         help="the re-ranker with and without SASRec as a retriever, on MovieTweetings 100K")
     parser.add_argument("--json")
     args = parser.parse_args()
     rows = []
+    if args.choose:
+        rows = [r for dataset in args.datasets if dataset in S3REC for r in choose(dataset)]
+        write_json(merged(args.json, rows), args.json)
+        return
     for dataset in args.datasets:
-        ours = run_text(dataset, args.models) if dataset in TEXT else run(dataset, args.models)
+        ours = run_text(dataset, args.models) if dataset in TEXT else \
+            run(dataset, args.models, chosen(dataset, args.json))
         rows += ours
         budget = [r["fit_seconds"] for r in ours if r["model"] == "SASRec (ids)"]
         if args.peers and dataset in S3REC:
@@ -240,6 +277,8 @@ def main() -> None:
         t.add_column(col, justify="left" if col in ("dataset", "slice", "model") else "right")
     for r in rows:
         m = r["metrics"]
+        if "ndcg@10" not in m:
+            continue
         t.add_row(r["dataset"], r.get("slice") or "all", r["model"], f"{m['ndcg@10']:.4f}",
                   f"{m['hr@10']:.4f}" if "hr@10" in m else "", f"{m['recall@20']:.4f}" if "recall@20" in m else "",
                   f"{r['fit_seconds']:.0f}", "" if r.get("epochs") is None else str(r["epochs"]))

@@ -193,9 +193,25 @@ def sequential_table(key: str, source: dict[str, str]) -> str:
     body = [[r["dataset"], r.get("slice") or "all users", r["system"], r["model"], cell(r, "ndcg@10"),
              cell(r, "hr@10"), cell(r, "recall@20"), _fmt(r["fit_seconds"], 0),
              "" if r.get("epochs") is None else str(r["epochs"]),
-             _paired(r), key] for r in _rows(source)]
+             _paired(r), key] for r in _rows(source) if r.get("slice") != "validation choice"]
     return _table(["dataset", "slice", "library", "model", "NDCG@10 (± CI half-width)", "HR@10 (± CI half-width)",
-                   "recall@20", "fit s", "epochs", "paired p of NDCG@10", "from"], body, "llllrrrrrrl")
+                   "recall@20", "fit s", "epochs", "paired p of NDCG@10", "from"], body,
+                  "llllrrrrrrl") + _sequential_choice(_rows(source))
+
+
+def _sequential_choice(rows: list[dict[str, Any]]) -> str:
+    """SASRec's candidate settings scored on the validation target (``--choose``), the best marked."""
+    rows = [r for r in rows if r.get("slice") == "validation choice"]
+    if not rows:
+        return ""
+    best = {d: max((r for r in rows if r["dataset"] == d), key=lambda r: r["metrics"]["validation ndcg@10"])["settings"]
+            for d in {r["dataset"] for r in rows}}
+    body = [[r["dataset"], ", ".join(f"{k} {v}" for k, v in r["settings"].items()),
+             _fmt(r["metrics"]["validation ndcg@10"]), str(r.get("epochs", "")),
+             "yes" if r["settings"] == best[r["dataset"]] else ""] for r in rows]
+    return ("\nSASRec's settings chosen on the validation target (each user's last training item; the test is "
+            "not read), by `--choose`; the rows above use the chosen ones.\n\n"
+            + _table(["dataset", "setting", "validation NDCG@10", "best epoch", "chosen"], body, "llrrl"))
 
 
 def _paired(r: dict[str, Any]) -> str:
