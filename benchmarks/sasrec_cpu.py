@@ -11,7 +11,8 @@ user's last item held out, as in the sequential benchmark) with one of them undo
   last position is its target, the way a model without a causal mask would have to be fed);
 - **negatives shared by the batch** (one draw of ``n_negatives`` for every position, a single
   matrix product) against negatives drawn per position (256 each, gathered per position);
-- **threads set to the cores** against one thread.
+- **threads set to the cores** against one thread (left out when the process may use one core
+  only, as under ``taskset -c 0``; every row records ``cores``).
 
 Rows carry seconds per epoch (the median over ``--epochs`` epochs; a variant too slow for a whole
 epoch is timed on a seeded share of its batches and scaled to the epoch, ``measured_share``), the
@@ -155,11 +156,15 @@ def main() -> None:
     train = leave_last_split(ds, 1).train
     indptr, items = user_sequences(train)
     rows, ours = [], None
+    cores = len(os.sched_getaffinity(0))
     for v in VARIANTS:
+        if v.threads and v.threads >= cores:
+            print(f"{v.label}: skipped, the process may use {cores} core(s)")
+            continue
         m = measure(v, indptr, items, train.n_items, args.epochs)
         ours = ours or m["seconds_per_epoch"]
         m["times_ours"] = m["seconds_per_epoch"] / ours
-        rows.append(row("fuserec", v.label, DATASET, "leave-one-out train", m, epochs=args.epochs))
+        rows.append(row("fuserec", v.label, DATASET, "leave-one-out train", m, epochs=args.epochs, cores=cores))
         print(f"{v.label}: {m['seconds_per_epoch']:.1f} s per epoch", flush=True)
     t = Table(title=f"SASRec's CPU choices, one epoch on {DATASET} (this machine)")
     for col in ("variant", "s per epoch", "× ours", "padded share", "measured share"):
