@@ -225,10 +225,10 @@ def _paired(r: dict[str, Any]) -> str:
 
 def sasrec_cpu_table(key: str, source: dict[str, str]) -> str:
     body = [[r["model"], _fmt(r["metrics"]["seconds_per_epoch"], 1), _fmt(r["metrics"]["times_ours"], 2),
-             _fmt(r["metrics"]["padded_share"], 2), _fmt(r["metrics"]["measured_share"], 2), key]
-            for r in _rows(source)]
+             _fmt(r["metrics"]["padded_share"], 2), _fmt(r["metrics"]["measured_share"], 2), str(r.get("cores", "")),
+             key] for r in _rows(source)]
     return _table(["variant (one choice undone)", "s per epoch", "× ours", "padded share of cells",
-                   "share of the epoch timed", "from"], body, "lrrrrl")
+                   "share of the epoch timed", "cores", "from"], body, "lrrrrrl")
 
 
 def cold_items_table(key: str, source: dict[str, str]) -> str:
