@@ -49,7 +49,7 @@ RECTOOLS_PY = HERE / ".venv-rectools" / "bin" / "python"
 RECTOOLS_CHILD = HERE / "rectools_child.py"
 PEERS = ("cornac-sasrec", "rectools-sasrec")
 MAX_EPOCHS = 200
-THREADS = os.cpu_count() or 1
+THREADS = len(os.sched_getaffinity(0))  # the cores this process may use, as our SASRec sets its own
 PUBLISHED: dict[str, Any] = {"factors": 64, "blocks": 1, "heads": 1, "dropout": 0.2, "max_len": 50,
                              "negatives": 256, "lr": 1e-3, "batch_size": 128}
 
