@@ -236,7 +236,8 @@ def merged(path: str | None, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
     import json
 
     def key(r: dict[str, Any]) -> tuple:
-        return r["dataset"], r["system"], r["model"], r.get("slice"), str(r.get("settings"))
+        choice = r.get("slice") == "validation choice"  # one row per candidate setting
+        return r["dataset"], r["system"], r["model"], r.get("slice"), str(r.get("settings")) if choice else None
 
     new = {key(r) for r in rows}
     old = [r for r in json.loads(Path(path).read_text())["rows"] if key(r) not in new]
