@@ -144,8 +144,7 @@ class Explainer:
         known = wanted[wanted < n_model]
         note = None
         try:
-            att = history_contributions(self.model, history, known,
-                                        None if sequence is None else np.asarray(sequence, dtype=np.int64))
+            att = history_contributions(self.model, history, known, sequence)
             rows = {int(i): n for n, i in enumerate(known)}
         except CannotAttribute as exc:
             att, rows, note = None, {}, str(exc)

@@ -27,12 +27,8 @@ def _without(row: sp.csr_matrix, drop: Sequence[int] | np.ndarray) -> sp.csr_mat
     return row
 
 
-def ranks(model, rows: sp.csr_matrix, item: int, banned: np.ndarray) -> np.ndarray:
-    """The 1-based rank of ``item`` among the items not in ``banned``, for each history row."""
-    return _ranks_of(np.asarray(model.score_histories(sp.csr_matrix(rows)), dtype=np.float64), item, banned)
-
-
-def _ranks_of(scores: np.ndarray, item: int, banned: np.ndarray) -> np.ndarray:
+def ranks(scores: np.ndarray, item: int, banned: np.ndarray) -> np.ndarray:
+    """The 1-based rank of ``item`` among the items not in ``banned``, for each row of scores."""
     scores[:, banned] = -np.inf
     return 1 + (scores > scores[:, [item]]).sum(axis=1)
 
@@ -62,19 +58,17 @@ def deletion_test(model, row: sp.csr_matrix, item: int, cited: Sequence[int], rn
     history items (drawn from the whole history). The original history stays out of every ranking,
     so a removed item does not re-enter the list and push the explained one down. With ``sequence``
     (the history oldest first), a model that reads order is scored from the ordered history."""
-    row = sp.csr_matrix(row)
-    history = row.indices[row.data > 0]
     if sequence is not None and model.supports(ReadsOrder):
         seq = np.asarray(sequence, dtype=np.int64)
         history = np.unique(seq)
         drop = rng.choice(history, size=len(cited), replace=False)
-        scores = np.asarray(model.score_sequences([seq, seq[~np.isin(seq, cited)], seq[~np.isin(seq, drop)]]),
-                            dtype=np.float64)
-        full, without_cited, without_random = _ranks_of(scores, item, history)
-        return Deletion(int(full), int(without_cited), int(without_random))
-    drop = rng.choice(history, size=len(cited), replace=False)
-    rows = sp.vstack([row, _without(row, cited), _without(row, drop)])
-    full, without_cited, without_random = ranks(model, rows, item, history)
+        scores = model.score_sequences([seq, seq[~np.isin(seq, cited)], seq[~np.isin(seq, drop)]])
+    else:
+        row = sp.csr_matrix(row)
+        history = row.indices[row.data > 0]
+        drop = rng.choice(history, size=len(cited), replace=False)
+        scores = model.score_histories(sp.vstack([row, _without(row, cited), _without(row, drop)]).tocsr())
+    full, without_cited, without_random = ranks(np.asarray(scores, dtype=np.float64), item, history)
     return Deletion(int(full), int(without_cited), int(without_random))
 
 
