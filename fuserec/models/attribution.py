@@ -20,6 +20,7 @@ cannot be attributed, and says so.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +68,7 @@ def history_of(row: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
 
 
 def history_contributions(model: Recommender, row: sp.csr_matrix, items: np.ndarray,
-                          sequence: np.ndarray | None = None) -> Attribution:
+                          sequence: Sequence[int] | np.ndarray | None = None) -> Attribution:
     """Split each of ``items``' scores for the history ``row`` (1 × the model's items) over the
     row's items, by the model's own computation (see the module notes).
 
@@ -105,7 +106,7 @@ def history_contributions(model: Recommender, row: sp.csr_matrix, items: np.ndar
                           "to history items")
 
 
-def sequence_leave_one_out(model: Recommender, sequence: np.ndarray, items: np.ndarray) -> Attribution:
+def sequence_leave_one_out(model: Recommender, sequence: Sequence[int] | np.ndarray, items: np.ndarray) -> Attribution:
     """Each distinct item of an ordered history, credited with the score lost when every occurrence
     of it leaves the sequence (the other items keep their order); the history is listed by each
     item's latest position, oldest first."""
