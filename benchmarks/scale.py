@@ -4,7 +4,8 @@ For each size (``fuserec.data.synth.SIZES``: the same generator parameters at ev
 stage runs in a process of its own, so that its wall seconds and peak RSS are its own:
 
 - ``ingest``: read the Parquet shards, validate, map ids, build the dataset (``load_files``);
-  also reports the bytes of the final CSR plus id maps;
+  also reports the bytes of the final CSR (row pointer, item indices, ratings) plus id maps, and
+  of the timestamps the dataset holds beside the CSR;
 - ``als`` (fuserec's ALS) and ``implicit-als`` (implicit's ALS called directly on the same CSR,
   same settings): the fit, and seconds per iteration;
 - ``sparse-ease``: EASE's sparse form (SANSA) fit on the train side of a temporal per-user 80/20
@@ -75,22 +76,20 @@ def _load(folder: Path):
                       rating_scale=(1, 5), invalid="drop")
 
 
-def _id_bytes(ids: Any) -> int:
-    """Bytes an id map holds: the array, and each Python string it points to."""
-    import numpy as np
-
-    arr = np.asarray(ids)
-    return int(arr.nbytes + (sum(sys.getsizeof(x) for x in arr) if arr.dtype == object else 0))
-
-
 def _stage_ingest(folder: Path) -> dict[str, float]:
     start = time.perf_counter()
     ds = _load(folder)
     seconds = time.perf_counter() - start
-    m = ds.matrix("binary").tocsr()
-    ids = _id_bytes(ds.users.ids) + _id_bytes(ds.items.ids)
-    csr = m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
-    return {"seconds": seconds, "csr_and_id_maps_gb": (csr + ids) / 1e9, "interactions": float(len(ds))}
+    ids = ds.users.nbytes + ds.items.nbytes
+    rows = ds.event_rows  # the CSR the log was read into; the matrix's own arrays otherwise
+    if rows is not None:
+        csr = rows.indptr.nbytes + rows.items.nbytes + (rows.ratings.nbytes if rows.ratings is not None else 0)
+        times = rows.timestamps.nbytes if rows.timestamps is not None else 0
+    else:
+        m = ds.matrix("rating")
+        csr, times = m.data.nbytes + m.indices.nbytes + m.indptr.nbytes, 0
+    return {"seconds": seconds, "csr_and_id_maps_gb": (csr + ids) / 1e9, "timestamps_gb": times / 1e9,
+            "interactions": float(len(ds))}
 
 
 def _stage_als(folder: Path) -> dict[str, float]:

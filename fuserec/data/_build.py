@@ -72,18 +72,24 @@ def build_dataset(
         bots=bots,
         rejects=rejects,
     )
-    if item_table is not None and len(item_table):
-        text = [c for c in item_table.columns if c != "id" and pd.api.types.is_string_dtype(item_table[c])]
-        if text:
-            empty = np.logical_and.reduce([item_table[c].fillna("").astype(str).str.strip().eq("").to_numpy()
-                                           for c in text])
-            report["items_without_text"] = int(empty.sum())
-            if empty.any():
-                log.warning("%s: %d items without text; the text models place them by interactions alone",
-                            items_path or path, int(empty.sum()))
+    report_items_without_text(item_table, report, items_path or path)
     return Dataset.from_frame(
         name, frame, item_table=item_table, user_table=user_table, rating_scale=rating_scale, report=report
     )
+
+
+def report_items_without_text(item_table: pd.DataFrame | None, report: dict[str, Any], path: Path) -> None:
+    """Count (and warn of) items whose every text column is empty: the text models cannot place them."""
+    if item_table is None or not len(item_table):
+        return
+    text = [c for c in item_table.columns if c != "id" and pd.api.types.is_string_dtype(item_table[c])]
+    if text:
+        empty = np.logical_and.reduce([item_table[c].fillna("").astype(str).str.strip().eq("").to_numpy()
+                                       for c in text])
+        report["items_without_text"] = int(empty.sum())
+        if empty.any():
+            log.warning("%s: %d items without text; the text models place them by interactions alone",
+                        path, int(empty.sum()))
 
 
 def year_from_title(titles: pd.Series) -> pd.Series:

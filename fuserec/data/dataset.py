@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import InitVar, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from fuserec.data.event_rows import EventRows
 from fuserec.errors import DataError, UnknownIdError, UsageError
 
 
 class IdMap:
     """Two-way map between external ids (any hashable: str, int) and contiguous indices 0..n-1."""
 
-    def __init__(self, ids: Iterable[Any]) -> None:
+    def __init__(self, ids: Iterable[Any], *, check: bool = True) -> None:
+        """``check=False`` where the caller already knows the ids are distinct: the check builds the
+        hash table of every id, which a big id map only needs once ids are looked up."""
         index = pd.Index(list(ids) if not isinstance(ids, (pd.Index, np.ndarray, pd.Series)) else ids)
-        if index.has_duplicates:
+        if check and index.has_duplicates:
             dup = index[index.duplicated()][0]
             raise DataError(f"id {dup!r} appears twice in the id map", expected="unique ids")
         self._index = index
@@ -35,6 +38,14 @@ class IdMap:
 
     def __len__(self) -> int:
         return len(self._index)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the map holds: its ids (each Python string, where they are objects) and, once
+        built, the external-id array."""
+        ids = getattr(self, "_ids", None)
+        extra = ids.nbytes if ids is not None and ids.dtype != object else 0
+        return int(self._index.memory_usage(deep=True)) + extra
 
     def __contains__(self, external_id: Any) -> bool:
         return external_id in self._index
@@ -78,6 +89,11 @@ class Dataset:
     an index means the same thing on both sides, and a cold item is one with no train rows.
     ``item_table``/``user_table`` hold one row per index (column ``id`` is the external id).
     ``rating_scale`` is (min, max) for explicit data, None for implicit.
+
+    A dataset read from a big file holds its interactions as user-grouped CSR arrays
+    (``EventRows``, given as ``rows`` with ``interactions=None``); ``interactions`` then builds
+    the frame the first time a stage reads it, while the counts, ``matrix`` and ``column`` read
+    the arrays directly.
     """
 
     name: str
@@ -92,6 +108,7 @@ class Dataset:
     # extra (column, label) pairs of ``item_table`` that go into each item's text after the
     # dataset's own template (e.g. plot overviews joined from another table)
     text_fields: tuple[tuple[str, str], ...] = ()
+    rows: InitVar[EventRows | None] = None
 
     # ---- shape -------------------------------------------------------------------------------
     @property
@@ -104,22 +121,45 @@ class Dataset:
 
     @property
     def n_interactions(self) -> int:
-        return len(self.interactions)
+        rows = self._unread_rows
+        return rows.n_events if rows is not None else len(self.interactions)
 
     @property
     def has_ratings(self) -> bool:
-        return "rating" in self.interactions.columns
+        rows = self._unread_rows
+        return rows.ratings is not None if rows is not None else "rating" in self.interactions.columns
 
     @property
     def has_timestamps(self) -> bool:
-        return "timestamp" in self.interactions.columns
+        rows = self._unread_rows
+        return rows.timestamps is not None if rows is not None else "timestamp" in self.interactions.columns
+
+    @property
+    def _unread_rows(self) -> EventRows | None:
+        """The CSR arrays while no stage has asked for the frame, else None."""
+        return self.__dict__.get("_rows") if self.__dict__.get("_frame") is None else None
+
+    @property
+    def event_rows(self) -> EventRows | None:
+        """The user-grouped CSR arrays the interactions were read into, while no stage has built
+        the frame from them; None for a dataset held as a frame."""
+        return self._unread_rows
+
+    def column(self, name: str) -> np.ndarray:
+        """One interactions column as an array, without building the frame where there is none."""
+        rows = self._unread_rows
+        if rows is not None:
+            return rows.column(name)
+        if name not in self.interactions.columns:
+            raise UsageError(f"the interactions have no column {name!r}")
+        return self.interactions[name].to_numpy()
 
     def __len__(self) -> int:
         return self.n_interactions
 
     def __repr__(self) -> str:
-        active_u = self.interactions["user"].nunique()
-        active_i = self.interactions["item"].nunique()
+        active_u = int(np.count_nonzero(self.user_counts()))
+        active_i = int(np.count_nonzero(self.item_counts()))
         return (
             f"Dataset({self.name!r}: {self.n_interactions:,} interactions, "
             f"{active_u:,}/{self.n_users:,} users, {active_i:,}/{self.n_items:,} items active)"
@@ -135,6 +175,10 @@ class Dataset:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
+        rows = self._unread_rows
+        if rows is not None:
+            m = self._cache[key] = rows.matrix(values, self.n_items)
+            return m
         inter = self.interactions
         if values == "rating" and self.has_ratings:
             data = inter["rating"].to_numpy(dtype=np.float32)
@@ -153,10 +197,16 @@ class Dataset:
 
     def item_counts(self) -> np.ndarray:
         """Interactions per item index (length ``n_items``)."""
+        rows = self._unread_rows
+        if rows is not None:
+            return rows.item_counts(self.n_items)
         return np.bincount(self.interactions["item"].to_numpy(), minlength=self.n_items)
 
     def user_counts(self) -> np.ndarray:
         """Interactions per user index (length ``n_users``)."""
+        rows = self._unread_rows
+        if rows is not None:
+            return rows.counts()
         return np.bincount(self.interactions["user"].to_numpy(), minlength=self.n_users)
 
     def item_titles(self, indices: Sequence[int] | np.ndarray) -> list[str]:
@@ -177,8 +227,15 @@ class Dataset:
         out._cache = {}
         return out
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, rows: EventRows | None) -> None:
         self._cache: dict[Any, Any] = {}
+        if rows is not None:
+            if self.__dict__.get("_frame") is not None:
+                raise UsageError("give a dataset either interactions or rows, not both")
+            if rows.n_users != len(self.users) or (rows.n_events and int(rows.items.max()) >= len(self.items)):
+                raise DataError("interaction index outside the id map", expected="indices from the id maps")
+            self.__dict__["_rows"] = rows
+            return
         inter = self.interactions
         for col in ("user", "item"):
             if col not in inter.columns:
@@ -223,6 +280,39 @@ class Dataset:
             rating_scale=rating_scale,
             report=report or {},
         )
+
+
+    @classmethod
+    def from_rows(cls, name: str, rows: EventRows, *, item_table: pd.DataFrame, user_table: pd.DataFrame,
+                  rating_scale: tuple[float, float] | None = None, report: dict[str, Any] | None = None,
+                  check: bool = True) -> Dataset:
+        """Build from user-grouped CSR arrays over the tables' ids (column ``id``, in index order);
+        ``check=False`` where the reader already made the ids distinct (see ``IdMap``)."""
+        users, items = IdMap(user_table["id"], check=check), IdMap(item_table["id"], check=check)
+        return cls(name=name, interactions=None, users=users, items=items,
+                   item_table=item_table, user_table=user_table, rating_scale=rating_scale, report=report or {},
+                   rows=rows)
+
+
+def _get_interactions(self: Dataset) -> pd.DataFrame:
+    frame = self.__dict__.get("_frame")
+    if frame is None:
+        rows = self.__dict__.get("_rows")
+        if rows is None:
+            raise UsageError("the dataset has neither interactions nor rows")
+        frame = self.__dict__["_frame"] = rows.frame()
+    return frame
+
+
+def _set_interactions(self: Dataset, frame: pd.DataFrame | None) -> None:
+    self.__dict__["_frame"] = frame
+    self.__dict__["_rows"] = None
+
+
+Dataset.interactions = property(
+    _get_interactions, _set_interactions,
+    doc="The interactions frame (columns ``user``, ``item``, optional ``rating``/``timestamp``); built "
+        "from the CSR arrays on first use where the dataset was read into them.")
 
 
 def _indices(ids: IdMap, values: pd.Series) -> np.ndarray:

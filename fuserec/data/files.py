@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fuserec.data._build import build_dataset, loader_options, unique_ids
+from fuserec.data._build import build_dataset, loader_options, report_items_without_text, unique_ids
 from fuserec.data.dataset import Dataset
+from fuserec.data.parquet_rows import Policies, id_array, read_parquet_rows
 from fuserec.data.reader import numeric_column, read_table
-from fuserec.data.streaming import read_delimited_events, read_parquet_events
+from fuserec.data.streaming import read_delimited_events
 from fuserec.data.validate import clean_text
 from fuserec.errors import DataError, UsageError
 
@@ -108,24 +109,49 @@ def load_files(
     optional = [mapping[r] for r in ("rating", "timestamp") if r in mapping] if columns is None else []
     item_table = _side_table(Path(items), item_id_column, sep, encoding, "item") if items is not None else None
     user_table = _side_table(Path(users), user_id_column, sep, encoding, "user") if users is not None else None
-    ds = build_dataset(name or path.stem.split(".")[0], _events(path, mapping, optional, sep, header, encoding),
-                       path, item_table=item_table, user_table=user_table,
-                       rating_scale=rating_scale, items_path=Path(items) if items is not None else None,
-                       **loader_options(options))
+    name = name or path.stem.split(".")[0]
+    items_path = Path(items) if items is not None else None
+    if _is_parquet(path):
+        ds = _parquet_dataset(name, path, mapping, optional, item_table, user_table, rating_scale, items_path,
+                              loader_options(options))
+    else:
+        ds = build_dataset(name, read_delimited_events(path, mapping, optional, _separator(path, sep), header,
+                                                       encoding),
+                           path, item_table=item_table, user_table=user_table, rating_scale=rating_scale,
+                           items_path=items_path, **loader_options(options))
     if ds.has_ratings and rating_scale is None and len(ds):
         # explicit ratings without a stated scale: the observed range stands for it
-        r = ds.interactions["rating"]
+        r = ds.column("rating")
         ds.rating_scale = (float(r.min()), float(r.max()))
     return ds
 
 
-def _events(path: Path, mapping: dict[str, str], optional: list[str], sep: str | None,
-            header: bool, encoding: str) -> pd.DataFrame:
-    """The interactions as ``build_dataset`` takes them, read a batch or piece at a time, with
-    ids as categoricals: row numbers in the index for Parquet, file lines in ``_line`` for text."""
-    if _is_parquet(path):
-        return read_parquet_events(path, mapping, optional)
-    return read_delimited_events(path, mapping, optional, _separator(path, sep), header, encoding)
+def _parquet_dataset(name: str, path: Path, mapping: dict[str, str], optional: list[str],
+                     item_table: pd.DataFrame | None, user_table: pd.DataFrame | None,
+                     rating_scale: tuple[float, float] | None, items_path: Path | None,
+                     options: dict[str, Any]) -> Dataset:
+    """A Parquet log read into user-grouped CSR arrays (``parquet_rows``), never a whole-log frame."""
+    listed = item_table["id"] if item_table is not None and len(item_table) else None
+    policies = Policies(rating_scale=rating_scale, known_items=id_array(listed), items_path=items_path,
+                        rejects=Path(options["rejects"]) if options.get("rejects") is not None else None,
+                        **{k: v for k, v in options.items() if k != "rejects"})
+    read = read_parquet_rows(path, mapping, optional, policies,
+                             user_ids=id_array(user_table["id"]) if user_table is not None else None,
+                             item_ids=id_array(listed))
+    report_items_without_text(item_table, read.report, items_path or path)
+    item_table, user_table = _with_ids(item_table, read.item_ids), _with_ids(user_table, read.user_ids)
+    return Dataset.from_rows(name, read.rows, item_table=item_table, user_table=user_table,
+                             rating_scale=rating_scale, report=read.report, check=False)
+
+
+def _with_ids(table: pd.DataFrame | None, ids: pd.Series) -> pd.DataFrame:
+    """The table (whose ids come first in ``ids``) with a row for each id seen only in the log."""
+    if table is None or not len(table):
+        return pd.DataFrame({"id": ids.reset_index(drop=True)})
+    extra = ids.iloc[len(table):]
+    if not len(extra):
+        return table.reset_index(drop=True)
+    return pd.concat([table.reset_index(drop=True), pd.DataFrame({"id": extra})], ignore_index=True)
 
 
 def _side_table(path: Path, id_column: str, sep: str | None, encoding: str, what: str) -> pd.DataFrame:

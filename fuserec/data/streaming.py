@@ -1,16 +1,14 @@
-"""Interactions from Parquet or delimited text, read batch by batch into a compact frame.
+"""Interactions read a batch at a time: Parquet batches parsed in Arrow, delimited text into a compact frame.
 
 A log of tens of millions of events does not fit in memory as Python strings: one object per id
 and row costs about 60 bytes, so reading the whole file as a string table first takes many
-times the memory of the finished dataset. Here each batch of rows is read with pyarrow, its
-user and item ids are trimmed and dictionary-encoded in Arrow's own memory, and only the integer
-codes are kept; the batches' dictionaries are unified once at the end. The result holds the ids
-as ``pandas.Categorical`` (codes plus one copy of each distinct id), ratings as float64 and
-timestamps as int64 seconds. Rows keep the file's order and a ``RangeIndex``, so a row's number
-in the file (1-based, as Parquet has no lines) is its index plus one: error messages and the
-rejected-rows file name it without a column of line numbers. Delimited text is read a piece at
-a time by ``fuserec.data.reader.read_table_chunks``, with the same checks as a whole file; its
-frame keeps each row's file line in ``_line``.
+times the memory of the finished dataset. Here each batch's user and item ids are trimmed and
+dictionary-encoded in Arrow's own memory, so that only integer codes and one copy of each
+distinct id are kept. The Parquet helpers below parse one batch (a row's number in the file is
+1-based, as Parquet has no lines); ``fuserec.data.parquet_rows`` reads the file with them.
+Delimited text is read a piece at a time by ``fuserec.data.reader.read_table_chunks``, with the
+same checks as a whole file, into a frame with ids as ``pandas.Categorical`` and each row's file
+line in ``_line``.
 """
 
 from __future__ import annotations
@@ -23,13 +21,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fuserec.errors import DataError
-from fuserec.progress import counter, progress
+from fuserec.progress import progress
 
 BATCH_ROWS = 1 << 20
 """Rows read at a time: the transient cost of a batch is this many rows of the file's columns."""
 
 
-def _dataset(path: Path, columns: list[str], optional: list[str]):
+def parquet_dataset(path: Path, columns: list[str], optional: list[str]):
     """The Parquet file or folder of shards as a pyarrow dataset, its columns checked."""
     import pyarrow.dataset as pads
 
@@ -54,7 +52,7 @@ def _batch_frame(batch: pa.RecordBatch, column: str, first_row: int) -> pd.DataF
     return pd.DataFrame({column: values, "_line": np.arange(first_row + 1, first_row + 1 + len(values))})
 
 
-def _numbers(batch: pa.RecordBatch, column: str, first_row: int, path: Path) -> np.ndarray:
+def batch_numbers(batch: pa.RecordBatch, column: str, first_row: int, path: Path) -> np.ndarray:
     """Ratings as float64, NaN where missing; a field that is no number names its row."""
     from fuserec.data.reader import numeric_column
 
@@ -64,7 +62,7 @@ def _numbers(batch: pa.RecordBatch, column: str, first_row: int, path: Path) -> 
     return numeric_column(_batch_frame(batch, column, first_row), column, path, allow_missing=True)
 
 
-def _seconds(batch: pa.RecordBatch, column: str, first_row: int, path: Path) -> np.ndarray:
+def batch_seconds(batch: pa.RecordBatch, column: str, first_row: int, path: Path) -> np.ndarray:
     """Timestamps as int64 seconds since the epoch: integers as they are, Arrow times converted,
     text through the same parser as delimited files."""
     from fuserec.data.files import parse_time
@@ -81,11 +79,23 @@ def _seconds(batch: pa.RecordBatch, column: str, first_row: int, path: Path) -> 
     return parse_time(_batch_frame(batch, column, first_row), column, path)
 
 
-def _id_codes(batch: pa.RecordBatch, column: str) -> pa.DictionaryArray:
-    """A batch's ids as text, trimmed, missing ones empty, dictionary-encoded within the batch."""
+def batch_ids(batch: pa.RecordBatch, column: str) -> pa.DictionaryArray:
+    """A batch's ids as text, trimmed, missing ones empty, dictionary-encoded within the batch.
+
+    The raw values are encoded first and only the distinct ones are turned into trimmed text (a
+    batch repeats its ids many times); ids that differ only by spaces then share one entry.
+    """
     arr = batch.column(column)
-    text = arr if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) else pc.cast(arr, pa.string())
-    return pc.utf8_trim_whitespace(pc.fill_null(text, "")).dictionary_encode()
+    if arr.null_count:  # a missing id is an empty one: the column as text first (the rare, slow way)
+        arr = pc.fill_null(arr if _is_text(arr.type) else pc.cast(arr, pa.string()), "")
+    encoded = arr if pa.types.is_dictionary(arr.type) else arr.dictionary_encode()
+    values = encoded.dictionary if _is_text(encoded.dictionary.type) else pc.cast(encoded.dictionary, pa.string())
+    text = pc.utf8_trim_whitespace(values).dictionary_encode()
+    return pa.DictionaryArray.from_arrays(pc.take(text.indices, encoded.indices), text.dictionary)
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
 def _categorical(parts: list[pa.DictionaryArray]) -> pd.Categorical:
@@ -101,58 +111,6 @@ def _categorical(parts: list[pa.DictionaryArray]) -> pd.Categorical:
         start += len(local)
     ids = unified.chunks[0].dictionary.to_numpy(zero_copy_only=False).astype(object)
     return pd.Categorical.from_codes(codes, categories=pd.Index(ids, dtype=object))
-
-
-def read_parquet_events(path: Path, mapping: dict[str, str], optional: list[str]) -> pd.DataFrame:
-    """The interactions in a Parquet file or folder of shards, read ``BATCH_ROWS`` rows at a time.
-
-    Parameters
-    ----------
-    path : Path
-        A ``.parquet`` file, or a folder of them (read as one table, shards in name order).
-    mapping : dict
-        Role (``user``, ``item``, ``rating``, ``timestamp``) to the file's column name.
-    optional : list of str
-        Column names that may be absent; their roles are then left out.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``user`` and ``item`` as categoricals of trimmed text ids, ``rating`` (float64, NaN
-        where missing) and ``timestamp`` (int64 seconds) where mapped and present; a
-        ``RangeIndex`` whose value plus one is the row's number in the file.
-    """
-    wanted = list(dict.fromkeys(mapping.values()))
-    data = _dataset(path, wanted, optional)
-    present = {role: col for role, col in mapping.items() if col in data.schema.names}
-    users: list[pa.DictionaryArray] = []
-    items: list[pa.DictionaryArray] = []
-    try:
-        n = data.count_rows()  # from the files' metadata: the numeric columns are filled in place
-        numbers = {role: np.empty(n, dtype=np.float64 if role == "rating" else np.int64)
-                   for role in ("rating", "timestamp") if role in present}
-        rows = 0
-        batches = data.to_batches(columns=list(dict.fromkeys(present.values())), batch_size=BATCH_ROWS)
-        with counter(f"reading {path.name}", total=n, unit="rows") as bar:  # batches vary in size
-            for batch in batches:
-                users.append(_id_codes(batch, present["user"]))
-                items.append(_id_codes(batch, present["item"]))
-                if "rating" in numbers:
-                    numbers["rating"][rows:rows + batch.num_rows] = _numbers(batch, present["rating"], rows, path)
-                if "timestamp" in numbers:
-                    numbers["timestamp"][rows:rows + batch.num_rows] = _seconds(batch, present["timestamp"], rows,
-                                                                                path)
-                rows += batch.num_rows
-                bar.update(batch.num_rows)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise DataError(f"not a readable Parquet file ({type(exc).__name__}: {exc})", file=path,
-                        expected="a Parquet file") from None
-    frame = pd.DataFrame({"user": _categorical(users), "item": _categorical(items)})
-    del users, items
-    pa.default_memory_pool().release_unused()  # the batches' buffers, back to the system
-    for role, values in numbers.items():
-        frame[role] = values
-    return frame
 
 
 def _text_codes(values: pd.Series) -> pa.DictionaryArray:

@@ -29,13 +29,31 @@ def small_batches(monkeypatch):
     monkeypatch.setattr(streaming, "BATCH_ROWS", 3)  # ids must be unified across batches and shards
 
 
+def _by_id(ds):
+    """The interactions with external ids, in one order whatever order the dataset holds them in."""
+    inter = ds.interactions
+    out = inter.assign(user=ds.users.to_external(inter["user"]), item=ds.items.to_external(inter["item"]))
+    return out.sort_values(["user", "item"]).reset_index(drop=True)
+
+
 @pytest.mark.parametrize("duplicates", ["keep-last", "mean"])
 def test_parquet_batches_give_the_csv_dataset(tmp_path, duplicates):
     text, columnar = _both(tmp_path, ROWS, duplicates=duplicates)
-    assert list(columnar.users.ids) == list(text.users.ids) and set(text.users.ids) == {"u1", "u2", "u3", "u4", "u5"}
-    assert list(columnar.items.ids) == list(text.items.ids)
-    pd.testing.assert_frame_equal(columnar.interactions, text.interactions)
+    assert set(columnar.users.ids) == set(text.users.ids) == {"u1", "u2", "u3", "u4", "u5"}
+    assert set(columnar.items.ids) == set(text.items.ids)
+    pd.testing.assert_frame_equal(_by_id(columnar), _by_id(text))
     assert columnar.report == text.report and columnar.report["repeated_pairs"] == 2
+    # ids are indexed in order of first appearance among the rows that pass the row checks
+    assert list(columnar.users.ids) == ["u3", "u1", "u2", "u4", "u5"]
+    assert list(columnar.items.ids) == ["7", "5", "9", "6"]
+
+
+def test_parquet_keeps_each_users_events_in_file_order(tmp_path):
+    _, ds = _both(tmp_path, ROWS, duplicates="mean")
+    u3 = ds.interactions[ds.interactions["user"] == ds.users.to_index("u3")]
+    assert u3["timestamp"].tolist() == [30, 25]  # (u3, 7) merged at its first row, with its latest time
+    assert u3["rating"].tolist() == [4.5, 4.0]
+    assert ds.matrix().has_sorted_indices and ds.matrix().nnz == len(ds)
 
 
 def test_parquet_rejects_name_row_numbers(tmp_path):
