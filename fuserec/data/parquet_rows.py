@@ -17,7 +17,7 @@ as a frame still loads. The checks, the report's keys and the error messages are
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -116,8 +116,11 @@ class _Batch:
         return ~bad
 
 
-def _first_use(codes: np.ndarray) -> np.ndarray:
-    """Distinct codes in order of first occurrence."""
+def _first_use(codes: np.ndarray, size: int, every_row: bool) -> np.ndarray:
+    """Distinct codes in order of first occurrence. Codes of every row of a batch are all of its
+    dictionary's ``size`` entries, in order (a dictionary lists values as they first occur)."""
+    if every_row:
+        return np.arange(size)
     uniq, first = np.unique(codes, return_index=True)
     return uniq[np.argsort(first)]
 
@@ -252,7 +255,9 @@ def read_parquet_rows(path: Path, mapping: dict[str, str], optional: list[str], 
     if found is None:  # some rows name items the table lacks: check each batch against the table
         users, items = _Registry(user_ids), _Registry(item_ids)
         found = _first_pass(data, present, path, policies, users, items, listed=True)
-    assert found is not None
+        assert found is not None
+    else:  # every row's item is listed: the second pass need not look
+        policies = replace(policies, known_items=None)
     counts, report = found
     bots = _suspected_bots(counts, users.n_first, path, policies, report)
     if policies.bots == "drop":
@@ -289,9 +294,10 @@ def _first_pass(data: Any, present: dict[str, str], path: Path, policies: Polici
             entry[0] += len(hits)
         valid = batch.valid
         ucodes, icodes = _codes(batch.users)[valid], _codes(batch.items)[valid]
-        used = _first_use(ucodes)
+        every_row = bool(valid.all())
+        used = _first_use(ucodes, len(batch.users.dictionary), every_row)
         users.add(batch.users.dictionary, used)
-        items.add(batch.items.dictionary, _first_use(icodes))
+        items.add(batch.items.dictionary, _first_use(icodes, len(batch.items.dictionary), every_row))
         per_user.append(np.bincount(ucodes, minlength=len(batch.users.dictionary))[used].astype(np.int32))
         n_rows = batch.first_row + len(batch.users)
     index = users.unify()
