@@ -30,7 +30,7 @@ from fuserec.data import streaming
 from fuserec.data.event_rows import EventRows, resolve_repeats
 from fuserec.data.rejects import RejectsFile
 from fuserec.data.streaming import batch_ids, batch_numbers, batch_seconds, parquet_dataset
-from fuserec.data.validate import BOT_FACTOR
+from fuserec.data.validate import BOT_FACTOR, rating_checks
 from fuserec.errors import DataError, UsageError
 from fuserec.progress import counter
 
@@ -181,15 +181,8 @@ def _checks(batch: _Batch, policies: Policies, listed: bool = True) -> list[tupl
     ``listed=False`` leaves out the check against the item table (found as none failing: see
     ``_first_pass``).
     """
-    checks = []
     rating = batch.numbers.get("rating")
-    if rating is not None:
-        checks.append(("missing_ratings", np.isnan(rating), "rating", "a rating, not an empty or NaN value"))
-        if policies.rating_scale is not None:
-            lo, hi = policies.rating_scale
-            with np.errstate(invalid="ignore"):
-                out = ~np.isnan(rating) & ((rating < lo) | (rating > hi))
-            checks.append(("out_of_range_ratings", out, "rating", f"a rating between {lo:g} and {hi:g}"))
+    checks = [] if rating is None else rating_checks(rating, policies.rating_scale)
     if policies.known_items is not None and not listed:
         checks.append(("unknown_items", np.zeros(len(batch.items), dtype=bool), "item", ""))
     elif policies.known_items is not None:

@@ -223,18 +223,24 @@ def _blank(ids: pd.Series) -> np.ndarray:
     return (ids.astype(str).str.strip() == "").to_numpy()
 
 
+def rating_checks(rating: np.ndarray,
+                  rating_scale: tuple[float, float] | None) -> list[tuple[str, np.ndarray, str, str]]:
+    """``(report key, row mask, field, what was expected)`` for missing and out-of-range ratings."""
+    checks = [("missing_ratings", np.isnan(rating), "rating", "a rating, not an empty or NaN value")]
+    if rating_scale is not None:
+        lo, hi = rating_scale
+        with np.errstate(invalid="ignore"):
+            out = ~np.isnan(rating) & ((rating < lo) | (rating > hi))
+        checks.append(("out_of_range_ratings", out, "rating", f"a rating between {lo:g} and {hi:g}"))
+    return checks
+
+
 def _invalid_rows(frame: pd.DataFrame, rating_scale: tuple[float, float] | None, known_items: Iterable[Any] | None,
                   items_path: str | Path | None) -> list[tuple[str, np.ndarray, str, str]]:
     """``(report key, row mask, field, what was expected)`` for each kind of invalid row."""
     bad_masks: list[tuple[str, np.ndarray, str, str]] = []
     if "rating" in frame.columns:
-        rating = frame["rating"].to_numpy(dtype=np.float64)
-        bad_masks.append(("missing_ratings", np.isnan(rating), "rating", "a rating, not an empty or NaN value"))
-        if rating_scale is not None:
-            lo, hi = rating_scale
-            with np.errstate(invalid="ignore"):
-                out = ~np.isnan(rating) & ((rating < lo) | (rating > hi))
-            bad_masks.append(("out_of_range_ratings", out, "rating", f"a rating between {lo:g} and {hi:g}"))
+        bad_masks += rating_checks(frame["rating"].to_numpy(dtype=np.float64), rating_scale)
     if known_items is not None:
         known = pd.Index(known_items)
         unknown = ~frame["item"].isin(known).to_numpy()
