@@ -126,7 +126,7 @@ def _first_use(codes: np.ndarray, size: int, every_row: bool) -> np.ndarray:
 
 
 def _read(path: Path, mapping: dict[str, str], optional: list[str]):
-    """The file's batches, its row count and the roles present."""
+    """The file as a pyarrow dataset, and the roles its columns fill."""
     wanted = list(dict.fromkeys(mapping.values()))
     data = parquet_dataset(path, wanted, optional)
     present = {role: col for role, col in mapping.items() if col in data.schema.names}
@@ -300,7 +300,6 @@ def _first_pass(data: Any, present: dict[str, str], path: Path, policies: Polici
     counts = np.bincount(np.concatenate(index or [np.zeros(0, np.int32)]),
                          weights=np.concatenate(per_user or [np.zeros(0)]), minlength=len(users.known)).astype(np.int64)
     report: dict[str, Any] = {"rows_read": n_rows}
-    dropped = 0
     for key, (n, fieldname, expected, line, value) in bad.items():
         report[key] = n
         if n and policies.invalid == "error":
